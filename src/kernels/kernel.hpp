@@ -1,0 +1,48 @@
+// The kernel interface. A kernel gets tensor views, typed attributes and a scratch span — never the
+// graph. Kernels are created once per step at compile time (descriptor) and executed many times.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/tensor_view.hpp"
+#include "ops/attrs.hpp"
+#include "ops/op.hpp"
+
+namespace edgetrain {
+
+// Everything one execution touches. Slots not used by a (op, pass) stay empty. All views are dense
+// row-major. Every kernel *overwrites* its outputs (dst, diff_src, diff_weights, aux written in fwd).
+struct KernelArgs {
+  std::vector<TensorView> src;           // forward inputs, in node order
+  TensorView dst;                        // forward output
+  std::vector<TensorView> weights;       // parameters in param_specs order (e.g. weight, bias)
+  std::vector<TensorView> state;         // running statistics (BatchNorm), updated by a training fwd
+  std::vector<TensorView> aux;           // saved by fwd for backward, in aux_specs order
+  TensorView diff_dst;                   // gradient of the output
+  std::vector<TensorView> diff_src;      // per input; an empty view means "not needed"
+  std::vector<TensorView> diff_weights;  // per parameter; an empty view means "frozen"
+  TensorView scratch;                    // u8 workspace of Kernel::scratch_bytes()
+  const uint64_t* step_seed = nullptr;   // changes every training step (dropout masks)
+};
+
+// The problem a kernel is created for: op attributes, pass, shapes and element type.
+struct KernelProblem {
+  Attrs attrs;
+  Pass pass = Pass::fwd;
+  std::vector<Shape> src;  // forward input shapes
+  Shape dst;               // forward output shape
+  DType dtype = DType::f32;
+  bool training = true;    // BatchNorm batch statistics / Dropout active
+};
+
+class Kernel {
+ public:
+  virtual ~Kernel() = default;
+  virtual void execute(const KernelArgs& args) const = 0;
+  virtual std::string_view impl_name() const = 0;
+  virtual std::size_t scratch_bytes() const { return 0; }
+};
+
+}  // namespace edgetrain

@@ -1,0 +1,62 @@
+// Typed attributes of every op. The variant alternative *is* the op kind: no integer blobs.
+#pragma once
+#include <cstdint>
+#include <string_view>
+#include <variant>
+
+namespace edgetrain {
+
+struct Conv2dAttrs {
+  int64_t in_channels = 0, out_channels = 0;
+  int kernel_h = 1, kernel_w = 1;
+  int stride_h = 1, stride_w = 1;
+  int pad_h = 0, pad_w = 0;
+  int dilation_h = 1, dilation_w = 1;
+  int groups = 1;
+  bool bias = false;
+};
+
+struct BatchNormAttrs {
+  int64_t channels = 0;
+  double eps = 1e-5;
+  double momentum = 0.1;  // running = (1 - momentum) * running + momentum * batch (PyTorch convention)
+};
+
+struct ReluAttrs {};
+struct Relu6Attrs {};
+
+struct MaxPoolAttrs {
+  int kernel_h = 2, kernel_w = 2, stride_h = 2, stride_w = 2, pad_h = 0, pad_w = 0;
+  bool ceil_mode = false;
+};
+
+struct AvgPoolAttrs {
+  int kernel_h = 2, kernel_w = 2, stride_h = 2, stride_w = 2, pad_h = 0, pad_w = 0;
+  bool ceil_mode = false;
+  bool count_include_pad = true;
+};
+
+struct GlobalAvgPoolAttrs {};
+
+struct LinearAttrs {
+  int64_t in_features = 0, out_features = 0;
+  bool bias = true;
+};
+
+struct AddAttrs {};
+struct ConcatAttrs {};   // along channels (axis 1)
+struct FlattenAttrs {};  // [N, ...] -> [N, prod(...)]
+struct DropoutAttrs {
+  double p = 0.5;
+};
+struct SoftmaxCrossEntropyAttrs {};  // (logits [N, K], labels [N] i32) -> mean loss [1]
+
+using Attrs = std::variant<Conv2dAttrs, BatchNormAttrs, ReluAttrs, Relu6Attrs, MaxPoolAttrs, AvgPoolAttrs,
+                           GlobalAvgPoolAttrs, LinearAttrs, AddAttrs, ConcatAttrs, FlattenAttrs, DropoutAttrs,
+                           SoftmaxCrossEntropyAttrs>;
+
+std::string_view op_name(const Attrs& attrs);
+
+template <class A> bool is(const Attrs& attrs) { return std::holds_alternative<A>(attrs); }
+
+}  // namespace edgetrain

@@ -1,0 +1,66 @@
+#include "ops/op.hpp"
+
+#include "core/check.hpp"
+#include "ops/op_defs.hpp"
+
+namespace edgetrain {
+
+std::string_view pass_name(Pass p) {
+  switch (p) {
+    case Pass::fwd: return "fwd";
+    case Pass::bwd_data: return "bwd_data";
+    case Pass::bwd_weights: return "bwd_weights";
+  }
+  return "?";
+}
+
+std::string_view op_name(const Attrs& attrs) {
+  static constexpr std::string_view names[] = {"Conv2d",  "BatchNorm2d",   "ReLU",   "ReLU6",  "MaxPool2d",
+                                               "AvgPool2d", "GlobalAvgPool", "Linear", "Add",    "Concat",
+                                               "Flatten", "Dropout",       "SoftmaxCrossEntropy"};
+  static_assert(std::size(names) == std::variant_size_v<Attrs>);
+  return names[attrs.index()];
+}
+
+Shape infer_shape(const Attrs& attrs, std::span<const Shape> src) {
+  return std::visit([&](const auto& a) { return op_def::infer(a, src); }, attrs);
+}
+std::vector<ParamSpec> param_specs(const Attrs& attrs) {
+  return std::visit([](const auto& a) { return op_def::params(a); }, attrs);
+}
+std::vector<StateSpec> state_specs(const Attrs& attrs) {
+  return std::visit([](const auto& a) { return op_def::states(a); }, attrs);
+}
+std::vector<AuxSpec> aux_specs(const Attrs& attrs, std::span<const Shape> src, const Shape& dst, bool training) {
+  return std::visit([&](const auto& a) { return op_def::aux(a, src, dst, training); }, attrs);
+}
+BackwardReads backward_reads(const Attrs& attrs, Pass pass) {
+  return std::visit([&](const auto& a) { return op_def::reads(a, pass); }, attrs);
+}
+int64_t forward_macs(const Attrs& attrs, std::span<const Shape> src, const Shape& dst) {
+  return std::visit([&](const auto& a) { return op_def::macs(a, src, dst); }, attrs);
+}
+std::string problem_string(const Attrs& attrs, std::span<const Shape> src, const Shape& dst) {
+  return std::visit([&](const auto& a) { return op_def::problem(a, src, dst); }, attrs);
+}
+
+namespace op_def {
+
+void expect_inputs(std::string_view op, std::span<const Shape> src, size_t count, int rank) {
+  ET_REQUIRE(src.size() == count, "{}: expects {} input(s), got {}", op, count, src.size());
+  for (const Shape& s : src)
+    ET_REQUIRE(rank < 0 || s.rank() == rank, "{}: expects rank-{} input, got {}", op, rank, s.str());
+}
+
+int64_t pooled_size(int64_t in, int kernel, int stride, int pad, int dilation, bool ceil_mode) {
+  int64_t span = static_cast<int64_t>(dilation) * (kernel - 1) + 1;
+  int64_t num = in + 2 * pad - span;
+  if (num < 0) return 0;
+  int64_t out = (ceil_mode ? (num + stride - 1) / stride : num / stride) + 1;
+  // PyTorch rule: the last window must start inside the input or left padding.
+  if (ceil_mode && (out - 1) * stride >= in + pad) --out;
+  return out;
+}
+
+}  // namespace op_def
+}  // namespace edgetrain

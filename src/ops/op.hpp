@@ -1,0 +1,58 @@
+// What every op declares, independent of any kernel: shape inference, parameters, state, what the
+// forward pass saves for backward, what each backward pass reads, and its cost.
+#pragma once
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/dtype.hpp"
+#include "core/shape.hpp"
+#include "ops/attrs.hpp"
+
+namespace edgetrain {
+
+enum class Pass { fwd, bwd_data, bwd_weights };
+std::string_view pass_name(Pass p);
+
+enum class ParamInit { kaiming_uniform, fan_in_uniform, ones, zeros };
+
+struct ParamSpec {
+  std::string suffix;  // "weight", "bias"
+  Shape shape;
+  ParamInit init;
+  int64_t fan_in;
+  bool is_bias;  // for the bias-only trainable spec
+};
+
+struct StateSpec {
+  std::string suffix;  // "running_mean", "running_var"
+  Shape shape;
+  float init;
+};
+
+// Extra tensors the training forward writes for backward (pooling indices, dropout mask, BN batch stats).
+struct AuxSpec {
+  std::string suffix;
+  Shape shape;
+  DType dtype;
+};
+
+// What a backward pass reads besides diff_dst and the op's parameters.
+struct BackwardReads {
+  bool src = false;  // forward inputs
+  bool dst = false;  // forward output
+  bool aux = false;  // tensors in aux_specs
+};
+
+// Shape of the output for the given inputs (with batch dimension); throws Error on a mismatch.
+Shape infer_shape(const Attrs&, std::span<const Shape> src);
+std::vector<ParamSpec> param_specs(const Attrs&);
+std::vector<StateSpec> state_specs(const Attrs&);
+std::vector<AuxSpec> aux_specs(const Attrs&, std::span<const Shape> src, const Shape& dst, bool training);
+BackwardReads backward_reads(const Attrs&, Pass pass);
+// Forward multiply-accumulates (0 for data movement ops).
+int64_t forward_macs(const Attrs&, std::span<const Shape> src, const Shape& dst);
+// Canonical problem string, e.g. "mb32_ic64oc64_ih56iw56_kh3kw3_sh1sw1_ph1pw1_g1".
+std::string problem_string(const Attrs&, std::span<const Shape> src, const Shape& dst);
+
+}  // namespace edgetrain

@@ -1,0 +1,305 @@
+#include "runtime/compile.hpp"
+
+#include <algorithm>
+
+#include "core/check.hpp"
+#include "kernels/registry.hpp"
+
+namespace edgetrain {
+
+namespace {
+
+std::string human_bytes(std::size_t b) {
+  if (b >= (1ull << 30)) return fmt::format("{:.2f} GiB", static_cast<double>(b) / (1ull << 30));
+  if (b >= (1ull << 20)) return fmt::format("{:.1f} MiB", static_cast<double>(b) / (1ull << 20));
+  return fmt::format("{:.1f} KiB", static_cast<double>(b) / 1024.0);
+}
+
+class PlanBuilder {
+ public:
+  PlanBuilder(const Graph& g, const CompileOptions& o) : g_(g), o_(o) {}
+
+  Plan build() {
+    plan_.training = o_.training;
+    plan_.batch = o_.batch;
+    Graph shaped = g_;
+    shaped.infer_shapes(o_.batch);
+    for (const Value& v : shaped.values) plan_.value_shapes.push_back(v.shape);
+    plan_.num_classes = shaped.values[g_.logits].shape[1];
+    resolve_training();
+    value_buffer_.assign(g_.values.size(), -1);
+    diff_buffer_.assign(g_.values.size(), -1);
+    aux_buffers_.assign(g_.nodes.size(), {});
+
+    plan_.input_buffer = value_buffer_[g_.input] = request("input", g_.input, BufferKind::io);
+    plan_.labels_buffer = value_buffer_[g_.labels] = request("labels", g_.labels, BufferKind::io);
+    touch(plan_.input_buffer, 0);
+    touch(plan_.labels_buffer, 0);
+    for (size_t n = 0; n < g_.nodes.size(); ++n) emit_forward(static_cast<int>(n));
+    if (o_.training) {
+      for (int n = static_cast<int>(g_.nodes.size()) - 1; n >= 0; --n) emit_backward(n);
+    }
+    finish();
+    return std::move(plan_);
+  }
+
+ private:
+  // ---- buffers ----
+  int request(const std::string& label, std::size_t bytes, BufferKind kind) {
+    plan_.buffers.push_back({label, bytes, 64, -1, -1, kind});
+    return static_cast<int>(plan_.buffers.size()) - 1;
+  }
+  int request(const std::string& label, int value, BufferKind kind) {
+    const Shape& s = plan_.value_shapes[value];
+    return request(label, static_cast<size_t>(s.numel()) * dtype_size(g_.values[value].dtype), kind);
+  }
+  void touch(int buffer, int step) {
+    BufferRequest& r = plan_.buffers[buffer];
+    r.first_step = r.first_step < 0 ? step : std::min(r.first_step, step);
+    r.last_step = std::max(r.last_step, step);
+  }
+  int next_step() const { return static_cast<int>(plan_.steps.size()); }
+  TensorRef arena_ref(int buffer, const Shape& shape, DType dtype) {
+    touch(buffer, next_step());
+    return {TensorRef::Space::arena, buffer, shape, dtype};
+  }
+  TensorRef value_ref(int value) { return arena_ref(value_buffer_[value], plan_.value_shapes[value], g_.values[value].dtype); }
+  TensorRef diff_ref(int value, int buffer) { return arena_ref(buffer, plan_.value_shapes[value], DType::f32); }
+
+  // ---- training set ----
+  void resolve_training() {
+    plan_.trainable.assign(g_.params.size(), false);
+    if (o_.training) plan_.trainable = resolve_trainable(g_, o_.trainable);
+    node_trains_.assign(g_.nodes.size(), false);
+    for (size_t p = 0; p < g_.params.size(); ++p)
+      if (plan_.trainable[p]) node_trains_[g_.params[p].node] = true;
+    requires_grad_.assign(g_.values.size(), false);
+    requires_grad_[g_.input] = o_.training && o_.input_grad;
+    for (size_t n = 0; n < g_.nodes.size(); ++n) {
+      const Node& node = g_.nodes[n];
+      bool rg = node_trains_[n];
+      for (int v : node.inputs) rg = rg || requires_grad_[v];
+      requires_grad_[node.output] = o_.training && rg;
+    }
+    plan_.opt_slots = optim::state_slots(o_.optimizer);
+  }
+
+  bool kernel_training(const Node& n) const {
+    if (!o_.training) return false;
+    if (is<BatchNormAttrs>(n.attrs)) return !o_.freeze_bn_stats;
+    return true;
+  }
+
+  KernelProblem problem_of(const Node& n, Pass pass) const {
+    KernelProblem p;
+    p.attrs = n.attrs;
+    p.pass = pass;
+    for (int v : n.inputs) p.src.push_back(plan_.value_shapes[v]);
+    p.dst = plan_.value_shapes[n.output];
+    p.dtype = DType::f32;
+    p.training = kernel_training(n);
+    return p;
+  }
+
+  Step& add_kernel_step(int node_id, Pass pass) {
+    const Node& n = g_.nodes[node_id];
+    KernelProblem prob = problem_of(n, pass);
+    Step s;
+    s.kind = StepKind::kernel;
+    s.node = node_id;
+    s.pass = pass;
+    s.name = n.name;
+    s.op = std::string(op_name(n.attrs));
+    s.problem = problem_string(n.attrs, prob.src, prob.dst);
+    s.macs = forward_macs(n.attrs, prob.src, prob.dst);
+    s.kernel = select_kernel(prob);
+    if (std::size_t bytes = s.kernel->scratch_bytes(); bytes > 0) {
+      int b = request(n.name + ".scratch." + std::string(pass_name(pass)), bytes, BufferKind::workspace);
+      s.refs.scratch = arena_ref(b, Shape{static_cast<int64_t>(bytes)}, DType::u8);
+    }
+    plan_.steps.push_back(std::move(s));
+    return plan_.steps.back();
+  }
+
+  void add_param_refs(const Node& n, StepRefs& refs) {
+    for (int p : n.params) refs.weights.push_back({TensorRef::Space::param, p, g_.params[p].shape, DType::f32});
+    for (int s : n.states) refs.state.push_back({TensorRef::Space::state, s, g_.states[s].shape, DType::f32});
+  }
+
+  // ---- forward ----
+  void emit_forward(int id) {
+    const Node& n = g_.nodes[id];
+    if (is<FlattenAttrs>(n.attrs)) {  // a view: share the producer's bytes
+      value_buffer_[n.output] = value_buffer_[n.inputs[0]];
+      return;
+    }
+    StepRefs refs;
+    for (int v : n.inputs) refs.src.push_back(value_ref(v));
+    value_buffer_[n.output] = request(n.name, n.output, BufferKind::activation);
+    refs.dst = value_ref(n.output);
+    add_param_refs(n, refs);
+    std::vector<Shape> src_shapes;
+    for (int v : n.inputs) src_shapes.push_back(plan_.value_shapes[v]);
+    for (const AuxSpec& a : aux_specs(n.attrs, src_shapes, plan_.value_shapes[n.output], kernel_training(n))) {
+      int b = request(n.name + "." + a.suffix, static_cast<size_t>(a.shape.numel()) * dtype_size(a.dtype),
+                      BufferKind::saved_aux);
+      aux_buffers_[id].push_back({TensorRef::Space::arena, b, a.shape, a.dtype});
+      refs.aux.push_back(arena_ref(b, a.shape, a.dtype));
+    }
+    Step& s = add_kernel_step(id, Pass::fwd);
+    s.refs = std::move(refs);
+    if (id == g_.loss_node()) {
+      plan_.loss_buffer = value_buffer_[n.output];
+      plan_.prediction_buffer = aux_buffers_[id].at(0).index;
+      plan_.logits_buffer = value_buffer_[n.inputs[0]];
+    }
+  }
+
+  // ---- backward ----
+  void add_reads(const Node& n, int id, Pass pass, StepRefs& refs) {
+    BackwardReads r = backward_reads(n.attrs, pass);
+    if (r.src) for (int v : n.inputs) refs.src.push_back(value_ref(v));
+    if (r.dst) refs.dst = value_ref(n.output);
+    if (r.aux) for (const TensorRef& a : aux_buffers_[id]) refs.aux.push_back(arena_ref(a.index, a.shape, a.dtype));
+    add_param_refs(n, refs);
+  }
+
+  void emit_backward(int id) {
+    const Node& n = g_.nodes[id];
+    const bool is_loss = id == g_.loss_node();
+    if (!requires_grad_[n.output]) return;
+    if (!is_loss && diff_buffer_[n.output] < 0) return;  // output does not reach the loss
+    std::vector<int> grad_inputs;
+    for (size_t i = 0; i < n.inputs.size(); ++i)
+      if (requires_grad_[n.inputs[i]]) grad_inputs.push_back(static_cast<int>(i));
+
+    if (is<FlattenAttrs>(n.attrs)) {
+      if (grad_inputs.empty()) return;
+      int in = n.inputs[0];
+      if (diff_buffer_[in] < 0) {
+        diff_buffer_[in] = diff_buffer_[n.output];
+      } else {
+        emit_accumulate(in, diff_buffer_[n.output], n.output);
+      }
+      return;
+    }
+
+    if (!grad_inputs.empty()) {
+      StepRefs refs;
+      add_reads(n, id, Pass::bwd_data, refs);
+      if (!is_loss) refs.diff_dst = diff_ref(n.output, diff_buffer_[n.output]);
+      refs.diff_src.resize(n.inputs.size());
+      std::vector<std::pair<int, int>> pending;  // (value, temp buffer) to accumulate after the step
+      for (int i : grad_inputs) {
+        int v = n.inputs[i];
+        if (diff_buffer_[v] < 0) {
+          diff_buffer_[v] = request("d(" + g_.values[v].name + ")", v, BufferKind::activation_grad);
+          refs.diff_src[i] = diff_ref(v, diff_buffer_[v]);
+        } else {
+          int tmp = request("d(" + g_.values[v].name + ")." + n.name, v, BufferKind::activation_grad);
+          refs.diff_src[i] = diff_ref(v, tmp);
+          pending.emplace_back(v, tmp);
+        }
+      }
+      Step& s = add_kernel_step(id, Pass::bwd_data);
+      s.refs = std::move(refs);
+      for (auto [v, tmp] : pending) emit_accumulate(v, tmp, v);
+    }
+
+    if (node_trains_[id]) {
+      StepRefs refs;
+      add_reads(n, id, Pass::bwd_weights, refs);
+      refs.diff_dst = diff_ref(n.output, diff_buffer_[n.output]);
+      refs.diff_weights.resize(n.params.size());
+      std::vector<std::pair<int, int>> grads;  // (param, buffer)
+      for (size_t i = 0; i < n.params.size(); ++i) {
+        int p = n.params[i];
+        if (!plan_.trainable[p]) continue;
+        int b = request("d(" + g_.params[p].name + ")", static_cast<size_t>(g_.params[p].shape.numel()) * 4,
+                        BufferKind::weight_grad);
+        refs.diff_weights[i] = arena_ref(b, g_.params[p].shape, DType::f32);
+        grads.emplace_back(p, b);
+      }
+      Step& s = add_kernel_step(id, Pass::bwd_weights);
+      s.refs = std::move(refs);
+      for (auto [p, b] : grads) emit_update(p, b);
+    }
+  }
+
+  void emit_accumulate(int value, int from_buffer, int from_value) {
+    Step s;
+    s.kind = StepKind::accumulate;
+    s.name = g_.values[value].name;
+    s.op = "Accumulate";
+    s.problem = plan_.value_shapes[value].str();
+    s.refs.dst = diff_ref(value, diff_buffer_[value]);
+    s.refs.src.push_back(diff_ref(value, from_buffer));
+    (void)from_value;
+    plan_.steps.push_back(std::move(s));
+  }
+
+  void emit_update(int param, int grad_buffer) {
+    Step s;
+    s.kind = StepKind::update;
+    s.param = param;
+    s.name = g_.params[param].name;
+    s.op = "Update";
+    s.problem = g_.params[param].shape.str();
+    const Shape& shape = g_.params[param].shape;
+    s.refs.weights.push_back({TensorRef::Space::param, param, shape, DType::f32});
+    s.refs.diff_weights.push_back(arena_ref(grad_buffer, shape, DType::f32));
+    for (int k = 0; k < plan_.opt_slots; ++k)
+      s.refs.state.push_back({TensorRef::Space::opt_state, param * 2 + k, shape, DType::f32});
+    plan_.steps.push_back(std::move(s));
+  }
+
+  // ---- memory ----
+  void finish() {
+    int last = std::max(0, next_step() - 1);
+    // The executor reads the loss and predictions after the last step.
+    for (int b : {plan_.loss_buffer, plan_.prediction_buffer, plan_.input_buffer, plan_.labels_buffer})
+      if (b >= 0) touch(b, last);
+    for (BufferRequest& r : plan_.buffers) {
+      if (r.first_step < 0) r.first_step = r.last_step = 0;  // never touched: keep it tiny and harmless
+    }
+    plan_.memory = plan_memory(plan_.buffers, o_.planner);
+    MemoryBreakdown& m = plan_.breakdown;
+    for (size_t p = 0; p < g_.params.size(); ++p) {
+      std::size_t bytes = static_cast<size_t>(g_.params[p].shape.numel()) * 4;
+      m.weights += bytes;
+      if (plan_.trainable[p]) m.optimizer_state += bytes * static_cast<size_t>(plan_.opt_slots);
+    }
+    for (const Slot& s : g_.states) m.state += static_cast<size_t>(s.shape.numel()) * 4;
+    for (const BufferRequest& r : plan_.buffers) m.by_kind[static_cast<int>(r.kind)] += r.bytes;
+    m.arena = plan_.memory.arena_bytes;
+    for (const Step& s : plan_.steps) {
+      if (s.kind != StepKind::kernel) continue;
+      if (s.pass == Pass::fwd) plan_.forward_macs += s.macs;
+      plan_.trained_macs += s.macs;
+    }
+    if (o_.memory_budget > 0 && m.total() > o_.memory_budget) {
+      fail("memory budget {} is impossible for this configuration: the training step needs {} (weights {}, "
+           "optimizer state {}, planned activations/gradients/workspace {}); lower the batch size ({} now) or "
+           "train fewer layers (e.g. --trainable last:2)",
+           human_bytes(o_.memory_budget), human_bytes(m.total()), human_bytes(m.weights),
+           human_bytes(m.optimizer_state), human_bytes(m.arena), o_.batch);
+    }
+  }
+
+  const Graph& g_;
+  const CompileOptions& o_;
+  Plan plan_;
+  std::vector<bool> node_trains_, requires_grad_;
+  std::vector<int> value_buffer_, diff_buffer_;
+  std::vector<std::vector<TensorRef>> aux_buffers_;
+};
+
+}  // namespace
+
+Plan compile(const Graph& graph, const CompileOptions& options) {
+  ET_REQUIRE(graph.loss >= 0 && graph.input >= 0 && graph.labels >= 0, "the model has no loss: build it with a classifier");
+  ET_REQUIRE(options.batch > 0, "batch size must be positive, got {}", options.batch);
+  return PlanBuilder(graph, options).build();
+}
+
+}  // namespace edgetrain

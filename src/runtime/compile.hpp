@@ -1,0 +1,26 @@
+// compile(): everything that can fail, allocate or choose happens here. From the forward graph and
+// a training spec it emits only the backward steps that are needed (no bwd_weights for frozen
+// parameters, no bwd_data upstream of the first trainable op), saves only what those steps read,
+// chooses a kernel per step and plans all memory.
+#pragma once
+#include "graph/graph.hpp"
+#include "graph/trainable.hpp"
+#include "optim/optimizer_config.hpp"
+#include "runtime/plan.hpp"
+
+namespace edgetrain {
+
+struct CompileOptions {
+  int64_t batch = 32;
+  bool training = true;
+  TrainableSpec trainable;
+  bool freeze_bn_stats = false;         // BN normalises with running statistics while training
+  optim::OptimizerConfig optimizer;     // decides the optimizer-state slots
+  PlannerKind planner = PlannerKind::greedy_by_size;
+  std::size_t memory_budget = 0;        // bytes, 0 = unlimited; exceeding it is an Error
+  bool input_grad = false;              // also compute d(loss)/d(input) (tests)
+};
+
+Plan compile(const Graph& graph, const CompileOptions& options);
+
+}  // namespace edgetrain

@@ -1,0 +1,101 @@
+#include "runtime/executor.hpp"
+
+#include <chrono>
+#include <cstring>
+
+#include "core/check.hpp"
+#include "core/log.hpp"
+#include "kernels/ref/elementwise.hpp"
+#include "optim/update.hpp"
+
+namespace edgetrain {
+
+Executor::Executor(const Plan& plan, const ParameterStore& params, OptimizerState* optimizer)
+    : plan_(plan), params_(params), optimizer_(optimizer), arena_(plan.memory.arena_bytes) {
+  ET_REQUIRE(!plan.training || optimizer != nullptr, "a training plan needs optimizer state");
+  if (optimizer) lr_ = optimizer->config().lr;
+  args_.resize(plan.steps.size());
+  for (size_t i = 0; i < plan.steps.size(); ++i) {
+    const StepRefs& r = plan.steps[i].refs;
+    KernelArgs& a = args_[i];
+    auto bind = [&](const std::vector<TensorRef>& refs, std::vector<TensorView>& out) {
+      out.clear();
+      for (const TensorRef& t : refs) out.push_back(resolve(t));
+    };
+    bind(r.src, a.src);
+    bind(r.weights, a.weights);
+    bind(r.state, a.state);
+    bind(r.aux, a.aux);
+    bind(r.diff_src, a.diff_src);
+    bind(r.diff_weights, a.diff_weights);
+    a.dst = resolve(r.dst);
+    a.diff_dst = resolve(r.diff_dst);
+    a.scratch = resolve(r.scratch);
+    a.step_seed = &step_seed_;
+  }
+}
+
+TensorView Executor::resolve(const TensorRef& t) const {
+  switch (t.space) {
+    case TensorRef::Space::none: return {};
+    case TensorRef::Space::arena:
+      return TensorView(arena_.data() + plan_.memory.offsets[static_cast<size_t>(t.index)], t.shape, t.dtype);
+    case TensorRef::Space::param: return params_.param(t.index);
+    case TensorRef::Space::state: return params_.state(t.index);
+    case TensorRef::Space::opt_state: return optimizer_->slot(t.index / 2, t.index % 2);
+  }
+  return {};
+}
+
+TensorView Executor::buffer(int request) const {
+  const BufferRequest& r = plan_.buffers.at(static_cast<size_t>(request));
+  return TensorView(arena_.data() + plan_.memory.offsets[static_cast<size_t>(request)],
+                    Shape{static_cast<int64_t>(r.bytes)}, DType::u8);
+}
+
+float Executor::loss() const { return *reinterpret_cast<const float*>(buffer(plan_.loss_buffer).data); }
+
+const int32_t* Executor::predictions() const {
+  return reinterpret_cast<const int32_t*>(buffer(plan_.prediction_buffer).data);
+}
+
+void Executor::run(const float* images, const int32_t* labels) {
+  const int64_t batch = plan_.batch;
+  // Labels are the only input that can break a kernel's assumptions: check them first.
+  for (int64_t i = 0; i < batch; ++i)
+    ET_REQUIRE(labels[i] >= 0 && labels[i] < plan_.num_classes,
+               "label {} of sample {} is outside the model's {} classes", labels[i], i, plan_.num_classes);
+  TensorView in = buffer(plan_.input_buffer);
+  TensorView lab = buffer(plan_.labels_buffer);
+  std::memcpy(in.data, images, plan_.buffers[static_cast<size_t>(plan_.input_buffer)].bytes);
+  std::memcpy(lab.data, labels, static_cast<size_t>(batch) * sizeof(int32_t));
+
+  ++runs_;
+  step_seed_ = seed_ * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(runs_);
+  if (optimizer_ && plan_.training) ++optimizer_->step;
+  const bool timed = verbose_level() >= 1;
+  for (size_t i = 0; i < plan_.steps.size(); ++i) {
+    const Step& s = plan_.steps[i];
+    const KernelArgs& a = args_[i];
+    auto t0 = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    switch (s.kind) {
+      case StepKind::kernel: s.kernel->execute(a); break;
+      case StepKind::accumulate: ref::add_into(a.dst, a.src[0]); break;
+      case StepKind::update:
+        optim::apply_update<float>(optimizer_->config(), lr_, optimizer_->step, a.weights[0].as<float>(),
+                                   a.diff_weights[0].as<float>(),
+                                   a.state.size() > 0 ? a.state[0].as<float>() : nullptr,
+                                   a.state.size() > 1 ? a.state[1].as<float>() : nullptr, a.weights[0].numel());
+        break;
+    }
+    if (timed) {
+      double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      std::fprintf(stderr, "exec,%s,%s,%s,f32,%s,%.4f\n", s.op.c_str(),
+                   s.kind == StepKind::kernel ? std::string(pass_name(s.pass)).c_str() : "-",
+                   s.kind == StepKind::kernel ? std::string(s.kernel->impl_name()).c_str() : "ref",
+                   s.problem.c_str(), ms);
+    }
+  }
+}
+
+}  // namespace edgetrain

@@ -1,0 +1,46 @@
+// Executor: binds a Plan to memory once (one arena for every planned buffer, the parameter store,
+// the optimizer state) and runs steps. run() allocates nothing and throws nothing past its input
+// check: everything that can fail happened in compile() or in the constructor.
+#pragma once
+#include <vector>
+
+#include "core/aligned_buffer.hpp"
+#include "memory/parameter_store.hpp"
+#include "runtime/optimizer_state.hpp"
+#include "runtime/plan.hpp"
+
+namespace edgetrain {
+
+class Executor {
+ public:
+  // `optimizer` may be null for an inference plan.
+  Executor(const Plan& plan, const ParameterStore& params, OptimizerState* optimizer);
+
+  // Copies the batch in ([batch, C, H, W] floats, [batch] labels) and runs the whole step.
+  // Throws Error only if a label is out of range (checked before any step runs).
+  void run(const float* images, const int32_t* labels);
+
+  void set_learning_rate(double lr) { lr_ = lr; }
+  void set_seed(uint64_t seed) { seed_ = seed; }  // dropout masks derive from seed and step count
+  float loss() const;
+  const int32_t* predictions() const;          // [batch] argmax of the logits
+  const std::byte* arena() const { return arena_.data(); }
+  TensorView buffer(int request) const;        // a planned buffer (tests, inspection)
+  const Plan& plan() const { return plan_; }
+  int64_t steps_run() const { return runs_; }
+
+ private:
+  TensorView resolve(const TensorRef& ref) const;
+
+  const Plan& plan_;
+  const ParameterStore& params_;
+  OptimizerState* optimizer_;
+  AlignedBuffer arena_;
+  std::vector<KernelArgs> args_;  // per step, bound once
+  double lr_ = 0.0;
+  uint64_t seed_ = 0;
+  uint64_t step_seed_ = 0;
+  int64_t runs_ = 0;
+};
+
+}  // namespace edgetrain

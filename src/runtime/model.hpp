@@ -1,0 +1,24 @@
+// Model = Graph + ParameterStore + what a user needs to use it (architecture, class names, input
+// normalisation). Adaptation rewrites take a Model and return a new one.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "graph/graph.hpp"
+#include "memory/parameter_store.hpp"
+
+namespace edgetrain {
+
+struct ModelInfo {
+  std::string arch;                       // zoo name or source file
+  std::vector<std::string> class_names;   // index = class
+  std::vector<float> mean, std;           // per-channel input normalisation (empty = none)
+};
+
+struct Model {
+  Graph graph;
+  ParameterStore params;
+  ModelInfo info;
+};
+
+}  // namespace edgetrain

@@ -1,0 +1,22 @@
+#include "runtime/optimizer_state.hpp"
+
+namespace edgetrain {
+
+OptimizerState::OptimizerState(const Graph& g, const std::vector<bool>& trainable, const optim::OptimizerConfig& c)
+    : config_(c), slots_per_param_(optim::state_slots(c)) {
+  std::size_t total = 0;
+  for (size_t p = 0; p < g.params.size(); ++p)
+    if (trainable[p]) total += static_cast<size_t>(g.params[p].shape.numel()) * 4 * static_cast<size_t>(slots_per_param_);
+  storage_.resize(total);
+  slots_.resize(g.params.size() * 2);
+  std::byte* at = storage_.data();
+  for (size_t p = 0; p < g.params.size(); ++p) {
+    if (!trainable[p]) continue;
+    for (int k = 0; k < slots_per_param_; ++k) {
+      slots_[p * 2 + static_cast<size_t>(k)] = TensorView(at, g.params[p].shape, DType::f32);
+      at += static_cast<size_t>(g.params[p].shape.numel()) * 4;
+    }
+  }
+}
+
+}  // namespace edgetrain

@@ -1,0 +1,30 @@
+// OptimizerState: persistent per-parameter optimizer tensors (momentum, Adam moments) for the
+// trainable parameters of a plan, zero-initialised, plus the step counter.
+#pragma once
+#include "core/aligned_buffer.hpp"
+#include "core/tensor_view.hpp"
+#include "graph/graph.hpp"
+#include "optim/optimizer_config.hpp"
+
+namespace edgetrain {
+
+class OptimizerState {
+ public:
+  OptimizerState() = default;
+  OptimizerState(const Graph& graph, const std::vector<bool>& trainable, const optim::OptimizerConfig& config);
+
+  // Slot k (0 or 1) of parameter p; an empty view where the parameter is frozen or the slot unused.
+  TensorView slot(int param, int k) const { return slots_[static_cast<size_t>(param) * 2 + k]; }
+  int slots_per_param() const { return slots_per_param_; }
+  std::size_t bytes() const { return storage_.size(); }
+  const optim::OptimizerConfig& config() const { return config_; }
+  int64_t step = 0;  // updates applied so far
+
+ private:
+  optim::OptimizerConfig config_;
+  int slots_per_param_ = 0;
+  AlignedBuffer storage_;
+  std::vector<TensorView> slots_;
+};
+
+}  // namespace edgetrain

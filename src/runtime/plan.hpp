@@ -1,0 +1,70 @@
+// Plan: the compiled training (or inference) step — ordered steps with their kernels chosen, every
+// tensor a step touches resolved to a place (arena buffer, parameter, state, optimizer state), and
+// the memory plan with its exact peak. Built by compile(); run by Executor.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernels/kernel.hpp"
+#include "memory/buffer_request.hpp"
+#include "memory/planner.hpp"
+
+namespace edgetrain {
+
+enum class StepKind { kernel, accumulate, update };
+
+// Where a tensor of a step lives. For `arena` the index is a buffer request; for `param`/`state`
+// a graph slot; for `opt_state` the (param, slot) pair is index*2+slot.
+struct TensorRef {
+  enum class Space { none, arena, param, state, opt_state } space = Space::none;
+  int index = -1;
+  Shape shape;
+  DType dtype = DType::f32;
+  explicit operator bool() const { return space != Space::none; }
+};
+
+struct StepRefs {
+  std::vector<TensorRef> src, weights, state, aux, diff_src, diff_weights;
+  TensorRef dst, diff_dst, scratch;
+};
+
+struct Step {
+  StepKind kind = StepKind::kernel;
+  int node = -1;  // graph node (kernel), or -1
+  int param = -1; // parameter being updated (update)
+  Pass pass = Pass::fwd;
+  std::string name;     // node name
+  std::string op;       // op name
+  std::string problem;  // canonical problem string
+  int64_t macs = 0;     // multiply-accumulates this step performs
+  std::shared_ptr<const Kernel> kernel;
+  StepRefs refs;
+};
+
+struct MemoryBreakdown {
+  std::size_t weights = 0;          // parameters (persistent)
+  std::size_t state = 0;            // BN running statistics (persistent)
+  std::size_t optimizer_state = 0;  // momentum / Adam moments of trainable parameters (persistent)
+  std::size_t by_kind[6] = {};      // planned bytes requested per BufferKind (before reuse)
+  std::size_t arena = 0;            // the planned arena: the exact peak of all planned buffers
+  std::size_t total() const { return weights + state + optimizer_state + arena; }
+};
+
+struct Plan {
+  bool training = true;
+  int64_t batch = 0;
+  int64_t num_classes = 0;
+  std::vector<Step> steps;
+  std::vector<BufferRequest> buffers;
+  MemoryPlan memory;
+  MemoryBreakdown breakdown;
+  std::vector<bool> trainable;        // per parameter
+  std::vector<Shape> value_shapes;    // per graph value, at this batch
+  int input_buffer = -1, labels_buffer = -1, loss_buffer = -1, prediction_buffer = -1, logits_buffer = -1;
+  int opt_slots = 0;                  // optimizer state tensors per trainable parameter
+  int64_t forward_macs = 0;           // per step (whole batch)
+  int64_t trained_macs = 0;           // fwd + bwd_data + bwd_weights MACs of the step
+};
+
+}  // namespace edgetrain
