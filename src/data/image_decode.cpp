@@ -1,0 +1,43 @@
+#include "data/image_decode.hpp"
+
+#include <cstring>
+
+#include "core/check.hpp"
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_ONLY_PNG
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_BMP
+#define STBI_NO_STDIO_WARNINGS
+#include <stb/stb_image.h>
+#pragma GCC diagnostic pop
+
+namespace edgetrain::data {
+
+DecodedImage decode_image(const std::string& path, int channels) {
+  ET_ASSERT(channels == 1 || channels == 3);
+  int w = 0, h = 0, file_channels = 0;
+  stbi_uc* data = stbi_load(path.c_str(), &w, &h, &file_channels, channels);
+  if (data == nullptr) {
+    const char* why = stbi_failure_reason();
+    fail("{}: cannot decode image ({}); image folders may contain only PNG, JPEG or BMP files, "
+         "remove or convert this one",
+         path, why ? why : "unknown reason");
+  }
+  DecodedImage img;
+  img.height = h;
+  img.width = w;
+  img.channels = channels;
+  const size_t n = static_cast<size_t>(w) * static_cast<size_t>(h) * static_cast<size_t>(channels);
+  img.pixels.resize(n);
+  std::memcpy(img.pixels.data(), data, n);
+  stbi_image_free(data);
+  return img;
+}
+
+}  // namespace edgetrain::data

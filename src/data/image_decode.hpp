@@ -1,0 +1,18 @@
+// decode_image: one PNG/JPEG/BMP file to interleaved u8 pixels via stb_image.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace edgetrain::data {
+
+struct DecodedImage {
+  int height = 0, width = 0, channels = 0;
+  std::vector<uint8_t> pixels;  // [H, W, C] interleaved
+};
+
+// Decodes `path` converted to `channels` (1 = grey, 3 = RGB). Throws Error naming the file when
+// stb_image cannot decode it.
+DecodedImage decode_image(const std::string& path, int channels);
+
+}  // namespace edgetrain::data

@@ -1,0 +1,94 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "data/dataset.hpp"
+#include "test_files.hpp"
+
+namespace edgetrain::data {
+namespace {
+
+using namespace test_util;
+namespace fs = std::filesystem;
+
+// [h, w, c] image whose pixel (y, x, ch) = base + 10 * y + 3 * x + ch.
+std::vector<uint8_t> ramp(int h, int w, int c, int base) {
+  std::vector<uint8_t> v;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      for (int ch = 0; ch < c; ++ch) v.push_back(static_cast<uint8_t>(base + 10 * y + 3 * x + ch));
+  return v;
+}
+
+TEST(ImageFolder, ReadsClassesInSortedOrder) {
+  TempDir dir;
+  fs::create_directories(dir.path("dog"));
+  fs::create_directories(dir.path("cat"));
+  write_image(dir.path("dog/b.png"), 4, 4, 3, ramp(4, 4, 3, 100));
+  write_image(dir.path("dog/a.bmp"), 4, 4, 3, ramp(4, 4, 3, 50));
+  write_image(dir.path("cat/x.png"), 4, 4, 3, ramp(4, 4, 3, 0));
+  write_text(dir.path("cat/.hidden"), "not an image but hidden");
+  auto ds = open_image_folder(dir.root().string(), 4, 4, 3);
+  ASSERT_EQ(ds->size(), 3);
+  EXPECT_EQ(ds->class_names(), (std::vector<std::string>{"cat", "dog"}));
+  EXPECT_EQ(ds->label(0), 0);
+  EXPECT_EQ(ds->label(1), 1);
+  EXPECT_EQ(ds->label(2), 1);
+  const int bases[] = {0, 50, 100};  // cat/x, dog/a, dog/b
+  std::vector<float> x(48);
+  for (int64_t i = 0; i < 3; ++i) {
+    ds->read(i, x.data());
+    for (int ch = 0; ch < 3; ++ch)
+      for (int y = 0; y < 4; ++y)
+        for (int xx = 0; xx < 4; ++xx)
+          ASSERT_EQ(x[static_cast<size_t>(ch * 16 + y * 4 + xx)],
+                    static_cast<float>(bases[i] + 10 * y + 3 * xx + ch) / 255.0f);
+  }
+}
+
+TEST(ImageFolder, ResizesBilinearAndConvertsToGrey) {
+  TempDir dir;
+  fs::create_directories(dir.path("only"));
+  write_image(dir.path("only/g.png"), 4, 4, 1, ramp(4, 4, 1, 0));  // v = 10y + 3x
+  auto ds = open_image_folder(dir.root().string(), 2, 2, 1);
+  EXPECT_EQ(ds->sample_shape(), (Shape{1, 2, 2}));
+  std::vector<float> x(4);
+  ds->read(0, x.data());
+  // half-pixel centres: dst (y, x) samples src (2y + 0.5, 2x + 0.5)
+  auto want = [](double y, double xx) { return std::lround(10 * y + 3 * xx) / 255.0f; };
+  EXPECT_FLOAT_EQ(x[0], want(0.5, 0.5));
+  EXPECT_FLOAT_EQ(x[1], want(0.5, 2.5));
+  EXPECT_FLOAT_EQ(x[2], want(2.5, 0.5));
+  EXPECT_FLOAT_EQ(x[3], want(2.5, 2.5));
+  // upsampling a constant stays constant; grey source read as 3 channels replicates
+  auto rgb = open_image_folder(dir.root().string(), 7, 5, 3);
+  std::vector<float> y(3 * 35);
+  rgb->read(0, y.data());
+  EXPECT_EQ(y[0], y[35]);
+  EXPECT_EQ(y[34], y[69]);
+}
+
+TEST(ImageFolder, NonImageFileIsAnError) {
+  TempDir dir;
+  fs::create_directories(dir.path("a"));
+  write_image(dir.path("a/ok.png"), 2, 2, 1, {1, 2, 3, 4});
+  write_text(dir.path("a/notes.txt"), "hello");
+  std::string e = error_of([&] { open_image_folder(dir.root().string(), 2, 2, 1); });
+  EXPECT_CONTAINS(e, dir.path("a/notes.txt") + ": cannot decode image");
+}
+
+TEST(ImageFolder, EmptyFoldersAreErrors) {
+  TempDir dir;
+  std::string e = error_of([&] { open_image_folder(dir.root().string(), 2, 2, 1); });
+  EXPECT_CONTAINS(e, "no class sub-folders");
+  fs::create_directories(dir.path("a"));
+  e = error_of([&] { open_image_folder(dir.root().string(), 2, 2, 1); });
+  EXPECT_CONTAINS(e, "has no images");
+  e = error_of([&] { open_image_folder(dir.path("missing"), 2, 2, 1); });
+  EXPECT_CONTAINS(e, "not a directory");
+  e = error_of([&] { open_image_folder(dir.root().string(), 2, 2, 2); });
+  EXPECT_CONTAINS(e, "channels is 2");
+}
+
+}  // namespace
+}  // namespace edgetrain::data
