@@ -101,7 +101,7 @@ class PlanBuilder {
     return p;
   }
 
-  Step& add_kernel_step(int node_id, Pass pass) {
+  Step& add_kernel_step(int node_id, Pass pass, StepRefs refs) {
     const Node& n = g_.nodes[node_id];
     KernelProblem prob = problem_of(n, pass);
     Step s;
@@ -113,6 +113,7 @@ class PlanBuilder {
     s.problem = problem_string(n.attrs, prob.src, prob.dst);
     s.macs = forward_macs(n.attrs, prob.src, prob.dst);
     s.kernel = select_kernel(prob);
+    s.refs = std::move(refs);
     if (std::size_t bytes = s.kernel->scratch_bytes(); bytes > 0) {
       int b = request(n.name + ".scratch." + std::string(pass_name(pass)), bytes, BufferKind::workspace);
       s.refs.scratch = arena_ref(b, Shape{static_cast<int64_t>(bytes)}, DType::u8);
@@ -146,8 +147,7 @@ class PlanBuilder {
       aux_buffers_[id].push_back({TensorRef::Space::arena, b, a.shape, a.dtype});
       refs.aux.push_back(arena_ref(b, a.shape, a.dtype));
     }
-    Step& s = add_kernel_step(id, Pass::fwd);
-    s.refs = std::move(refs);
+    add_kernel_step(id, Pass::fwd, std::move(refs));
     if (id == g_.loss_node()) {
       plan_.loss_buffer = value_buffer_[n.output];
       plan_.prediction_buffer = aux_buffers_[id].at(0).index;
@@ -201,8 +201,7 @@ class PlanBuilder {
           pending.emplace_back(v, tmp);
         }
       }
-      Step& s = add_kernel_step(id, Pass::bwd_data);
-      s.refs = std::move(refs);
+      add_kernel_step(id, Pass::bwd_data, std::move(refs));
       for (auto [v, tmp] : pending) emit_accumulate(v, tmp, v);
     }
 
@@ -220,8 +219,7 @@ class PlanBuilder {
         refs.diff_weights[i] = arena_ref(b, g_.params[p].shape, DType::f32);
         grads.emplace_back(p, b);
       }
-      Step& s = add_kernel_step(id, Pass::bwd_weights);
-      s.refs = std::move(refs);
+      add_kernel_step(id, Pass::bwd_weights, std::move(refs));
       for (auto [p, b] : grads) emit_update(p, b);
     }
   }

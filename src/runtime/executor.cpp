@@ -53,10 +53,14 @@ TensorView Executor::buffer(int request) const {
                     Shape{static_cast<int64_t>(r.bytes)}, DType::u8);
 }
 
-float Executor::loss() const { return *reinterpret_cast<const float*>(buffer(plan_.loss_buffer).data); }
+std::byte* Executor::buffer_data(int request) const {
+  return arena_.data() + plan_.memory.offsets[static_cast<size_t>(request)];
+}
+
+float Executor::loss() const { return *reinterpret_cast<const float*>(buffer_data(plan_.loss_buffer)); }
 
 const int32_t* Executor::predictions() const {
-  return reinterpret_cast<const int32_t*>(buffer(plan_.prediction_buffer).data);
+  return reinterpret_cast<const int32_t*>(buffer_data(plan_.prediction_buffer));
 }
 
 void Executor::run(const float* images, const int32_t* labels) {
@@ -65,14 +69,14 @@ void Executor::run(const float* images, const int32_t* labels) {
   for (int64_t i = 0; i < batch; ++i)
     ET_REQUIRE(labels[i] >= 0 && labels[i] < plan_.num_classes,
                "label {} of sample {} is outside the model's {} classes", labels[i], i, plan_.num_classes);
-  TensorView in = buffer(plan_.input_buffer);
-  TensorView lab = buffer(plan_.labels_buffer);
-  std::memcpy(in.data, images, plan_.buffers[static_cast<size_t>(plan_.input_buffer)].bytes);
-  std::memcpy(lab.data, labels, static_cast<size_t>(batch) * sizeof(int32_t));
+  std::memcpy(buffer_data(plan_.input_buffer), images, plan_.buffers[static_cast<size_t>(plan_.input_buffer)].bytes);
+  std::memcpy(buffer_data(plan_.labels_buffer), labels, static_cast<size_t>(batch) * sizeof(int32_t));
 
   ++runs_;
-  step_seed_ = seed_ * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(runs_);
   if (optimizer_ && plan_.training) ++optimizer_->step;
+  // Dropout masks are a function of (seed, optimizer step): a resumed run draws the same masks.
+  const uint64_t counter = optimizer_ ? static_cast<uint64_t>(optimizer_->step) : static_cast<uint64_t>(runs_);
+  step_seed_ = seed_ * 0x9E3779B97F4A7C15ull + counter;
   const bool timed = verbose_level() >= 1;
   for (size_t i = 0; i < plan_.steps.size(); ++i) {
     const Step& s = plan_.steps[i];

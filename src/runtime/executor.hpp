@@ -26,6 +26,7 @@ class Executor {
   const int32_t* predictions() const;          // [batch] argmax of the logits
   const std::byte* arena() const { return arena_.data(); }
   TensorView buffer(int request) const;        // a planned buffer (tests, inspection)
+  std::byte* buffer_data(int request) const;   // its bytes (allocation-free)
   const Plan& plan() const { return plan_; }
   int64_t steps_run() const { return runs_; }
 

@@ -11,6 +11,7 @@ namespace edgetrain {
 
 struct ModelInfo {
   std::string arch;                       // zoo name or source file
+  double width_mult = 1.0;                // zoo width multiplier (MobileNetV2)
   std::vector<std::string> class_names;   // index = class
   std::vector<float> mean, std;           // per-channel input normalisation (empty = none)
 };

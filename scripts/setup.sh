@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what edgetrain needs to build, test and run on Debian 12 (skips what is already there).
+set -euo pipefail
+packages=(g++ cmake ninja-build pkg-config zlib1g-dev libfmt-dev libcli11-dev nlohmann-json3-dev libstb-dev
+          libgtest-dev libbenchmark-dev dataset-fashion-mnist)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "installing: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

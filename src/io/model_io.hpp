@@ -1,0 +1,30 @@
+// Models on disk: build a zoo model, and save / load a full training checkpoint (weights, BN
+// statistics, optimizer state and metadata) through the checksummed, atomically written file.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "io/checkpoint_file.hpp"
+#include "runtime/model.hpp"
+#include "runtime/optimizer_state.hpp"
+
+namespace edgetrain::io {
+
+// A zoo architecture with freshly initialised parameters.
+Model make_zoo_model(const std::string& arch, int64_t num_classes, const Shape& input_chw, double width_mult,
+                     uint64_t seed);
+
+// `training` carries the trainer's metadata (epoch, seeds, optimizer and schedule settings, ...).
+void save_checkpoint(const std::string& path, const Model& model, const OptimizerState* optimizer,
+                     const nlohmann::json& training);
+
+struct LoadedCheckpoint {
+  Model model;
+  nlohmann::json training;
+  CheckpointData raw;  // keeps the optimizer tensors until restore_optimizer
+};
+LoadedCheckpoint load_checkpoint(const std::string& path);
+// Copies the saved optimizer state into `optimizer` (same trainable set and optimizer required).
+void restore_optimizer(const LoadedCheckpoint& ckpt, OptimizerState& optimizer);
+
+}  // namespace edgetrain::io

@@ -1,0 +1,18 @@
+#include "kernels/ref/elementwise.hpp"
+
+#include "kernels/ref/common.hpp"
+
+namespace edgetrain::ref {
+
+void add_into(const TensorView& dst, const TensorView& src) {
+  ET_ASSERT(dst.numel() == src.numel() && dst.dtype == src.dtype);
+  detail::dispatch(dst.dtype, [&]<class T>() {
+    T* d = dst.as<T>();
+    const T* s = src.as<T>();
+    const int64_t n = dst.numel();
+#pragma omp parallel for simd if (n > detail::kParallelMin) schedule(static)
+    for (int64_t i = 0; i < n; ++i) d[i] += s[i];
+  });
+}
+
+}  // namespace edgetrain::ref

@@ -1,0 +1,88 @@
+#include "kernels/registry.hpp"
+
+#include <cstdio>
+
+#include "core/check.hpp"
+#include "core/log.hpp"
+#include "kernels/ref/ref_kernels.hpp"
+
+namespace edgetrain {
+namespace {
+
+template <class A>
+constexpr bool has_bwd_weights =
+    requires(const A& a, const KernelProblem& p, const KernelArgs& args) { ref::bwd_weights(a, p, args); };
+
+// A reference kernel for op attributes A: stores the problem, calls ref::fwd / bwd_data / bwd_weights.
+template <class A>
+class RefKernel final : public Kernel {
+ public:
+  explicit RefKernel(KernelProblem problem)
+      : problem_(std::move(problem)), attrs_(std::get<A>(problem_.attrs)),
+        scratch_(ref::scratch_bytes(attrs_, problem_)) {}
+
+  void execute(const KernelArgs& args) const override {
+    switch (problem_.pass) {
+      case Pass::fwd: ref::fwd(attrs_, problem_, args); return;
+      case Pass::bwd_data: ref::bwd_data(attrs_, problem_, args); return;
+      case Pass::bwd_weights:
+        if constexpr (has_bwd_weights<A>) ref::bwd_weights(attrs_, problem_, args);
+        return;
+    }
+  }
+  std::string_view impl_name() const override { return "ref"; }
+  std::size_t scratch_bytes() const override { return scratch_; }
+
+ private:
+  KernelProblem problem_;
+  A attrs_;
+  std::size_t scratch_;
+};
+
+}  // namespace
+
+std::unique_ptr<Kernel> make_ref_kernel(const KernelProblem& problem, std::string& why_not) {
+  if (problem.dtype != DType::f32 && problem.dtype != DType::f64) {
+    why_not = fmt::format("element type {} is not f32/f64", dtype_info(problem.dtype).name);
+    return nullptr;
+  }
+  return std::visit(
+      [&]<class A>(const A&) -> std::unique_ptr<Kernel> {
+        if constexpr (!has_bwd_weights<A>) {
+          if (problem.pass == Pass::bwd_weights) {
+            why_not = "op has no parameters";
+            return nullptr;
+          }
+        }
+        return std::make_unique<RefKernel<A>>(problem);
+      },
+      problem.attrs);
+}
+
+std::span<const KernelImpl> kernel_impls() {
+  // Fastest first. A new backend goes in front of "ref" and declines what it cannot run.
+  static constexpr KernelImpl table[] = {
+      {"ref", &make_ref_kernel},
+  };
+  return table;
+}
+
+std::unique_ptr<Kernel> select_kernel(const KernelProblem& problem) {
+  const bool verbose = verbose_level() >= 2;
+  const std::string_view op = op_name(problem.attrs), pass = pass_name(problem.pass);
+  std::string reasons;
+  for (const KernelImpl& impl : kernel_impls()) {
+    std::string why_not;
+    std::unique_ptr<Kernel> kernel = impl.make(problem, why_not);
+    if (verbose)
+      std::fprintf(stderr, "select,%.*s,%.*s,%.*s,%s%s\n", static_cast<int>(op.size()), op.data(),
+                   static_cast<int>(pass.size()), pass.data(), static_cast<int>(impl.name.size()), impl.name.data(),
+                   kernel ? "accepted" : "declined: ", kernel ? "" : why_not.c_str());
+    if (kernel) return kernel;
+    reasons += fmt::format(" {}: {};", impl.name, why_not);
+  }
+  fail("no kernel implements {} {} for element type {}:{} use f32 or f64", op, pass, dtype_info(problem.dtype).name,
+       reasons);
+}
+
+}  // namespace edgetrain

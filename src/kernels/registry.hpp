@@ -1,0 +1,34 @@
+// Kernel selection: an ordered, explicit table of implementations. For a problem (op, pass, shapes,
+// dtype) select_kernel() asks each factory in order; the first that accepts builds the kernel. The
+// reference backend is last and accepts every f32/f64 problem, so a faster backend (oneDNN) is added by
+// putting its row in front — the ref code does not change. EDGETRAIN_VERBOSE >= 2 prints, per candidate,
+// "select,<op>,<pass>,<impl>,accepted" or "select,<op>,<pass>,<impl>,declined: <reason>" to stderr.
+#pragma once
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "kernels/kernel.hpp"
+
+namespace edgetrain {
+
+// Builds a kernel for the problem, or returns nullptr and says why in why_not.
+using KernelFactory = std::unique_ptr<Kernel> (*)(const KernelProblem&, std::string& why_not);
+
+struct KernelImpl {
+  std::string_view name;  // "onednn", "ref"
+  KernelFactory make;
+};
+
+// The table, fastest first, reference last.
+std::span<const KernelImpl> kernel_impls();
+
+// The first implementation that accepts the problem. Throws Error when none does (only possible for
+// element types the reference does not handle).
+std::unique_ptr<Kernel> select_kernel(const KernelProblem& problem);
+
+// The reference backend's factory (exposed for tests that compare a backend with the reference).
+std::unique_ptr<Kernel> make_ref_kernel(const KernelProblem& problem, std::string& why_not);
+
+}  // namespace edgetrain

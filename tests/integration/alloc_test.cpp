@@ -1,0 +1,53 @@
+// After warm-up a training step makes no heap allocation: operator new is counted for the whole
+// binary and must not move while steps run.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "runtime/compile.hpp"
+#include "runtime/executor.hpp"
+#include "synthetic.hpp"
+
+namespace {
+std::atomic<long> g_allocations{0};
+}
+
+void* operator new(std::size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) { return operator new(n); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+namespace edgetrain {
+namespace {
+
+TEST(Executor, TrainingStepAllocatesNothingAfterWarmup) {
+  testing::BlobDataset data(32, Shape{1, 12, 12}, 4, 1);
+  Model m = testing::make_model(testing::every_op_net());
+  CompileOptions o;
+  o.batch = 8;
+  o.optimizer.kind = optim::OptimizerKind::adam;
+  Plan plan = compile(m.graph, o);
+  OptimizerState opt(m.graph, plan.trainable, o.optimizer);
+  Executor exec(plan, m.params, &opt);
+  std::vector<float> images(8 * 144);
+  std::vector<int32_t> labels(8);
+  for (int i = 0; i < 8; ++i) {
+    data.read(i, images.data() + i * 144);
+    labels[static_cast<size_t>(i)] = data.label(i);
+  }
+  for (int i = 0; i < 2; ++i) exec.run(images.data(), labels.data());
+  long before = g_allocations.load();
+  for (int i = 0; i < 5; ++i) exec.run(images.data(), labels.data());
+  EXPECT_EQ(g_allocations.load() - before, 0);
+}
+
+}  // namespace
+}  // namespace edgetrain

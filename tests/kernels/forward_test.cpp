@@ -1,0 +1,279 @@
+// Forward semantics: conv against a direct convolution, f32 vs f64 agreement for every op, BatchNorm
+// running statistics, dropout masks, cross-entropy by hand, elementwise add_into, registry selection.
+#include <gtest/gtest.h>
+
+#include <omp.h>
+
+#include <cmath>
+
+#include "core/check.hpp"
+#include "kernels/ref/elementwise.hpp"
+#include "op_harness.hpp"
+
+namespace edgetrain::test {
+namespace {
+
+Conv2dAttrs conv(int64_t ic, int64_t oc, int k, int stride, int pad, int dil, int groups, bool bias) {
+  Conv2dAttrs a;
+  a.in_channels = ic, a.out_channels = oc;
+  a.kernel_h = a.kernel_w = k;
+  a.stride_h = a.stride_w = stride;
+  a.pad_h = a.pad_w = pad;
+  a.dilation_h = a.dilation_w = dil;
+  a.groups = groups;
+  a.bias = bias;
+  return a;
+}
+
+void expect_direct_conv(const Conv2dAttrs& a, Shape x_shape, DType dtype) {
+  OpHarness h(a, {x_shape}, dtype);
+  h.fill(5);
+  h.fwd();
+  const Shape& y = h.dst.view.shape;
+  const int64_t N = x_shape[0], C = x_shape[1], H = x_shape[2], W = x_shape[3];
+  const int64_t OC = y[1], OH = y[2], OW = y[3], Cg = C / a.groups, OCg = OC / a.groups;
+  const double tol = dtype == DType::f32 ? 1e-4 : 1e-12;
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t oc = 0; oc < OC; ++oc)
+      for (int64_t oh = 0; oh < OH; ++oh)
+        for (int64_t ow = 0; ow < OW; ++ow) {
+          double acc = a.bias ? h.weights[1].get(oc) : 0.0;
+          const int64_t g = oc / OCg;
+          for (int64_t ci = 0; ci < Cg; ++ci)
+            for (int64_t kh = 0; kh < a.kernel_h; ++kh)
+              for (int64_t kw = 0; kw < a.kernel_w; ++kw) {
+                const int64_t ih = oh * a.stride_h - a.pad_h + kh * a.dilation_h;
+                const int64_t iw = ow * a.stride_w - a.pad_w + kw * a.dilation_w;
+                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                acc += h.src[0].get(((n * C + g * Cg + ci) * H + ih) * W + iw) *
+                       h.weights[0].get(((oc * Cg + ci) * a.kernel_h + kh) * a.kernel_w + kw);
+              }
+          ASSERT_NEAR(h.dst.get(((n * OC + oc) * OH + oh) * OW + ow), acc, tol)
+              << "n" << n << " oc" << oc << " oh" << oh << " ow" << ow;
+        }
+}
+
+TEST(Conv2dForward, MatchesDirectConvolution) {
+  for (DType t : {DType::f32, DType::f64}) {
+    expect_direct_conv(conv(3, 4, 3, 2, 1, 1, 1, true), Shape{2, 3, 7, 7}, t);
+    expect_direct_conv(conv(3, 2, 3, 1, 2, 2, 1, false), Shape{2, 3, 7, 7}, t);
+    expect_direct_conv(conv(6, 9, 3, 1, 1, 1, 3, true), Shape{3, 6, 5, 5}, t);
+    expect_direct_conv(conv(4, 8, 3, 2, 1, 1, 4, true), Shape{2, 4, 7, 7}, t);  // depthwise x2
+    expect_direct_conv(conv(5, 7, 1, 1, 0, 1, 1, true), Shape{1, 5, 6, 6}, t);  // pointwise
+    expect_direct_conv(conv(16, 40, 3, 1, 1, 1, 1, true), Shape{2, 16, 20, 20}, t);  // GEMM past one micro-tile
+  }
+}
+
+// The same inputs in f32 and f64 give the same outputs (to float precision), for every op.
+struct Case {
+  const char* name;
+  Attrs attrs;
+  std::vector<Shape> src;
+  bool training;
+};
+
+TEST(Forward, FloatMatchesDouble) {
+  MaxPoolAttrs mp;
+  mp.kernel_h = mp.kernel_w = 3, mp.pad_h = mp.pad_w = 1, mp.ceil_mode = true;
+  AvgPoolAttrs ap;
+  ap.kernel_h = ap.kernel_w = 3, ap.pad_h = ap.pad_w = 1, ap.ceil_mode = true, ap.count_include_pad = false;
+  BatchNormAttrs bn;
+  bn.channels = 3;
+  const std::vector<Case> cases = {
+      {"conv", conv(3, 4, 3, 2, 1, 1, 1, true), {Shape{2, 3, 7, 7}}, true},
+      {"conv_dw", conv(3, 3, 3, 1, 1, 1, 3, true), {Shape{2, 3, 7, 7}}, true},
+      {"bn_train", bn, {Shape{2, 3, 5, 5}}, true},
+      {"bn_eval", bn, {Shape{2, 3, 5, 5}}, false},
+      {"relu", ReluAttrs{}, {Shape{2, 3, 5, 5}}, true},
+      {"relu6", Relu6Attrs{}, {Shape{2, 3, 5, 5}}, true},
+      {"maxpool", mp, {Shape{2, 3, 6, 6}}, true},
+      {"avgpool", ap, {Shape{2, 3, 6, 6}}, true},
+      {"gap", GlobalAvgPoolAttrs{}, {Shape{2, 3, 5, 5}}, true},
+      {"linear", LinearAttrs{7, 5, true}, {Shape{3, 7}}, true},
+      {"add", AddAttrs{}, {Shape{2, 3, 5, 5}, Shape{2, 3, 5, 5}}, true},
+      {"concat", ConcatAttrs{}, {Shape{2, 3, 5, 5}, Shape{2, 2, 5, 5}}, true},
+      {"flatten", FlattenAttrs{}, {Shape{2, 3, 5, 5}}, true},
+      {"dropout", DropoutAttrs{0.4}, {Shape{2, 3, 5, 5}}, true},
+      {"sce", SoftmaxCrossEntropyAttrs{}, {Shape{4, 10}, Shape{4}}, true},
+  };
+  for (const Case& c : cases) {
+    OpHarness f(c.attrs, c.src, DType::f32, c.training), d(c.attrs, c.src, DType::f64, c.training);
+    d.fill(9, Fill::relu6_safe);
+    auto copy_into = [](const std::vector<Tensor>& from, std::vector<Tensor>& to) {
+      for (size_t i = 0; i < from.size(); ++i)
+        for (int64_t j = 0; j < from[i].numel(); ++j) to[i].set(j, from[i].get(j));
+    };
+    copy_into(d.src, f.src);
+    copy_into(d.weights, f.weights);
+    copy_into(d.state, f.state);
+    f.fwd();
+    d.fwd();
+    for (int64_t i = 0; i < d.dst.numel(); ++i)
+      ASSERT_NEAR(f.dst.get(i), d.dst.get(i), 1e-4 * std::max(1.0, std::abs(d.dst.get(i)))) << c.name << " [" << i << "]";
+    for (size_t i = 0; i < d.aux.size(); ++i)
+      for (int64_t j = 0; j < d.aux[i].numel(); ++j)
+        ASSERT_NEAR(f.aux[i].get(j), d.aux[i].get(j), 1e-4 * std::max(1.0, std::abs(d.aux[i].get(j)))) << c.name;
+  }
+}
+
+TEST(BatchNorm, RunningStatisticsUpdate) {
+  BatchNormAttrs a;
+  a.channels = 2;
+  a.momentum = 0.25;
+  OpHarness h(a, {Shape{2, 2, 1, 2}}, DType::f64);
+  // channel 0 values {1, 2, 3, 4}: mean 2.5, biased var 1.25, unbiased 5/3; channel 1 values {0, 0, 2, 2}.
+  const double x[] = {1, 2, 0, 0, 3, 4, 2, 2};
+  for (int i = 0; i < 8; ++i) h.src[0].set(i, x[i]);
+  for (int c = 0; c < 2; ++c) {
+    h.weights[0].set(c, 1.0), h.weights[1].set(c, 0.0);
+    h.state[0].set(c, 1.0), h.state[1].set(c, 2.0);
+  }
+  h.fwd();
+  EXPECT_DOUBLE_EQ(h.state[0].get(0), 0.75 * 1.0 + 0.25 * 2.5);
+  EXPECT_DOUBLE_EQ(h.state[1].get(0), 0.75 * 2.0 + 0.25 * (5.0 / 3.0));
+  EXPECT_DOUBLE_EQ(h.state[0].get(1), 0.75 * 1.0 + 0.25 * 1.0);
+  EXPECT_DOUBLE_EQ(h.state[1].get(1), 0.75 * 2.0 + 0.25 * (4.0 / 3.0));
+  EXPECT_DOUBLE_EQ(h.aux[0].get(0), 2.5);
+  EXPECT_NEAR(h.aux[1].get(0), 1.0 / std::sqrt(1.25 + 1e-5), 1e-15);
+  EXPECT_NEAR(h.dst.get(0), (1 - 2.5) / std::sqrt(1.25 + 1e-5), 1e-12);
+
+  // Eval: normalises with the running statistics and leaves them alone; aux comes from them.
+  OpHarness e(a, {Shape{2, 2, 1, 2}}, DType::f32, false);
+  for (int i = 0; i < 8; ++i) e.src[0].set(i, x[i]);
+  for (int c = 0; c < 2; ++c) {
+    e.weights[0].set(c, 2.0), e.weights[1].set(c, 0.5);
+    e.state[0].set(c, 1.0), e.state[1].set(c, 3.0);
+  }
+  e.fwd();
+  EXPECT_EQ(e.state[0].get(0), 1.0);
+  EXPECT_EQ(e.state[1].get(0), 3.0);
+  EXPECT_NEAR(e.dst.get(5), (4 - 1.0) / std::sqrt(3.0 + 1e-5) * 2.0 + 0.5, 1e-5);
+  EXPECT_NEAR(e.aux[1].get(1), 1.0 / std::sqrt(3.0 + 1e-5), 1e-6);
+}
+
+TEST(Dropout, MaskDeterministicAndRate) {
+  const double p = 0.3;
+  OpHarness a(DropoutAttrs{p}, {Shape{4, 25000}}, DType::f32), b(DropoutAttrs{p}, {Shape{4, 25000}}, DType::f32);
+  a.fill(1);
+  b.fill(1);
+  a.step_seed = b.step_seed = 77;
+  a.fwd();
+  b.fwd();
+  int64_t kept = 0;
+  for (int64_t i = 0; i < a.dst.numel(); ++i) {
+    ASSERT_EQ(a.aux[0].get(i), b.aux[0].get(i));
+    const double m = a.aux[0].get(i);
+    ASSERT_TRUE(m == 0 || m == 1);
+    kept += m == 1;
+    ASSERT_FLOAT_EQ(static_cast<float>(a.dst.get(i)), static_cast<float>(a.src[0].get(i) * m / (1 - p)));
+  }
+  const double rate = static_cast<double>(kept) / static_cast<double>(a.dst.numel());
+  EXPECT_NEAR(rate, 1 - p, 0.01);  // 100k Bernoulli draws: sd ~0.0015
+  b.step_seed = 78;
+  b.fwd();
+  int64_t same = 0;
+  for (int64_t i = 0; i < a.dst.numel(); ++i) same += a.aux[0].get(i) == b.aux[0].get(i);
+  EXPECT_LT(same, a.dst.numel() * 0.7);  // independent masks agree on ~58%
+
+  OpHarness e(DropoutAttrs{p}, {Shape{2, 10}}, DType::f32, false);
+  e.fill(2);
+  e.fwd();
+  for (int64_t i = 0; i < e.dst.numel(); ++i) EXPECT_EQ(e.dst.get(i), e.src[0].get(i));
+}
+
+TEST(SoftmaxCrossEntropy, HandComputed) {
+  OpHarness h(SoftmaxCrossEntropyAttrs{}, {Shape{2, 3}, Shape{2}}, DType::f64);
+  const double x[] = {1, 2, 3, 1000, 1000, 999};  // the second row overflows exp without the max shift
+  for (int i = 0; i < 6; ++i) h.src[0].set(i, x[i]);
+  h.src[1].set(0, 2);
+  h.src[1].set(1, 0);
+  h.fwd();
+  const double l0 = std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0)) - 3.0;
+  const double l1 = std::log(2.0 + std::exp(-1.0));
+  EXPECT_NEAR(h.dst.get(0), (l0 + l1) / 2, 1e-12);
+  EXPECT_EQ(h.aux[0].get(0), 2);
+  EXPECT_EQ(h.aux[0].get(1), 0);  // first maximum wins
+  h.diff_dst.set(0, 123.0);       // ignored
+  h.bwd_data();
+  const double s0 = std::exp(1.0) + std::exp(2.0) + std::exp(3.0);
+  EXPECT_NEAR(h.diff_src[0].get(0), std::exp(1.0) / s0 / 2, 1e-12);
+  EXPECT_NEAR(h.diff_src[0].get(2), (std::exp(3.0) / s0 - 1) / 2, 1e-12);
+  EXPECT_NEAR(h.diff_src[0].get(3), (1 / (2 + std::exp(-1.0)) - 1) / 2, 1e-12);
+}
+
+TEST(MaxPool, FirstMaximumWinsAndIndices) {
+  MaxPoolAttrs a;  // 2x2 stride 2
+  OpHarness h(a, {Shape{1, 1, 2, 4}}, DType::f32);
+  const double x[] = {5, 5, 1, 2, 5, 0, 3, 3};
+  for (int i = 0; i < 8; ++i) h.src[0].set(i, x[i]);
+  h.fwd();
+  EXPECT_EQ(h.dst.get(0), 5);
+  EXPECT_EQ(h.aux[0].get(0), 0);
+  EXPECT_EQ(h.dst.get(1), 3);
+  EXPECT_EQ(h.aux[0].get(1), 6);
+}
+
+TEST(AvgPool, CountIncludePadDivisors) {
+  // 1x1x3x3 of ones, kernel 2, stride 2, pad 1, ceil_mode: windows clipped to [-1, 4).
+  AvgPoolAttrs a;
+  a.pad_h = a.pad_w = 1;
+  a.ceil_mode = true;
+  OpHarness h(a, {Shape{1, 1, 3, 3}}, DType::f64);
+  for (int i = 0; i < 9; ++i) h.src[0].set(i, 1.0);
+  h.fwd();
+  ASSERT_EQ(h.dst.view.shape, (Shape{1, 1, 2, 2}));
+  // Window (0,0) covers rows/cols [-1,1): 4 padded cells, 1 real one.
+  EXPECT_DOUBLE_EQ(h.dst.get(0), 0.25);
+  // Window (1,1) covers [1,3) x [1,3): all real.
+  EXPECT_DOUBLE_EQ(h.dst.get(3), 1.0);
+  a.count_include_pad = false;
+  OpHarness e(a, {Shape{1, 1, 3, 3}}, DType::f64);
+  for (int i = 0; i < 9; ++i) e.src[0].set(i, 1.0);
+  e.fwd();
+  for (int i = 0; i < 4; ++i) EXPECT_DOUBLE_EQ(e.dst.get(i), 1.0);
+}
+
+TEST(Elementwise, AddInto) {
+  Tensor a(Shape{5}, DType::f32), b(Shape{5}, DType::f32);
+  for (int i = 0; i < 5; ++i) a.set(i, i), b.set(i, 10 * i);
+  ref::add_into(a.view, b.view);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(a.get(i), 11 * i);
+}
+
+TEST(Registry, SelectsReferenceAndDeclines) {
+  KernelProblem p;
+  p.attrs = ReluAttrs{};
+  p.src = {Shape{2, 3}};
+  p.dst = Shape{2, 3};
+  auto k = select_kernel(p);
+  ASSERT_TRUE(k);
+  EXPECT_EQ(k->impl_name(), "ref");
+  EXPECT_EQ(k->scratch_bytes(), 0u);
+  p.pass = Pass::bwd_weights;
+  EXPECT_THROW(select_kernel(p), Error);
+  p.pass = Pass::fwd;
+  p.dtype = DType::i32;
+  try {
+    select_kernel(p);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("ref"), std::string::npos);
+  }
+  ASSERT_FALSE(kernel_impls().empty());
+  EXPECT_EQ(kernel_impls().back().name, "ref");
+}
+
+TEST(Registry, ConvScratchIsBookedPerThread) {
+  KernelProblem p;
+  p.attrs = conv(3, 4, 3, 1, 1, 1, 1, false);
+  p.src = {Shape{2, 3, 5, 5}};
+  p.dst = Shape{2, 4, 5, 5};
+  auto k = select_kernel(p);
+  const std::size_t col = (3 * 9 * 25 * 4 + 63) / 64 * 64;
+  EXPECT_EQ(k->scratch_bytes(), col * static_cast<std::size_t>(omp_get_max_threads()));
+  p.attrs = conv(3, 3, 3, 1, 1, 1, 3, false);  // depthwise: direct loops
+  EXPECT_EQ(select_kernel(p)->scratch_bytes(), 0u);
+}
+
+}  // namespace
+}  // namespace edgetrain::test

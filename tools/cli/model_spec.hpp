@@ -1,0 +1,23 @@
+// The model a verb works on: a zoo architecture or a checkpoint.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "runtime/model.hpp"
+
+namespace edgetrain::cli {
+
+struct ModelSpec {
+  std::string arch = "fmnist-cnn";
+  std::string checkpoint;  // load this instead of building arch
+  std::string input;       // CxHxW; default: the data's sample shape, else the architecture's own
+  double width_mult = 1.0;
+  int64_t num_classes = 0;  // 0: from the data, else 10
+};
+
+void add_model_options(CLI::App& app, ModelSpec& spec);
+// The input shape: --input, else data_chw when given (rank 3), else the architecture's default.
+Shape model_input(const ModelSpec& spec, const Shape& data_chw);
+Model open_model(const ModelSpec& spec, int64_t num_classes, const Shape& data_chw, uint64_t seed);
+
+}  // namespace edgetrain::cli
