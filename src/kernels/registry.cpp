@@ -1,5 +1,7 @@
 #include "kernels/registry.hpp"
 
+#include "kernels/ref/gemm.hpp"
+
 #include <cstdio>
 
 #include "core/check.hpp"
@@ -83,6 +85,10 @@ std::unique_ptr<Kernel> select_kernel(const KernelProblem& problem) {
   }
   fail("no kernel implements {} {} for element type {}:{} use f32 or f64", op, pass, dtype_info(problem.dtype).name,
        reasons);
+}
+
+std::size_t persistent_workspace_bytes(int threads) {
+  return ref::gemm_pack_bytes_per_thread() * static_cast<std::size_t>(threads);
 }
 
 }  // namespace edgetrain

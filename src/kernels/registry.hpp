@@ -28,6 +28,10 @@ std::span<const KernelImpl> kernel_impls();
 // element types the reference does not handle).
 std::unique_ptr<Kernel> select_kernel(const KernelProblem& problem);
 
+// Memory kernels keep for the life of the process outside any plan (the float GEMM's per-thread
+// packing buffers), for `threads` worker threads; the memory plan adds it to the peak.
+std::size_t persistent_workspace_bytes(int threads);
+
 // The reference backend's factory (exposed for tests that compare a backend with the reference).
 std::unique_ptr<Kernel> make_ref_kernel(const KernelProblem& problem, std::string& why_not);
 

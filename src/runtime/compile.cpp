@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "core/check.hpp"
+#include <omp.h>
+
 #include "kernels/registry.hpp"
 
 namespace edgetrain {
@@ -270,6 +272,7 @@ class PlanBuilder {
     for (const Slot& s : g_.states) m.state += static_cast<size_t>(s.shape.numel()) * 4;
     for (const BufferRequest& r : plan_.buffers) m.by_kind[static_cast<int>(r.kind)] += r.bytes;
     m.arena = plan_.memory.arena_bytes;
+    m.kernel_workspace = persistent_workspace_bytes(omp_get_max_threads());
     for (const Step& s : plan_.steps) {
       if (s.kind != StepKind::kernel) continue;
       if (s.pass == Pass::fwd) plan_.forward_macs += s.macs;

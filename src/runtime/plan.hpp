@@ -48,7 +48,8 @@ struct MemoryBreakdown {
   std::size_t optimizer_state = 0;  // momentum / Adam moments of trainable parameters (persistent)
   std::size_t by_kind[6] = {};      // planned bytes requested per BufferKind (before reuse)
   std::size_t arena = 0;            // the planned arena: the exact peak of all planned buffers
-  std::size_t total() const { return weights + state + optimizer_state + arena; }
+  std::size_t kernel_workspace = 0; // persistent per-thread kernel buffers (GEMM packing)
+  std::size_t total() const { return weights + state + optimizer_state + arena + kernel_workspace; }
 };
 
 struct Plan {

@@ -158,6 +158,7 @@ nlohmann::json plan_json(const Plan& plan) {
           {"optimizer_state_bytes", m.optimizer_state},
           {"planned_requests_bytes", kinds},
           {"arena_bytes", m.arena},
+          {"kernel_workspace_bytes", m.kernel_workspace},
           {"peak_bytes", m.total()},
           {"forward_macs", plan.forward_macs},
           {"step_macs", plan.trained_macs}};
@@ -175,6 +176,7 @@ void print_plan(const Plan& plan) {
              human_bytes(m.arena), human_bytes(k(BufferKind::activation)), human_bytes(k(BufferKind::saved_aux)),
              human_bytes(k(BufferKind::activation_grad)), human_bytes(k(BufferKind::weight_grad)),
              human_bytes(k(BufferKind::workspace)), human_bytes(k(BufferKind::io)));
+  fmt::print("  kernel workspace   {:>12}   (GEMM packing, per thread, persistent)\n", human_bytes(m.kernel_workspace));
   fmt::print("  peak               {:>12}\n", human_bytes(m.total()));
 }
 

@@ -155,9 +155,17 @@ void pack_b(bool trans, const float* b, int64_t ldb, int64_t kc, int64_t nc, flo
   }
 }
 
+}  // namespace
+
+std::size_t gemm_pack_bytes_per_thread() {
+  return static_cast<std::size_t>(kMC * kKC + kKC * kNC) * sizeof(float);
+}
+
+namespace {
+
 // Per-thread packing buffers, allocated on a thread's first call and reused afterwards.
 struct PackBuffers {
-  AlignedBuffer bytes{static_cast<std::size_t>(kMC * kKC + kKC * kNC) * sizeof(float)};
+  AlignedBuffer bytes{gemm_pack_bytes_per_thread()};
   float* a() const { return reinterpret_cast<float*>(bytes.data()); }
   float* b() const { return a() + kMC * kKC; }
 };

@@ -9,6 +9,7 @@
 // (AVX2 + FMA, SSE2 baseline). No -march flags are needed. The double path is a plain loop (tests and
 // gradient checks).
 #pragma once
+#include <cstddef>
 #include <cstdint>
 
 namespace edgetrain::ref {
@@ -25,6 +26,10 @@ extern template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, double,
 // The float path with an explicit micro-kernel choice, for tests and benchmarks of the portable kernel
 // on machines that have AVX-512 (gemm<float> always uses GemmIsa::best).
 enum class GemmIsa { best, portable };
+
+// Bytes of the packing buffers each thread that runs the float GEMM allocates once and keeps (the
+// memory plan accounts them as persistent kernel workspace).
+std::size_t gemm_pack_bytes_per_thread();
 void gemm_f32_isa(GemmIsa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                   const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 
