@@ -1,5 +1,7 @@
 #include "io/atomic_file.hpp"
 
+#include <filesystem>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -136,6 +138,15 @@ std::string read_file(const std::string& path) {
     out.append(buf, static_cast<size_t>(n));
   }
   return out;
+}
+
+void check_writable(const std::string& path) {
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  std::error_code ec;
+  ET_REQUIRE(std::filesystem::is_directory(dir, ec), "cannot write '{}': directory '{}' does not exist", path,
+             dir.string());
+  ET_REQUIRE(::access(dir.c_str(), W_OK) == 0, "cannot write '{}': directory '{}' is not writable", path, dir.string());
 }
 
 }  // namespace edgetrain::io

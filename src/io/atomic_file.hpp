@@ -13,5 +13,7 @@ void write_file_atomic(const std::string& path, std::string_view bytes);
 
 // Reads the whole file. Throws edgetrain::Error naming the path if it is missing or unreadable.
 std::string read_file(const std::string& path);
+// Throws Error when a file could not be created at `path` (missing or unwritable directory).
+void check_writable(const std::string& path);
 
 }  // namespace edgetrain::io

@@ -99,13 +99,12 @@ LoadedCheckpoint load_checkpoint(const std::string& path) {
   return c;
 }
 
-void restore_optimizer(const LoadedCheckpoint& c, OptimizerState& optimizer) {
-  const Graph& g = c.model.graph;
+void restore_optimizer(const CheckpointData& raw, const Graph& g, OptimizerState& optimizer) {
   for (size_t p = 0; p < g.params.size(); ++p)
     for (int k = 0; k < optimizer.slots_per_param(); ++k)
       if (TensorView v = optimizer.slot(static_cast<int>(p), k))
-        copy_in("checkpoint", require_tensor("checkpoint", c.raw, g.params[p].name + "#opt" + std::to_string(k)), v);
-  optimizer.step = c.raw.meta.value("optimizer_step", int64_t{0});
+        copy_in("checkpoint", require_tensor("checkpoint", raw, g.params[p].name + "#opt" + std::to_string(k)), v);
+  optimizer.step = raw.meta.value("optimizer_step", int64_t{0});
 }
 
 }  // namespace edgetrain::io

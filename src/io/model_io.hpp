@@ -24,7 +24,8 @@ struct LoadedCheckpoint {
   CheckpointData raw;  // keeps the optimizer tensors until restore_optimizer
 };
 LoadedCheckpoint load_checkpoint(const std::string& path);
-// Copies the saved optimizer state into `optimizer` (same trainable set and optimizer required).
-void restore_optimizer(const LoadedCheckpoint& ckpt, OptimizerState& optimizer);
+// Copies the optimizer state saved in `raw` into `optimizer`, whose slots belong to `graph`'s
+// parameters (same trainable set and optimizer required).
+void restore_optimizer(const CheckpointData& raw, const Graph& graph, OptimizerState& optimizer);
 
 }  // namespace edgetrain::io

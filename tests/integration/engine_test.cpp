@@ -207,7 +207,6 @@ TEST(Checkpoint, ResumingIsExact) {
     data::BatchLoader loader(data, lo);
     t.train_epoch(loader, 0);
     // Round-trip through the checkpoint file (weights, BN statistics, optimizer state).
-    io::CheckpointData d;
     io::save_checkpoint(path, first, &t.optimizer_state(), {{"epochs_done", 1}});
   }
   // The zoo cannot rebuild this test net, so restore tensors into a fresh one by name.
@@ -225,10 +224,7 @@ TEST(Checkpoint, ResumingIsExact) {
   }
   {
     Trainer t(resumed, tc);
-    io::LoadedCheckpoint lc;
-    lc.model = make_model(every_op_net());
-    lc.raw = raw;
-    io::restore_optimizer(lc, t.optimizer_state());
+    io::restore_optimizer(raw, resumed.graph, t.optimizer_state());
     data::BatchLoader loader(data, lo);
     t.train_epoch(loader, 1);
   }

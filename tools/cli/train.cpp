@@ -6,6 +6,7 @@
 #include "common.hpp"
 #include "core/check.hpp"
 #include "data/loader.hpp"
+#include "io/atomic_file.hpp"
 #include "io/model_io.hpp"
 #include "model_spec.hpp"
 #include "train/rss.hpp"
@@ -20,6 +21,7 @@ struct TrainOptions {
   ModelSpec model;
   DataSpec data;
   int epochs = 4;
+  int stop_after = 0;  // stop after this many epochs of the planned run (0: run to the end)
   int64_t batch = 64;
   std::string optimizer = "adam";
   double lr = 0;  // 0: 1e-3 for adam/adamw, 0.01 for sgd
@@ -94,6 +96,8 @@ void restore_options(TrainOptions& o, const nlohmann::json& t) {
   o.crop_padding = t.at("crop_padding");
   o.flip = t.at("flip");
   o.seed = t.at("seed");
+  o.data.spec = t.at("data");
+  o.data.classes = t.at("classes");
   o.epochs = epochs;
 }
 
@@ -112,6 +116,11 @@ int run_train(TrainOptions o) {
     ET_REQUIRE(start_epoch < o.epochs, "{}: already trained for {} epochs; pass --epochs greater than that to continue",
                o.resume, start_epoch);
   }
+
+  const std::string out = !o.out.empty() ? o.out
+                          : !o.resume.empty() ? o.resume
+                          : (o.model.checkpoint.empty() ? o.model.arch : "finetuned") + ".ckpt";
+  io::check_writable(out);  // fail now, not after an epoch of training
 
   // Data first: its memory is not the training step's.
   Shape hint = !o.model.input.empty() ? parse_chw(o.model.input) : Shape{};
@@ -171,8 +180,7 @@ int run_train(TrainOptions o) {
   tc.seed = o.seed;
   if (!o.memory_budget.empty()) tc.memory_budget = parse_bytes(o.memory_budget);
   Trainer trainer(model, tc);
-  if (!o.resume.empty()) io::restore_optimizer(resumed, trainer.optimizer_state());
-  const std::string out = !o.out.empty() ? o.out : (!o.resume.empty() ? o.resume : model.info.arch + ".ckpt");
+  if (!o.resume.empty()) io::restore_optimizer(resumed.raw, model.graph, trainer.optimizer_state());
 
   const Plan& plan = trainer.plan();
   fmt::print("edgetrain train: {} ({} classes, input {}), {} training / {} test samples, batch {}, {} {} lr {}, "
@@ -186,7 +194,8 @@ int run_train(TrainOptions o) {
   EvalResult last_eval;
   double train_seconds = 0;
   int64_t trained = 0;
-  for (int e = start_epoch; e < o.epochs; ++e) {
+  const int end_epoch = o.stop_after > 0 ? std::min(o.epochs, start_epoch + o.stop_after) : o.epochs;
+  for (int e = start_epoch; e < end_epoch; ++e) {
     Progress bar(fmt::format("epoch {}/{}", e + 1, o.epochs), iters);
     EpochResult r = trainer.train_epoch(loader, e, [&](int64_t done, int64_t, double loss, double acc) {
       bar.update(done, fmt::format("loss {:.4f} acc {:.4f}", loss, acc));
@@ -221,7 +230,7 @@ int run_train(TrainOptions o) {
   fmt::print("  model           {} — {} parameters, {:.1f} MFLOP forward per image\n", model.info.arch,
              model.params.param_count(), 2.0 * static_cast<double>(plan.forward_macs) / static_cast<double>(o.batch) / 1e6);
   if (data.test) fmt::print("  test accuracy   {:.2f} % ({} samples)\n", 100.0 * last_eval.accuracy, last_eval.samples);
-  fmt::print("  training        {} epochs, {:.1f} s ({:.0f} img/s); total {:.1f} s\n", o.epochs - start_epoch,
+  fmt::print("  training        {} epochs, {:.1f} s ({:.0f} img/s); total {:.1f} s\n", end_epoch - start_epoch,
              train_seconds, trained ? static_cast<double>(trained) / train_seconds : 0.0, total_seconds);
   fmt::print("  memory          planned peak {}, measured peak {} (RSS growth while training, {:+.1f} %)\n",
              human_bytes(planned), human_bytes(measured_peak),
@@ -250,6 +259,8 @@ Action add_train(CLI::App& app) {
   add_model_options(app, o->model);
   add_data_options(app, o->data);
   app.add_option("--epochs", o->epochs, "epochs to train (total, when resuming)")->capture_default_str();
+  app.add_option("--stop-after", o->stop_after,
+                 "stop after this many epochs; the schedule still spans --epochs (continue with --resume)");
   app.add_option("--batch", o->batch, "batch size")->capture_default_str();
   app.add_option("--optimizer", o->optimizer, "sgd | adam | adamw")->capture_default_str();
   app.add_option("--lr", o->lr, "base learning rate (default 1e-3 for adam/adamw, 0.01 for sgd)");

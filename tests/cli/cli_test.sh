@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# CLI behaviour a user sees: bad input gives one clear error line and a non-zero exit and leaves no
+# file behind; every verb runs with defaults; --resume continues a run exactly.
+# usage: cli_test.sh EDGETRAIN_BINARY
+set -u
+bin=$(realpath "$1")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "ok   $1"; }
+bad() { failed=$((failed + 1)); echo "FAIL $1"; }
+
+# expect_error NAME PATTERN -- ARGS...: non-zero exit, and stderr ends with exactly one line
+# "edgetrain: error: ...PATTERN..." (progress lines may precede it)
+expect_error() {
+  local name=$1 pattern=$2
+  shift 3
+  "$bin" "$@" >stdout.txt 2>stderr.txt
+  local rc=$?
+  local lines
+  lines=$(grep -c "^edgetrain: error: " stderr.txt)
+  if [ $rc -ne 0 ] && [ "$lines" -eq 1 ] && tail -n 1 stderr.txt | grep -q "^edgetrain: error: .*$pattern"; then
+    ok "$name"
+  else
+    bad "$name (rc=$rc, $lines stderr lines: $(head -c 300 stderr.txt))"
+  fi
+}
+
+# --- data ---
+expect_error "missing data directory" "not found" -- train --data fashion-mnist:/nonexistent
+mkdir -p fm && head -c 1000 /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz >fm/train-images-idx3-ubyte.gz
+cp /usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz fm/ 2>/dev/null
+expect_error "truncated data file" "train-images-idx3-ubyte" -- train --data fashion-mnist:fm
+printf 'not an idx file at all' >notidx
+expect_error "wrong magic" "bad magic" -- train --data idx:notidx,notidx
+mkdir -p folder/cat folder/dog
+printf 'hello' >folder/cat/readme.txt
+expect_error "non-image in an image folder" "readme.txt" -- train --data folder:folder --input 3x32x32
+expect_error "unknown class in a subset" "Jumper" -- train --classes Trouser,Jumper
+
+# --- model and spec ---
+expect_error "unknown architecture" "known models" -- info --model resnet99
+expect_error "input too small" "too small" -- plan --model resnet18 --input 3x16x16
+expect_error "trainable spec matching nothing" "selects no parameter" -- plan --trainable names:layer9.*
+expect_error "bad trainable syntax" "not understood" -- plan --trainable last:x
+expect_error "impossible memory budget" "memory budget" -- plan --model resnet18 --batch 32 --memory-budget 64M
+expect_error "impossible budget in train" "memory budget" -- train --memory-budget 1M
+
+# --- checkpoints ---
+expect_error "missing checkpoint" "missing.ckpt" -- eval --checkpoint missing.ckpt
+printf 'garbage' >garbage.ckpt
+expect_error "garbage checkpoint" "garbage.ckpt" -- eval --checkpoint garbage.ckpt
+
+# A real checkpoint: two epochs on a 3-class subset (fast), then corrupt copies of it.
+if "$bin" train --classes Trouser,Bag,Sandal --epochs 2 --batch 32 --out straight.ckpt --json straight.json >train.log 2>&1; then
+  ok "train on a class subset writes a checkpoint"
+else
+  bad "train on a class subset ($(tail -3 train.log))"
+fi
+size=$(stat -c %s straight.ckpt 2>/dev/null || echo 0)
+head -c $((size / 2)) straight.ckpt >half.ckpt
+expect_error "truncated checkpoint" "truncated" -- eval --checkpoint half.ckpt --classes Trouser,Bag,Sandal
+cp straight.ckpt flipped.ckpt
+printf '\x55' | dd of=flipped.ckpt bs=1 seek=$((size / 2)) conv=notrunc status=none
+expect_error "corrupt checkpoint" "corrupt" -- eval --checkpoint flipped.ckpt --classes Trouser,Bag,Sandal
+cp straight.ckpt version.ckpt
+printf '\x63' | dd of=version.ckpt bs=1 seek=8 conv=notrunc status=none
+expect_error "version-mismatched checkpoint" "version" -- eval --checkpoint version.ckpt --classes Trouser,Bag,Sandal
+
+# Writing into a missing directory fails cleanly and leaves nothing.
+expect_error "unwritable output" "does not exist" -- train --classes Trouser,Bag --epochs 1 --batch 32 --out nodir/x.ckpt
+if [ -z "$(ls nodir 2>/dev/null)" ] && [ -z "$(ls ./*.tmp* 2>/dev/null)" ]; then ok "no half-written files"; else bad "stray files left"; fi
+
+# --- resume is exact: 1 epoch, resume, 1 more == 2 epochs straight (byte-identical checkpoint) ---
+"$bin" train --classes Trouser,Bag,Sandal --epochs 2 --stop-after 1 --batch 32 --out resumed.ckpt >r1.log 2>&1
+"$bin" train --resume resumed.ckpt --epochs 2 >r2.log 2>&1
+if cmp -s straight.ckpt resumed.ckpt; then ok "resume reproduces a straight run exactly"; else bad "resume differs from a straight run"; fi
+expect_error "resume past the end" "already trained" -- train --resume resumed.ckpt --epochs 2
+
+# --- defaults and reports ---
+if "$bin" eval --checkpoint straight.ckpt --classes Trouser,Bag,Sandal --json eval.json >eval.log 2>&1 &&
+   grep -q '"accuracy"' eval.json; then ok "eval writes a JSON report"; else bad "eval ($(tail -2 eval.log))"; fi
+acc=$(sed -n 's/.*"accuracy": *\([0-9.]*\).*/\1/p' eval.json | head -1)
+if awk "BEGIN{exit !($acc > 0.9)}"; then ok "3-class subset accuracy $acc > 0.9"; else bad "3-class subset accuracy $acc"; fi
+if "$bin" plan --json plan.json >plan.log 2>&1 && grep -q '"peak_bytes"' plan.json; then ok "plan runs with defaults"; else bad "plan"; fi
+if "$bin" info >info.log 2>&1 && grep -q "421642 parameters" info.log; then ok "info runs with defaults"; else bad "info"; fi
+if "$bin" info --model mobilenet_v2 --num-classes 1000 --quiet >mb.log 2>&1 && grep -q "3504872 parameters" mb.log; then ok "info mobilenet_v2"; else bad "info mobilenet_v2 ($(cat mb.log))"; fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
