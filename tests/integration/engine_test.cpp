@@ -116,8 +116,11 @@ TEST(Autodiff, FrozenPrefixCostsNoActivationMemory) {
   inf.training = false;
   Plan inference = compile(g, inf);
   // Only the classifier has backward steps.
-  for (const Step& s : head.steps)
-    if (s.kind == StepKind::kernel && s.pass != Pass::fwd && s.name != "loss") EXPECT_EQ(s.name, "fc") << pass_name(s.pass);
+  for (const Step& s : head.steps) {
+    if (s.kind == StepKind::kernel && s.pass != Pass::fwd && s.name != "loss") {
+      EXPECT_EQ(s.name, "fc") << pass_name(s.pass);
+    }
+  }
   // Training the classifier costs what inference costs, plus its own small gradient buffers.
   std::size_t fc_extra = head.breakdown.by_kind[static_cast<int>(BufferKind::weight_grad)] +
                          head.breakdown.by_kind[static_cast<int>(BufferKind::activation_grad)] + 4096;
@@ -127,9 +130,11 @@ TEST(Autodiff, FrozenPrefixCostsNoActivationMemory) {
   int first_backward = -1;
   for (size_t i = 0; i < head.steps.size() && first_backward < 0; ++i)
     if (head.steps[i].kind != StepKind::kernel || head.steps[i].pass != Pass::fwd) first_backward = static_cast<int>(i);
-  for (const BufferRequest& r : head.buffers)
-    if (r.kind == BufferKind::activation && r.label != "avgpool" && r.label != "fc" && r.label != "loss")
+  for (const BufferRequest& r : head.buffers) {
+    if (r.kind == BufferKind::activation && r.label != "avgpool" && r.label != "fc" && r.label != "loss") {
       EXPECT_LT(r.last_step, first_backward) << r.label << " is kept for backward";
+    }
+  }
 }
 
 TEST(Autodiff, BackwardScopeFollowsTheTrainableSpec) {
