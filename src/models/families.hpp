@@ -16,6 +16,10 @@ Graph build_vgg(int depth, const ZooOptions& o);            // 11, 16 (with Batc
 Graph build_alexnet(const ZooOptions& o);
 Graph build_squeezenet1_1(const ZooOptions& o);
 
+// ResNet BasicBlock named like torchvision's `prefix`: conv3x3(stride) - bn - relu - conv3x3 - bn,
+// plus the identity or a 1x1 conv + BN projection where the shape changes, then add and relu.
+int basic_block(GraphBuilder& b, const std::string& prefix, int x, int64_t planes, int stride);
+
 // torchvision's AdaptiveAvgPool2d((target, target)), reproduced exactly where the feature map is
 // target * k on each side (k = 1: nothing to do; k > 1: average pool with kernel = stride = k).
 // Otherwise throws Error naming `arch` and `hint` (the input sizes that work).

@@ -5,9 +5,7 @@
 #include "models/families.hpp"
 
 namespace edgetrain::models {
-namespace {
 
-// conv3x3 - bn - relu - conv3x3 - bn (+ shortcut) - relu
 int basic_block(GraphBuilder& b, const std::string& p, int x, int64_t planes, int stride) {
   int y = b.conv(p + ".conv1", x, planes, 3, stride, 1);
   y = b.batch_norm(p + ".bn1", y);
@@ -22,6 +20,8 @@ int basic_block(GraphBuilder& b, const std::string& p, int x, int64_t planes, in
   y = b.add(p + ".add", y, shortcut);
   return b.relu(p + ".relu2", y);
 }
+
+namespace {
 
 // conv1x1 - bn - relu - conv3x3(stride) - bn - relu - conv1x1(4x) - bn (+ shortcut) - relu
 int bottleneck(GraphBuilder& b, const std::string& p, int x, int64_t planes, int stride) {

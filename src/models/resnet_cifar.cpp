@@ -24,19 +24,7 @@ Graph build_resnet_cifar(int depth, const ZooOptions& o) {
     for (int i = 0; i < n; ++i) {
       const std::string p = "layer" + std::to_string(l + 1) + "." + std::to_string(i);
       const int stride = (l > 0 && i == 0) ? 2 : 1;
-      const int64_t planes = widths[l];
-      int y = b.conv(p + ".conv1", x, planes, 3, stride, 1);
-      y = b.batch_norm(p + ".bn1", y);
-      y = b.relu(p + ".relu1", y);
-      y = b.conv(p + ".conv2", y, planes, 3, 1, 1);
-      y = b.batch_norm(p + ".bn2", y);
-      int shortcut = x;
-      if (stride != 1 || b.channels(x) != planes) {
-        shortcut = b.conv(p + ".downsample.0", x, planes, 1, stride, 0);
-        shortcut = b.batch_norm(p + ".downsample.1", shortcut);
-      }
-      y = b.add(p + ".add", y, shortcut);
-      x = b.relu(p + ".relu2", y);
+      x = basic_block(b, p, x, widths[l], stride);
     }
   }
   x = b.global_avg_pool("avgpool", x);  // [1, 64, 1, 1]

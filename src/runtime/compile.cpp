@@ -100,6 +100,10 @@ class PlanBuilder {
     p.dst = plan_.value_shapes[n.output];
     p.dtype = DType::f32;
     p.training = kernel_training(n);
+    if (p.training && is<BatchNormAttrs>(n.attrs) && pass == Pass::fwd)
+      ET_REQUIRE(p.src[0].numel() / p.src[0][1] > 1,
+                 "node '{}': BatchNorm needs more than one value per channel to train (input {}); use a larger "
+                 "batch or --freeze-bn", n.name, p.src[0].str());
     return p;
   }
 
@@ -181,7 +185,7 @@ class PlanBuilder {
       if (diff_buffer_[in] < 0) {
         diff_buffer_[in] = diff_buffer_[n.output];
       } else {
-        emit_accumulate(in, diff_buffer_[n.output], n.output);
+        emit_accumulate(in, diff_buffer_[n.output]);
       }
       return;
     }
@@ -204,7 +208,7 @@ class PlanBuilder {
         }
       }
       add_kernel_step(id, Pass::bwd_data, std::move(refs));
-      for (auto [v, tmp] : pending) emit_accumulate(v, tmp, v);
+      for (auto [v, tmp] : pending) emit_accumulate(v, tmp);
     }
 
     if (node_trains_[id]) {
@@ -226,7 +230,8 @@ class PlanBuilder {
     }
   }
 
-  void emit_accumulate(int value, int from_buffer, int from_value) {
+  // diff(value) += the partial gradient in from_buffer (a value with several consumers).
+  void emit_accumulate(int value, int from_buffer) {
     Step s;
     s.kind = StepKind::accumulate;
     s.name = g_.values[value].name;
@@ -234,7 +239,6 @@ class PlanBuilder {
     s.problem = plan_.value_shapes[value].str();
     s.refs.dst = diff_ref(value, diff_buffer_[value]);
     s.refs.src.push_back(diff_ref(value, from_buffer));
-    (void)from_value;
     plan_.steps.push_back(std::move(s));
   }
 
@@ -280,10 +284,10 @@ class PlanBuilder {
     }
     if (o_.memory_budget > 0 && m.total() > o_.memory_budget) {
       fail("memory budget {} is impossible for this configuration: the training step needs {} (weights {}, "
-           "optimizer state {}, planned activations/gradients/workspace {}); lower the batch size ({} now) or "
+           "optimizer state {}, planned activations/gradients/workspace {}, kernel workspace {}); lower the batch size ({} now) or "
            "train fewer layers (e.g. --trainable last:2)",
            human_bytes(o_.memory_budget), human_bytes(m.total()), human_bytes(m.weights),
-           human_bytes(m.optimizer_state), human_bytes(m.arena), o_.batch);
+           human_bytes(m.optimizer_state), human_bytes(m.arena), human_bytes(m.kernel_workspace), o_.batch);
     }
   }
 
