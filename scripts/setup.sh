@@ -2,7 +2,7 @@
 # Installs what edgetrain needs to build, test and run on Debian 12 (skips what is already there).
 set -euo pipefail
 packages=(g++ cmake ninja-build pkg-config zlib1g-dev libfmt-dev libcli11-dev nlohmann-json3-dev libstb-dev
-          libgtest-dev libbenchmark-dev dataset-fashion-mnist)
+          libgtest-dev libbenchmark-dev libdnnl-dev dataset-fashion-mnist)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

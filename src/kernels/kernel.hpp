@@ -43,6 +43,8 @@ class Kernel {
   virtual void execute(const KernelArgs& args) const = 0;
   virtual std::string_view impl_name() const = 0;
   virtual std::size_t scratch_bytes() const { return 0; }
+  // Layout conversions one execution performs (reported by EDGETRAIN_VERBOSE=1).
+  virtual int reorders() const { return 0; }
 };
 
 }  // namespace edgetrain

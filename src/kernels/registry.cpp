@@ -6,6 +6,7 @@
 
 #include "core/check.hpp"
 #include "core/log.hpp"
+#include "kernels/onednn/onednn_kernels.hpp"
 #include "kernels/ref/ref_kernels.hpp"
 
 namespace edgetrain {
@@ -64,16 +65,31 @@ std::unique_ptr<Kernel> make_ref_kernel(const KernelProblem& problem, std::strin
 std::span<const KernelImpl> kernel_impls() {
   // Fastest first. A new backend goes in front of "ref" and declines what it cannot run.
   static constexpr KernelImpl table[] = {
+      {"onednn", &make_onednn_kernel},
       {"ref", &make_ref_kernel},
   };
   return table;
 }
 
-std::unique_ptr<Kernel> select_kernel(const KernelProblem& problem) {
+void validate_backend(std::string_view backend) {
+  if (backend == "auto") return;
+  std::string names = "auto";
+  for (const KernelImpl& impl : kernel_impls()) {
+    if (impl.name == backend) return;
+    names += fmt::format(", {}", impl.name);
+  }
+  fail("unknown backend '{}': use one of {}", backend, names);
+}
+
+std::unique_ptr<Kernel> select_kernel(const KernelProblem& problem, std::string_view backend) {
+  validate_backend(backend);
   const bool verbose = verbose_level() >= 2;
   const std::string_view op = op_name(problem.attrs), pass = pass_name(problem.pass);
   std::string reasons;
+  bool reached = backend == "auto";
   for (const KernelImpl& impl : kernel_impls()) {
+    reached = reached || impl.name == backend;
+    if (!reached) continue;
     std::string why_not;
     std::unique_ptr<Kernel> kernel = impl.make(problem, why_not);
     if (verbose)

@@ -24,9 +24,12 @@ struct KernelImpl {
 // The table, fastest first, reference last.
 std::span<const KernelImpl> kernel_impls();
 
-// The first implementation that accepts the problem. Throws Error when none does (only possible for
-// element types the reference does not handle).
-std::unique_ptr<Kernel> select_kernel(const KernelProblem& problem);
+// The first implementation that accepts the problem, starting at `backend` in the table ("auto": at
+// the top; "ref": only the reference). Throws Error for an unknown backend name, or when none accepts
+// (only possible for element types the reference does not handle).
+std::unique_ptr<Kernel> select_kernel(const KernelProblem& problem, std::string_view backend = "auto");
+// Throws Error unless `backend` is "auto" or the name of a table row.
+void validate_backend(std::string_view backend);
 
 // Memory kernels keep for the life of the process outside any plan (the float GEMM's per-thread
 // packing buffers), for `threads` worker threads; the memory plan adds it to the peak.

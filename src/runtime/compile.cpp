@@ -118,7 +118,7 @@ class PlanBuilder {
     s.op = std::string(op_name(n.attrs));
     s.problem = problem_string(n.attrs, prob.src, prob.dst);
     s.macs = forward_macs(n.attrs, prob.src, prob.dst);
-    s.kernel = select_kernel(prob);
+    s.kernel = select_kernel(prob, o_.backend);
     s.refs = std::move(refs);
     if (std::size_t bytes = s.kernel->scratch_bytes(); bytes > 0) {
       int b = request(n.name + ".scratch." + std::string(pass_name(pass)), bytes, BufferKind::workspace);
@@ -304,6 +304,7 @@ class PlanBuilder {
 Plan compile(const Graph& graph, const CompileOptions& options) {
   ET_REQUIRE(graph.loss >= 0 && graph.input >= 0 && graph.labels >= 0, "the model has no loss: build it with a classifier");
   ET_REQUIRE(options.batch > 0, "batch size must be positive, got {}", options.batch);
+  validate_backend(options.backend);
   return PlanBuilder(graph, options).build();
 }
 

@@ -94,10 +94,11 @@ void Executor::run(const float* images, const int32_t* labels) {
     }
     if (timed) {
       double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-      std::fprintf(stderr, "exec,%s,%s,%s,f32,%s,%.4f\n", s.op.c_str(),
-                   s.kind == StepKind::kernel ? std::string(pass_name(s.pass)).c_str() : "-",
-                   s.kind == StepKind::kernel ? std::string(s.kernel->impl_name()).c_str() : "ref",
-                   s.problem.c_str(), ms);
+      const std::string_view pass = s.kind == StepKind::kernel ? pass_name(s.pass) : "-";
+      const std::string_view impl = s.kind == StepKind::kernel ? s.kernel->impl_name() : "ref";
+      std::fprintf(stderr, "exec,%s,%.*s,%.*s,f32,%s,%.4f,reorders=%d\n", s.op.c_str(), static_cast<int>(pass.size()),
+                   pass.data(), static_cast<int>(impl.size()), impl.data(), s.problem.c_str(), ms,
+                   s.kind == StepKind::kernel ? s.kernel->reorders() : 0);
     }
   }
 }

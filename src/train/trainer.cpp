@@ -23,6 +23,7 @@ Trainer::Trainer(Model& model, const TrainConfig& config) : model_(model), confi
   o.optimizer = config.optimizer;
   o.planner = config.planner;
   o.memory_budget = config.memory_budget;
+  o.backend = config.backend;
   plan_ = compile(model.graph, o);
   optimizer_ = OptimizerState(model.graph, plan_.trainable, config.optimizer);
   executor_ = std::make_unique<Executor>(plan_, model.params, &optimizer_);
@@ -62,12 +63,13 @@ EpochResult Trainer::train_epoch(data::BatchLoader& loader, int64_t epoch, const
 }
 
 EvalResult evaluate(const Model& model, std::shared_ptr<const data::Dataset> dataset, int64_t batch,
-                    const ProgressFn& progress) {
+                    const ProgressFn& progress, const std::string& backend) {
   auto t0 = std::chrono::steady_clock::now();
   batch = std::max<int64_t>(1, std::min(batch, dataset->size()));
   CompileOptions o;
   o.batch = batch;
   o.training = false;
+  o.backend = backend;
   Plan plan = compile(model.graph, o);
   Executor exec(plan, model.params, nullptr);
   data::LoaderOptions lo;

@@ -22,6 +22,7 @@ struct TrainConfig {
   std::size_t memory_budget = 0;
   PlannerKind planner = planner_from_env();
   uint64_t seed = 1;  // dropout masks
+  std::string backend = "auto";
 };
 
 struct EpochResult {
@@ -67,6 +68,6 @@ struct EvalResult {
 // Evaluates on the whole dataset (normalised with the model's mean/std), batch by batch; the short
 // last batch is padded and only its real samples count.
 EvalResult evaluate(const Model& model, std::shared_ptr<const data::Dataset> dataset, int64_t batch,
-                    const ProgressFn& progress = {});
+                    const ProgressFn& progress = {}, const std::string& backend = "auto");
 
 }  // namespace edgetrain

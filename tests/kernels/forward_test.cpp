@@ -245,7 +245,7 @@ TEST(Registry, SelectsReferenceAndDeclines) {
   p.attrs = ReluAttrs{};
   p.src = {Shape{2, 3}};
   p.dst = Shape{2, 3};
-  auto k = select_kernel(p);
+  auto k = select_kernel(p, "ref");
   ASSERT_TRUE(k);
   EXPECT_EQ(k->impl_name(), "ref");
   EXPECT_EQ(k->scratch_bytes(), 0u);
@@ -268,11 +268,11 @@ TEST(Registry, ConvScratchIsBookedPerThread) {
   p.attrs = conv(3, 4, 3, 1, 1, 1, 1, false);
   p.src = {Shape{2, 3, 5, 5}};
   p.dst = Shape{2, 4, 5, 5};
-  auto k = select_kernel(p);
+  auto k = select_kernel(p, "ref");
   const std::size_t col = (3 * 9 * 25 * 4 + 63) / 64 * 64;
   EXPECT_EQ(k->scratch_bytes(), col * static_cast<std::size_t>(omp_get_max_threads()));
   p.attrs = conv(3, 3, 3, 1, 1, 1, 3, false);  // depthwise: direct loops
-  EXPECT_EQ(select_kernel(p)->scratch_bytes(), 0u);
+  EXPECT_EQ(select_kernel(p, "ref")->scratch_bytes(), 0u);
 }
 
 }  // namespace

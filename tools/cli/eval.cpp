@@ -16,6 +16,7 @@ struct EvalOptions {
   DataSpec data;
   int64_t batch = 256;
   std::string json;
+  std::string backend = "auto";
 };
 
 int run_eval(const EvalOptions& o) {
@@ -31,9 +32,10 @@ int run_eval(const EvalOptions& o) {
              "the data has {} classes but the model only {} outputs", set->class_names().size(),
              model.graph.num_classes());
   Progress bar("eval", (set->size() + o.batch - 1) / o.batch);
-  EvalResult r = evaluate(model, set, o.batch, [&](int64_t done, int64_t, double, double acc) {
-    bar.update(done, fmt::format("acc {:.4f}", acc));
-  });
+  EvalResult r = evaluate(
+      model, set, o.batch,
+      [&](int64_t done, int64_t, double, double acc) { bar.update(done, fmt::format("acc {:.4f}", acc)); },
+      o.backend);
   bar.finish();
   fmt::print("{}: {} on {} samples: accuracy {:.2f} %, loss {:.4f} ({:.1f} s, {:.0f} img/s)\n", o.checkpoint,
              model.info.arch, r.samples, 100.0 * r.accuracy, r.loss, r.seconds,
@@ -51,6 +53,7 @@ Action add_eval(CLI::App& app) {
   add_data_options(app, o->data);
   app.add_option("--batch", o->batch, "batch size")->capture_default_str();
   app.add_option("--json", o->json, "write a machine-readable report here");
+  app.add_option("--backend", o->backend, "kernels: auto (fastest available), onednn, ref")->capture_default_str();
   return [o] { return run_eval(*o); };
 }
 

@@ -24,6 +24,7 @@ struct PlanOptions {
   std::string memory_budget;
   int top = 8;
   std::string json;
+  std::string backend = "auto";
 };
 
 int run_plan(const PlanOptions& o) {
@@ -35,6 +36,7 @@ int run_plan(const PlanOptions& o) {
   c.freeze_bn_stats = o.freeze_bn;
   c.optimizer.kind = optim::parse_optimizer(o.optimizer);
   c.planner = planner_from_env();
+  c.backend = o.backend;
   if (!o.memory_budget.empty()) c.memory_budget = parse_bytes(o.memory_budget);
   Plan plan = compile(model.graph, c);
   fmt::print("{} (input {}, {} classes), trainable {}, optimizer {}\n", model.info.arch,
@@ -74,6 +76,7 @@ Action add_plan(CLI::App& app) {
   app.add_option("--memory-budget", o->memory_budget, "fail if the plan needs more (e.g. 256M)");
   app.add_option("--top", o->top, "list this many of the largest buffers")->capture_default_str();
   app.add_option("--json", o->json, "write a machine-readable report here");
+  app.add_option("--backend", o->backend, "kernels: auto (fastest available), onednn, ref")->capture_default_str();
   return [o] { return run_plan(*o); };
 }
 

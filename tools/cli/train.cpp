@@ -41,6 +41,7 @@ struct TrainOptions {
   std::string out;
   std::string resume;
   std::string json;
+  std::string backend = "auto";
 };
 
 // Per-channel mean and std of up to 2000 evenly spaced training samples.
@@ -178,6 +179,7 @@ int run_train(TrainOptions o) {
   tc.trainable = parse_trainable(o.trainable);
   tc.freeze_bn_stats = o.freeze_bn;
   tc.seed = o.seed;
+  tc.backend = o.backend;
   if (!o.memory_budget.empty()) tc.memory_budget = parse_bytes(o.memory_budget);
   Trainer trainer(model, tc);
   if (!o.resume.empty()) io::restore_optimizer(resumed.raw, model.graph, trainer.optimizer_state());
@@ -210,9 +212,10 @@ int run_train(TrainOptions o) {
                                    o.epochs, r.loss, r.accuracy, r.seconds, static_cast<double>(r.samples) / r.seconds);
     if (data.test) {
       Progress eb("  eval", (data.test->size() + 255) / 256);
-      last_eval = evaluate(model, data.test, 256, [&](int64_t done, int64_t, double, double acc) {
-        eb.update(done, fmt::format("acc {:.4f}", acc));
-      });
+      last_eval = evaluate(
+          model, data.test, 256,
+          [&](int64_t done, int64_t, double, double acc) { eb.update(done, fmt::format("acc {:.4f}", acc)); },
+          o.backend);
       eb.finish();
       line += fmt::format(" | test loss {:.4f} acc {:.4f}", last_eval.loss, last_eval.accuracy);
       ej["test_loss"] = last_eval.loss;
@@ -280,6 +283,7 @@ Action add_train(CLI::App& app) {
   app.add_option("--out", o->out, "checkpoint path (default: <model>.ckpt, or the resumed file)");
   app.add_option("--resume", o->resume, "continue an interrupted run from its checkpoint");
   app.add_option("--json", o->json, "write a machine-readable report here");
+  app.add_option("--backend", o->backend, "kernels: auto (fastest available), onednn, ref")->capture_default_str();
   return [o] { return run_train(*o); };
 }
 

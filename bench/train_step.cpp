@@ -1,0 +1,169 @@
+// train_step: times edgetrain's compiled training step on random data, the counterpart of the PyTorch
+// peer ../shared/peers/torch_train_step.py. Prints ONE JSON line.
+//
+//   train_step NET RES BATCH [--threads N] [--steps S] [--warmup W] [--trainable SPEC]
+//              [--backend auto|onednn|ref] [--classes K]
+//
+// The model is the zoo's NET with input CxRESxRES (C = the architecture's channels: 3, or 1 for
+// fmnist-cnn / lenet5), K classes, SGD (lr 0.01, momentum 0.9), cross-entropy. Images are N(0, 1)
+// and labels uniform, from a fixed seed. W warm-up steps, then S timed steps; the median is reported.
+//
+// Memory: peak_rss_bytes is the whole process's VmHWM at the end — what the PyTorch peer reports
+// (ru_maxrss of the whole interpreter) — and planned_peak_bytes is the plan's breakdown.total().
+// FLOPs: train_gflops counts 2 x plan.trained_macs (the fwd, bwd_data and bwd_weights MACs of the
+// step as the plan runs them: frozen layers and the input's gradient are skipped); train_gflops_3x
+// uses the peers' convention, 3 x forward FLOPs.
+//
+// A backend that cannot be used (unknown / not built in) gives a JSON line with "error" and exit 3.
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "edgetrain/error.hpp"
+#include "graph/trainable.hpp"
+#include "io/model_io.hpp"
+#include "models/zoo.hpp"
+#include "train/rss.hpp"
+#include "train/trainer.hpp"
+
+namespace {
+
+using namespace edgetrain;
+
+struct Args {
+  std::string net;
+  int64_t res = 0, batch = 0;
+  int threads = 2, steps = 8, warmup = 2;
+  std::string trainable = "all", backend = "auto";
+  int64_t classes = 10;
+};
+
+[[noreturn]] void usage(const char* why) {
+  std::fprintf(stderr,
+               "train_step: %s\nusage: train_step NET RES BATCH [--threads N] [--steps S] [--warmup W] "
+               "[--trainable SPEC] [--backend auto|onednn|ref] [--classes K]\n",
+               why);
+  std::exit(2);
+}
+
+int64_t to_int(const std::string& s, const char* what) {
+  try {
+    size_t used = 0;
+    long long v = std::stoll(s, &used);
+    if (used != s.size() || v <= 0) throw std::invalid_argument(s);
+    return v;
+  } catch (const std::exception&) {
+    std::string why = std::string("bad ") + what + ": '" + s + "'";
+    usage(why.c_str());
+  }
+}
+
+Args parse(int argc, char** argv) {
+  Args a;
+  std::vector<std::string> pos;
+  for (int i = 1; i < argc; ++i) {
+    std::string k = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage((k + " needs a value").c_str());
+      return argv[++i];
+    };
+    if (k == "--threads") a.threads = static_cast<int>(to_int(value(), "--threads"));
+    else if (k == "--steps") a.steps = static_cast<int>(to_int(value(), "--steps"));
+    else if (k == "--warmup") {
+      std::string v = value();
+      a.warmup = v == "0" ? 0 : static_cast<int>(to_int(v, "--warmup"));
+    } else if (k == "--trainable") a.trainable = value();
+    else if (k == "--backend") a.backend = value();
+    else if (k == "--classes") a.classes = to_int(value(), "--classes");
+    else if (k == "-h" || k == "--help") usage("help");
+    else if (k.starts_with("--")) usage(("unknown option " + k).c_str());
+    else pos.push_back(k);
+  }
+  if (pos.size() != 3) usage("expected NET RES BATCH");
+  a.net = pos[0];
+  a.res = to_int(pos[1], "RES");
+  a.batch = to_int(pos[2], "BATCH");
+  return a;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Args a = parse(argc, argv);
+  omp_set_num_threads(a.threads);
+
+  nlohmann::json out = {{"bench", "train_step"}, {"net", a.net},           {"res", a.res},
+                        {"batch", a.batch},      {"threads", a.threads},   {"backend", a.backend},
+                        {"trainable", a.trainable}, {"steps", a.steps},    {"warmup", a.warmup}};
+  try {
+    const std::size_t rss_baseline = current_rss_bytes();
+    const int64_t channels = models::default_input(a.net)[0];
+    Model model = io::make_zoo_model(a.net, a.classes, Shape{channels, a.res, a.res}, 1.0, /*seed=*/1);
+
+    TrainConfig tc;
+    tc.batch = a.batch;
+    tc.optimizer.kind = optim::OptimizerKind::sgd;
+    tc.optimizer.lr = 0.01;
+    tc.optimizer.momentum = 0.9;
+    tc.trainable = parse_trainable(a.trainable);
+    tc.backend = a.backend;
+    Trainer trainer(model, tc);
+    const Plan& plan = trainer.plan();
+
+    std::map<std::string, int> impls;  // kernel steps per implementation
+    for (const Step& s : plan.steps)
+      if (s.kernel) ++impls[std::string(s.kernel->impl_name())];
+
+    std::mt19937 rng(0);
+    std::normal_distribution<float> normal(0.f, 1.f);
+    std::uniform_int_distribution<int32_t> label(0, static_cast<int32_t>(a.classes - 1));
+    std::vector<float> images(static_cast<size_t>(a.batch * channels * a.res * a.res));
+    std::vector<int32_t> labels(static_cast<size_t>(a.batch));
+    for (float& x : images) x = normal(rng);
+    for (int32_t& y : labels) y = label(rng);
+
+    float loss = 0;
+    for (int i = 0; i < a.warmup; ++i) loss = trainer.train_step(images.data(), labels.data());
+    std::vector<double> ms;
+    for (int i = 0; i < a.steps; ++i) {
+      auto t0 = std::chrono::steady_clock::now();
+      loss = trainer.train_step(images.data(), labels.data());
+      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+    const double med = median(ms);
+    const double sec = med / 1e3;
+    out["median_ms"] = med;
+    out["min_ms"] = *std::min_element(ms.begin(), ms.end());
+    out["img_per_s"] = static_cast<double>(a.batch) / sec;
+    out["peak_rss_bytes"] = peak_rss_bytes();
+    out["rss_baseline_bytes"] = rss_baseline;
+    out["planned_peak_bytes"] = plan.breakdown.total();
+    out["planned_arena_bytes"] = plan.breakdown.arena;
+    out["forward_macs"] = plan.forward_macs;
+    out["trained_macs"] = plan.trained_macs;
+    out["train_gflops"] = 2.0 * static_cast<double>(plan.trained_macs) / sec / 1e9;
+    out["train_gflops_3x"] = 3.0 * 2.0 * static_cast<double>(plan.forward_macs) / sec / 1e9;
+    out["impls"] = impls;
+    out["final_loss"] = loss;
+  } catch (const Error& e) {
+    out["error"] = e.what();
+    std::printf("%s\n", out.dump().c_str());
+    return 3;
+  }
+  std::printf("%s\n", out.dump().c_str());
+  return 0;
+}

@@ -1,0 +1,94 @@
+// Add (oneDNN binary_add over the flat tensors; bwd_data copies diff_dst into each present diff_src) and
+// Concat along channels (oneDNN concat on row-major inputs; bwd_data copies each input's block of
+// diff_dst back, as the reference).
+#include <cstring>
+
+#include "kernels/onednn/ops.hpp"
+
+namespace edgetrain::onednn {
+namespace {
+
+class AddFwd final : public ProgramKernel {
+ public:
+  explicit AddFwd(const KernelProblem& p) {
+    const memory::desc md = flat_md(p.dst.numel());
+    dnnl::binary::desc d(dnnl::algorithm::binary_add, md, md, md);
+    dnnl::binary::primitive_desc pd(d, user_scratchpad(), cpu_engine());
+    prog_.add(dnnl::binary(pd), pd,
+              {{DNNL_ARG_SRC_0, prog_.user(md, Slot::src, 0)},
+               {DNNL_ARG_SRC_1, prog_.user(md, Slot::src, 1)},
+               {DNNL_ARG_DST, prog_.user(md, Slot::dst)}});
+  }
+  void execute(const KernelArgs& args) const override { prog_.bind_and_run(args); }
+};
+
+class AddBwd final : public ProgramKernel {
+ public:
+  void execute(const KernelArgs& args) const override {
+    for (size_t i = 0; i < args.diff_src.size(); ++i)
+      if (args.diff_src[i] && args.diff_src[i].data != args.diff_dst.data)
+        std::memcpy(args.diff_src[i].data, args.diff_dst.data, args.diff_dst.bytes());
+  }
+};
+
+class ConcatFwd final : public ProgramKernel {
+ public:
+  explicit ConcatFwd(const KernelProblem& p) {
+    std::vector<memory::desc> srcs;
+    for (const Shape& s : p.src) srcs.push_back(plain_md(s));
+    dnnl::concat::primitive_desc pd(plain_md(p.dst), 1, srcs, cpu_engine(), user_scratchpad());
+    std::vector<std::pair<int, memory>> args;
+    for (size_t i = 0; i < srcs.size(); ++i)
+      args.emplace_back(DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i), prog_.user(srcs[i], Slot::src, static_cast<int>(i)));
+    args.emplace_back(DNNL_ARG_DST, prog_.user(plain_md(p.dst), Slot::dst));
+    prog_.add(dnnl::concat(pd), pd, std::move(args));
+  }
+  void execute(const KernelArgs& args) const override { prog_.bind_and_run(args); }
+};
+
+class ConcatBwd final : public ProgramKernel {
+ public:
+  explicit ConcatBwd(const KernelProblem& p) : images_(p.dst[0]) {
+    dst_image_ = static_cast<std::size_t>(p.dst.numel_from(1)) * sizeof(float);
+    for (const Shape& s : p.src) block_.push_back(static_cast<std::size_t>(s.numel_from(1)) * sizeof(float));
+  }
+  void execute(const KernelArgs& args) const override {
+    const auto* dy = static_cast<const std::byte*>(args.diff_dst.data);
+    for (int64_t n = 0; n < images_; ++n) {
+      std::size_t offset = static_cast<std::size_t>(n) * dst_image_;
+      for (size_t i = 0; i < block_.size(); ++i) {
+        if (i < args.diff_src.size() && args.diff_src[i])
+          std::memcpy(static_cast<std::byte*>(args.diff_src[i].data) + static_cast<std::size_t>(n) * block_[i],
+                      dy + offset, block_[i]);
+        offset += block_[i];
+      }
+    }
+  }
+
+ private:
+  int64_t images_;
+  std::size_t dst_image_;
+  std::vector<std::size_t> block_;
+};
+
+}  // namespace
+
+std::unique_ptr<ProgramKernel> make_add(const KernelProblem& p, std::string& why_not) {
+  if (p.src.size() != 2 || p.src[0] != p.dst || p.src[1] != p.dst) {
+    why_not = "Add expects two inputs of the output's shape";
+    return nullptr;
+  }
+  if (p.pass == Pass::fwd) return std::make_unique<AddFwd>(p);
+  return std::make_unique<AddBwd>();
+}
+
+std::unique_ptr<ProgramKernel> make_concat(const KernelProblem& p, std::string& why_not) {
+  if (p.src.empty() || p.dst.rank() < 2 || p.dst.rank() > 6) {
+    why_not = "Concat expects inputs of rank 2..6";
+    return nullptr;
+  }
+  if (p.pass == Pass::fwd) return std::make_unique<ConcatFwd>(p);
+  return std::make_unique<ConcatBwd>(p);
+}
+
+}  // namespace edgetrain::onednn

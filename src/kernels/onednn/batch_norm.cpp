@@ -1,0 +1,186 @@
+// BatchNorm2d on oneDNN (batch_normalization with use_scale | use_shift), on the row-major input.
+//   training fwd: batch statistics into scratch (mean, biased variance); afterwards, C-sized loops write
+//     aux = {mean, inv_std = 1 / sqrt(var + eps)} and update the running statistics with the unbiased
+//     variance and PyTorch momentum (as the reference).
+//   frozen fwd: use_global_stats from the running statistics; aux written from them.
+//   bwd_data: backward from aux (oneDNN 2.6 has no backward_data with a scale, so diff_scale / diff_shift
+//     go to C floats of scratch); the variance oneDNN wants is rebuilt in scratch as 1 / inv_std^2 - eps.
+//     Frozen statistics: use_global_stats, i.e. dy * gamma * inv_std.
+//   bwd_weights: dgamma = sum(dy * xhat), dbeta = sum(dy) per channel in a plain loop (oneDNN's backward
+//     would also compute diff_src, which needs an activation-sized scratch for nothing).
+#include <cmath>
+
+#include "kernels/onednn/ops.hpp"
+
+namespace edgetrain::onednn {
+namespace {
+
+using prop = dnnl::prop_kind;
+using flags = dnnl::normalization_flags;
+
+struct Dims {
+  int64_t N, C, S;
+  int64_t M() const { return N * S; }
+};
+Dims dims_of(const KernelProblem& p) { return {p.src[0][0], p.src[0][1], p.src[0].numel_from(2)}; }
+
+flags bn_flags(bool training) {
+  return training ? flags::use_scale | flags::use_shift
+                  : flags::use_scale | flags::use_shift | flags::use_global_stats;
+}
+
+dnnl::batch_normalization_forward::primitive_desc fwd_pd(const BatchNormAttrs& a, const KernelProblem& p,
+                                                         prop kind) {
+  dnnl::batch_normalization_forward::desc d(kind, plain_md(p.src[0]), static_cast<float>(a.eps),
+                                            bn_flags(p.training));
+  return {d, user_scratchpad(), cpu_engine()};
+}
+
+bool present(const std::vector<TensorView>& v, size_t i) { return v.size() > i && v[i]; }
+
+class BnFwd final : public ProgramKernel {
+ public:
+  BnFwd(const BatchNormAttrs& a, const KernelProblem& p) : a_(a), d_(dims_of(p)), training_(p.training) {
+    auto pd = fwd_pd(a, p, training_ ? prop::forward_training : prop::forward_inference);
+    const memory::desc c_md = plain_md(memory::dims{d_.C});
+    std::vector<std::pair<int, memory>> args{{DNNL_ARG_SRC, prog_.user(pd.src_desc(), Slot::src, 0)},
+                                             {DNNL_ARG_DST, prog_.user(pd.dst_desc(), Slot::dst)},
+                                             {DNNL_ARG_SCALE, prog_.user(c_md, Slot::weights, 0)},
+                                             {DNNL_ARG_SHIFT, prog_.user(c_md, Slot::weights, 1)}};
+    if (training_) {
+      mean_ = prog_.scratch(c_md);
+      var_ = prog_.scratch(c_md);
+      args.emplace_back(DNNL_ARG_MEAN, mean_);
+      args.emplace_back(DNNL_ARG_VARIANCE, var_);
+    } else {
+      args.emplace_back(DNNL_ARG_MEAN, prog_.user(c_md, Slot::state, 0));
+      args.emplace_back(DNNL_ARG_VARIANCE, prog_.user(c_md, Slot::state, 1));
+    }
+    prog_.add(dnnl::batch_normalization_forward(pd), pd, std::move(args));
+  }
+
+  void execute(const KernelArgs& args) const override {
+    prog_.bind_and_run(args);
+    const bool aux = present(args.aux, 1), state = present(args.state, 1);
+    const float* mean = training_ ? static_cast<const float*>(prog_.scratch_ptr(args, mean_)) : nullptr;
+    const float* var = training_ ? static_cast<const float*>(prog_.scratch_ptr(args, var_)) : nullptr;
+    const double M = static_cast<double>(d_.M()), m = a_.momentum;
+    for (int64_t c = 0; c < d_.C; ++c) {
+      if (training_) {
+        if (aux) {
+          args.aux[0].as<float>()[c] = mean[c];
+          args.aux[1].as<float>()[c] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(var[c]) + a_.eps));
+        }
+        if (state) {
+          const double unbiased = d_.M() > 1 ? var[c] * M / (M - 1) : var[c];
+          float* rm = args.state[0].as<float>();
+          float* rv = args.state[1].as<float>();
+          rm[c] = static_cast<float>((1.0 - m) * rm[c] + m * mean[c]);
+          rv[c] = static_cast<float>((1.0 - m) * rv[c] + m * unbiased);
+        }
+      } else if (aux) {
+        args.aux[0].as<float>()[c] = args.state[0].as<float>()[c];
+        args.aux[1].as<float>()[c] =
+            static_cast<float>(1.0 / std::sqrt(static_cast<double>(args.state[1].as<float>()[c]) + a_.eps));
+      }
+    }
+  }
+
+ private:
+  BatchNormAttrs a_;
+  Dims d_;
+  bool training_;
+  memory mean_, var_;
+};
+
+class BnBwdData final : public ProgramKernel {
+ public:
+  BnBwdData(const BatchNormAttrs& a, const KernelProblem& p) : eps_(a.eps), C_(p.src[0][1]) {
+    auto hint = fwd_pd(a, p, prop::forward_training);
+    const memory::desc data = plain_md(p.src[0]), c_md = plain_md(memory::dims{C_});
+    dnnl::batch_normalization_backward::desc d(prop::backward, data, data, static_cast<float>(a.eps),
+                                               bn_flags(p.training));
+    dnnl::batch_normalization_backward::primitive_desc pd(d, user_scratchpad(), cpu_engine(), hint);
+    var_ = prog_.scratch(c_md);
+    prog_.add(dnnl::batch_normalization_backward(pd), pd,
+              {{DNNL_ARG_SRC, prog_.user(data, Slot::src, 0)},
+               {DNNL_ARG_DIFF_DST, prog_.user(data, Slot::diff_dst)},
+               {DNNL_ARG_MEAN, prog_.user(c_md, Slot::aux, 0)},
+               {DNNL_ARG_VARIANCE, var_},
+               {DNNL_ARG_SCALE, prog_.user(c_md, Slot::weights, 0)},
+               {DNNL_ARG_SHIFT, prog_.user(c_md, Slot::weights, 1)},  // required by 2.6, not read
+               {DNNL_ARG_DIFF_SRC, prog_.user(data, Slot::diff_src, 0)},
+               {DNNL_ARG_DIFF_SCALE, prog_.scratch(c_md)},
+               {DNNL_ARG_DIFF_SHIFT, prog_.scratch(c_md)}});
+  }
+
+  void execute(const KernelArgs& args) const override {
+    if (!present(args.diff_src, 0)) return;
+    const float* inv_std = args.aux[1].as<float>();
+    auto* var = static_cast<float*>(prog_.scratch_ptr(args, var_));
+    for (int64_t c = 0; c < C_; ++c) {
+      const double s = inv_std[c];
+      var[c] = static_cast<float>(1.0 / (s * s) - eps_);
+    }
+    prog_.bind_and_run(args);
+  }
+
+ private:
+  double eps_;
+  int64_t C_;
+  memory var_;
+};
+
+class BnBwdWeights final : public ProgramKernel {
+ public:
+  explicit BnBwdWeights(const KernelProblem& p) : d_(dims_of(p)) {}
+
+  void execute(const KernelArgs& args) const override {
+    const bool want_gamma = present(args.diff_weights, 0), want_beta = present(args.diff_weights, 1);
+    if (!want_gamma && !want_beta) return;
+    const float* x = args.src[0].as<float>();
+    const float* dy = args.diff_dst.as<float>();
+    const float* mean = args.aux[0].as<float>();
+    const float* inv_std = args.aux[1].as<float>();
+    const Dims d = d_;
+#pragma omp parallel for if (d.N * d.C * d.S > (1 << 15)) schedule(static)
+    for (int64_t c = 0; c < d.C; ++c) {
+      const float mc = mean[c];
+      double s1 = 0, s2 = 0;
+      for (int64_t n = 0; n < d.N; ++n) {
+        const float* xr = x + (n * d.C + c) * d.S;
+        const float* gr = dy + (n * d.C + c) * d.S;
+        double a1 = 0, a2 = 0;
+#pragma omp simd reduction(+ : a1, a2)
+        for (int64_t i = 0; i < d.S; ++i) {
+          a1 += gr[i];
+          a2 += static_cast<double>(gr[i]) * static_cast<double>(xr[i] - mc);
+        }
+        s1 += a1;
+        s2 += a2;
+      }
+      if (want_gamma) args.diff_weights[0].as<float>()[c] = static_cast<float>(s2 * inv_std[c]);
+      if (want_beta) args.diff_weights[1].as<float>()[c] = static_cast<float>(s1);
+    }
+  }
+
+ private:
+  Dims d_;
+};
+
+}  // namespace
+
+std::unique_ptr<ProgramKernel> make_batch_norm(const BatchNormAttrs& a, const KernelProblem& p, std::string& why_not) {
+  if (p.src.size() != 1 || p.src[0].rank() < 2 || p.src[0].rank() > 5) {
+    why_not = "BatchNorm expects one input of rank 2..5";
+    return nullptr;
+  }
+  switch (p.pass) {
+    case Pass::fwd: return std::make_unique<BnFwd>(a, p);
+    case Pass::bwd_data: return std::make_unique<BnBwdData>(a, p);
+    case Pass::bwd_weights: return std::make_unique<BnBwdWeights>(p);
+  }
+  return nullptr;
+}
+
+}  // namespace edgetrain::onednn

@@ -1,0 +1,259 @@
+// The oneDNN backend against the reference kernels: each case runs fwd, bwd_data and bwd_weights (as the
+// op has them) once through the reference and once through oneDNN on identical inputs, each chain with
+// its own aux (max pooling's aux content is implementation-specific), and compares every output
+// relative to the reference tensor's largest magnitude. Outputs start as garbage so that a kernel that
+// does not overwrite them fails. Plus: selection through the registry.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <memory>
+#include <random>
+
+#include "kernels/onednn/onednn_kernels.hpp"
+#include "op_harness.hpp"
+
+namespace edgetrain::test {
+namespace {
+
+struct Tol {
+  double out = 1e-4, grad_src = 1e-4, grad_weights = 1e-4;
+};
+
+using Factory = std::unique_ptr<Kernel> (*)(const KernelProblem&, std::string&);
+
+// Output buffers start at this value; any element a kernel fails to write shows up in the comparison.
+constexpr double kGarbage = 1234.5;
+
+void fill_garbage(Tensor& t) {
+  for (int64_t i = 0; i < t.numel(); ++i) t.set(i, t.view.dtype == DType::i32 ? -7 : kGarbage);
+}
+
+struct Chain {
+  std::unique_ptr<OpHarness> h;
+  std::vector<std::string> impls;
+};
+
+// Builds a harness with deterministic inputs and runs the passes with `make`.
+Chain run_chain(const Attrs& attrs, const std::vector<Shape>& shapes, bool training, Factory make, Fill how,
+                const std::vector<bool>& frozen) {
+  Chain c;
+  c.h = std::make_unique<OpHarness>(attrs, shapes, DType::f32, training);
+  OpHarness& h = *c.h;
+  h.fill(42, how);
+  h.frozen = frozen;
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  for (int64_t i = 0; i < h.diff_dst.numel(); ++i) h.diff_dst.set(i, u(rng));
+  fill_garbage(h.dst);
+  for (Tensor& t : h.aux) fill_garbage(t);
+  for (Tensor& t : h.diff_src) fill_garbage(t);
+  for (Tensor& t : h.diff_weights) fill_garbage(t);
+
+  const bool backward = training || is<BatchNormAttrs>(attrs);  // frozen BN still has a backward
+  std::vector<Pass> passes{Pass::fwd};
+  if (backward) passes.push_back(Pass::bwd_data);
+  if (backward && h.has_params()) passes.push_back(Pass::bwd_weights);
+  for (Pass pass : passes) {
+    std::string why;
+    std::unique_ptr<Kernel> k = make(h.problem(pass), why);
+    if (!k) {
+      ADD_FAILURE() << "declined " << op_name(attrs) << " " << pass_name(pass) << ": " << why;
+      return c;
+    }
+    c.impls.emplace_back(k->impl_name());
+    AlignedBuffer scratch(k->scratch_bytes());
+    KernelArgs a = h.args();
+    a.scratch = TensorView(scratch.data(), Shape{static_cast<int64_t>(scratch.size())}, DType::u8);
+    k->execute(a);
+    k->execute(a);  // a second execution must give the same result (no state carried between runs)...
+    if (pass == Pass::fwd && !h.state.empty() && training) {
+      // ...except the running statistics, which a training forward updates each time: undo one update
+      // by running the chain's state from a fresh copy (compare after exactly one update).
+      OpHarness fresh(attrs, shapes, DType::f32, training);
+      fresh.fill(42, how);
+      for (size_t i = 0; i < h.state.size(); ++i)
+        for (int64_t j = 0; j < h.state[i].numel(); ++j) h.state[i].set(j, fresh.state[i].get(j));
+      k->execute(a);
+    }
+  }
+  return c;
+}
+
+void expect_close(const Tensor& got, const Tensor& want, double tol, const std::string& what) {
+  ASSERT_EQ(got.numel(), want.numel()) << what;
+  double scale = 1e-6, err = 0;
+  int64_t worst = 0;
+  for (int64_t i = 0; i < want.numel(); ++i) scale = std::max(scale, std::abs(want.get(i)));
+  for (int64_t i = 0; i < want.numel(); ++i) {
+    const double e = std::abs(got.get(i) - want.get(i));
+    if (!(e <= err)) err = e, worst = i;  // NaN-safe
+  }
+  EXPECT_LE(err / scale, tol) << what << ": worst element " << worst << " got " << got.get(worst) << " want "
+                              << want.get(worst) << " (scale " << scale << ")";
+}
+
+void compare(const Attrs& attrs, const std::vector<Shape>& shapes, bool training = true, Fill how = Fill::uniform,
+             Tol tol = {}, const std::vector<bool>& frozen = {}) {
+  SCOPED_TRACE(fmt::format("{} {} {}", op_name(attrs), problem_string(attrs, shapes, infer_shape(attrs, shapes)),
+                           training ? "training" : "frozen/eval"));
+  Chain ref = run_chain(attrs, shapes, training, &make_ref_kernel, how, frozen);
+  Chain dnn = run_chain(attrs, shapes, training, &make_onednn_kernel, how, frozen);
+  for (const std::string& impl : dnn.impls) EXPECT_EQ(impl, "onednn");
+  const OpHarness &r = *ref.h, &d = *dnn.h;
+  expect_close(d.dst, r.dst, tol.out, "dst");
+  for (size_t i = 0; i < r.state.size(); ++i) expect_close(d.state[i], r.state[i], tol.out, fmt::format("state[{}]", i));
+  if (!is<MaxPoolAttrs>(attrs))
+    for (size_t i = 0; i < r.aux.size(); ++i) expect_close(d.aux[i], r.aux[i], tol.out, fmt::format("aux[{}]", i));
+  const bool backward = training || is<BatchNormAttrs>(attrs);
+  if (!backward) return;
+  for (size_t i = 0; i < r.diff_src.size(); ++i)
+    expect_close(d.diff_src[i], r.diff_src[i], tol.grad_src, fmt::format("diff_src[{}]", i));
+  for (size_t i = 0; i < r.diff_weights.size(); ++i) {
+    if (frozen.size() > i && frozen[i]) continue;
+    expect_close(d.diff_weights[i], r.diff_weights[i], tol.grad_weights, fmt::format("diff_weights[{}]", i));
+  }
+}
+
+struct ConvCase {
+  Shape x;
+  int64_t oc;
+  int kh, kw, sh, sw, ph, pw, dh, dw, groups;
+  bool bias;
+};
+
+Conv2dAttrs conv_attrs(const ConvCase& c) {
+  Conv2dAttrs a;
+  a.in_channels = c.x[1], a.out_channels = c.oc;
+  a.kernel_h = c.kh, a.kernel_w = c.kw, a.stride_h = c.sh, a.stride_w = c.sw;
+  a.pad_h = c.ph, a.pad_w = c.pw, a.dilation_h = c.dh, a.dilation_w = c.dw;
+  a.groups = c.groups, a.bias = c.bias;
+  return a;
+}
+
+const ConvCase kConvCases[] = {
+    {{2, 3, 9, 11}, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, true},      // odd sizes, first-layer channels
+    {{1, 16, 15, 15}, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, true},   // batch 1, stride 2
+    {{2, 8, 13, 10}, 8, 3, 3, 1, 1, 2, 2, 2, 2, 1, false},    // dilation 2
+    {{2, 8, 12, 12}, 8, 3, 3, 1, 1, 1, 1, 1, 1, 2, true},     // grouped 2
+    {{3, 16, 9, 9}, 32, 1, 1, 1, 1, 0, 0, 1, 1, 4, false},    // grouped 4, pointwise
+    {{2, 16, 14, 14}, 16, 3, 3, 1, 1, 1, 1, 1, 1, 16, false}, // depthwise
+    {{2, 16, 15, 15}, 16, 3, 3, 2, 2, 1, 1, 1, 1, 16, true},  // depthwise stride 2
+    {{1, 8, 11, 11}, 16, 5, 5, 1, 1, 2, 2, 1, 1, 8, true},    // depthwise, multiplier 2
+    {{2, 4, 17, 17}, 5, 7, 7, 2, 2, 3, 3, 1, 1, 1, true},     // 7x7 stride 2, odd channels
+    {{1, 32, 7, 7}, 64, 1, 1, 2, 2, 0, 0, 1, 1, 1, false},    // projection shortcut
+    {{2, 5, 10, 10}, 7, 3, 5, 1, 2, 1, 2, 2, 1, 1, true},     // asymmetric kernel/stride/pad/dilation
+    {{2, 64, 8, 8}, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, true},     // a ResNet block, small
+};
+
+TEST(OnednnVsRef, Conv2d) {
+  for (const ConvCase& c : kConvCases) compare(conv_attrs(c), {c.x}, true, Fill::uniform, {1e-4, 1e-4, 1e-3});
+}
+
+TEST(OnednnVsRef, Conv2dFrozenParts) {
+  const ConvCase c = kConvCases[0];
+  compare(conv_attrs(c), {c.x}, true, Fill::uniform, {1e-4, 1e-4, 1e-3}, {true, false});  // bias only
+  compare(conv_attrs(c), {c.x}, true, Fill::uniform, {1e-4, 1e-4, 1e-3}, {false, true});  // weight only
+  const ConvCase dw = kConvCases[6];
+  compare(conv_attrs(dw), {dw.x}, true, Fill::uniform, {1e-4, 1e-4, 1e-3}, {true, false});
+}
+
+TEST(OnednnVsRef, BatchNorm) {
+  for (const Shape& x : {Shape{2, 3, 5, 7}, Shape{1, 16, 4, 4}, Shape{4, 8, 1, 1}, Shape{3, 5}, Shape{8, 32, 9, 9}}) {
+    BatchNormAttrs a;
+    a.channels = x[1];
+    a.momentum = 0.1;
+    compare(a, {x}, true, Fill::uniform, {1e-4, 1e-4, 1e-4});
+    compare(a, {x}, false, Fill::uniform, {1e-4, 1e-4, 1e-4});
+  }
+  BatchNormAttrs a;
+  a.channels = 6, a.eps = 1e-3, a.momentum = 0.3;
+  compare(a, {Shape{2, 6, 3, 3}}, true);
+  compare(a, {Shape{2, 6, 3, 3}}, true, Fill::uniform, {}, {true, false});
+}
+
+TEST(OnednnVsRef, ReluAndRelu6) {
+  for (const Shape& x : {Shape{2, 3, 7, 9}, Shape{1, 1, 1, 17}, Shape{5, 13}}) {
+    compare(ReluAttrs{}, {x}, true, Fill::relu_safe);
+    compare(Relu6Attrs{}, {x}, true, Fill::relu6_safe);
+  }
+}
+
+TEST(OnednnVsRef, MaxPool) {
+  struct C { Shape x; int k, s, p; bool ceil; };
+  for (const C& c : {C{{2, 3, 7, 7}, 2, 2, 0, false}, C{{1, 4, 10, 10}, 3, 2, 1, false}, C{{2, 3, 8, 8}, 3, 2, 0, true},
+                     C{{1, 5, 9, 9}, 3, 2, 1, true}, C{{2, 2, 6, 5}, 2, 1, 0, false}, C{{2, 8, 112, 112}, 3, 2, 1, false}}) {
+    MaxPoolAttrs a;
+    a.kernel_h = a.kernel_w = c.k, a.stride_h = a.stride_w = c.s, a.pad_h = a.pad_w = c.p, a.ceil_mode = c.ceil;
+    compare(a, {c.x}, true, Fill::distinct);
+    compare(a, {c.x}, false, Fill::distinct);  // inference: no aux
+  }
+}
+
+TEST(OnednnVsRef, AvgPool) {
+  struct C { Shape x; int k, s, p; bool ceil, include; };
+  for (const C& c : {C{{2, 3, 8, 8}, 2, 2, 0, false, true}, C{{1, 4, 10, 10}, 3, 2, 1, false, true},
+                     C{{1, 4, 10, 10}, 3, 2, 1, false, false}, C{{2, 3, 9, 9}, 3, 2, 1, true, false},
+                     C{{2, 3, 7, 7}, 2, 2, 0, true, false}, C{{2, 3, 7, 6}, 3, 1, 1, false, true},
+                     C{{1, 2, 11, 11}, 3, 3, 1, true, true}}) {
+    AvgPoolAttrs a;
+    a.kernel_h = a.kernel_w = c.k, a.stride_h = a.stride_w = c.s, a.pad_h = a.pad_w = c.p;
+    a.ceil_mode = c.ceil, a.count_include_pad = c.include;
+    compare(a, {c.x});
+  }
+}
+
+TEST(OnednnVsRef, AvgPoolCeilIncludePadDeclinesToRef) {
+  AvgPoolAttrs a;  // 7x7, k2 s2 p0, ceil: the last window overhangs the input with no padding to count
+  a.ceil_mode = true;
+  a.count_include_pad = true;
+  OpHarness h(a, {Shape{2, 3, 7, 7}}, DType::f32);
+  std::string why;
+  EXPECT_EQ(make_onednn_kernel(h.problem(Pass::fwd), why), nullptr);
+  EXPECT_NE(why.find("count_include_pad"), std::string::npos) << why;
+  EXPECT_EQ(select_kernel(h.problem(Pass::fwd))->impl_name(), "ref");
+}
+
+TEST(OnednnVsRef, GlobalAvgPoolLinearAddConcat) {
+  compare(GlobalAvgPoolAttrs{}, {Shape{2, 8, 7, 7}});
+  compare(GlobalAvgPoolAttrs{}, {Shape{1, 3, 1, 1}});
+  LinearAttrs l;
+  l.in_features = 10, l.out_features = 7;
+  compare(l, {Shape{4, 10}});
+  compare(l, {Shape{4, 10}}, true, Fill::uniform, {}, {true, false});
+  compare(l, {Shape{4, 10}}, true, Fill::uniform, {}, {false, true});
+  l.in_features = 33, l.out_features = 5, l.bias = false;
+  compare(l, {Shape{1, 33}});
+  compare(AddAttrs{}, {Shape{2, 3, 5, 5}, Shape{2, 3, 5, 5}});
+  compare(ConcatAttrs{}, {Shape{2, 3, 4, 4}, Shape{2, 5, 4, 4}, Shape{2, 1, 4, 4}});
+}
+
+KernelProblem problem_of(const Attrs& attrs, std::vector<Shape> src, DType dtype, Pass pass = Pass::fwd) {
+  KernelProblem p;
+  p.attrs = attrs;
+  p.pass = pass;
+  p.dst = infer_shape(attrs, src);
+  p.src = std::move(src);
+  p.dtype = dtype;
+  return p;
+}
+
+TEST(OnednnSelection, AutoPicksOnednnForConvAndRefForTheRest) {
+  const ConvCase c = kConvCases[1];
+  for (Pass pass : {Pass::fwd, Pass::bwd_data, Pass::bwd_weights})
+    EXPECT_EQ(select_kernel(problem_of(conv_attrs(c), {c.x}, DType::f32, pass), "auto")->impl_name(), "onednn");
+  EXPECT_EQ(select_kernel(problem_of(conv_attrs(c), {c.x}, DType::f64), "auto")->impl_name(), "ref");
+  EXPECT_EQ(select_kernel(problem_of(conv_attrs(c), {c.x}, DType::f32), "ref")->impl_name(), "ref");
+  EXPECT_EQ(select_kernel(problem_of(conv_attrs(c), {c.x}, DType::f32), "onednn")->impl_name(), "onednn");
+  EXPECT_EQ(select_kernel(problem_of(SoftmaxCrossEntropyAttrs{}, {Shape{4, 10}, Shape{4}}, DType::f32))->impl_name(),
+            "ref");
+  EXPECT_EQ(select_kernel(problem_of(DropoutAttrs{}, {Shape{4, 10}}, DType::f32))->impl_name(), "ref");
+  std::string why;
+  EXPECT_EQ(make_onednn_kernel(problem_of(conv_attrs(c), {c.x}, DType::f64), why), nullptr);
+  EXPECT_NE(why.find("f32"), std::string::npos) << why;
+  EXPECT_EQ(make_onednn_kernel(problem_of(DropoutAttrs{}, {Shape{4, 10}}, DType::f32), why), nullptr);
+  EXPECT_NE(why.find("Dropout"), std::string::npos) << why;
+  EXPECT_EQ(make_onednn_kernel(problem_of(ReluAttrs{}, {Shape{4, 10}}, DType::f32, Pass::bwd_weights), why), nullptr);
+}
+
+}  // namespace
+}  // namespace edgetrain::test
