@@ -22,6 +22,10 @@ std::string_view op_name(const Attrs& attrs) {
   return names[attrs.index()];
 }
 
+bool runs_in_place(const Attrs& attrs) {
+  return is<ReluAttrs>(attrs) || is<Relu6Attrs>(attrs) || is<DropoutAttrs>(attrs);
+}
+
 Shape infer_shape(const Attrs& attrs, std::span<const Shape> src) {
   return std::visit([&](const auto& a) { return op_def::infer(a, src); }, attrs);
 }

@@ -50,6 +50,9 @@ std::vector<ParamSpec> param_specs(const Attrs&);
 std::vector<StateSpec> state_specs(const Attrs&);
 std::vector<AuxSpec> aux_specs(const Attrs&, std::span<const Shape> src, const Shape& dst, bool training);
 BackwardReads backward_reads(const Attrs&, Pass pass);
+// Elementwise ops whose forward may write dst over src, and whose bwd_data may write diff_src over
+// diff_dst (ReLU, ReLU6, Dropout): the planner aliases them where no one else needs the old values.
+bool runs_in_place(const Attrs&);
 // Forward multiply-accumulates (0 for data movement ops).
 int64_t forward_macs(const Attrs&, std::span<const Shape> src, const Shape& dst);
 // Canonical problem string, e.g. "mb32_ic64oc64_ih56iw56_kh3kw3_sh1sw1_ph1pw1_g1".

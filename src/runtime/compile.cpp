@@ -84,6 +84,27 @@ class PlanBuilder {
       requires_grad_[node.output] = o_.training && rg;
     }
     plan_.opt_slots = optim::state_slots(o_.optimizer);
+    // Which values some backward step may read (conservative: any node on the gradient path).
+    read_by_backward_.assign(g_.values.size(), false);
+    consumers_ = g_.consumers();
+    for (size_t n = 0; n < g_.nodes.size(); ++n) {
+      const Node& node = g_.nodes[n];
+      if (!requires_grad_[node.output]) continue;
+      for (Pass pass : {Pass::bwd_data, Pass::bwd_weights}) {
+        BackwardReads r = backward_reads(node.attrs, pass);
+        if (r.src) for (int v : node.inputs) read_by_backward_[v] = true;
+        if (r.dst) read_by_backward_[node.output] = true;
+      }
+    }
+  }
+
+  // Forward in place: the input's bytes are needed by no one after this step.
+  bool forward_in_place(const Node& n) const {
+    if (!runs_in_place(n.attrs) || n.inputs.size() != 1) return false;
+    const int in = n.inputs[0];
+    const int producer = g_.values[in].producer;
+    return in != g_.input && producer >= 0 && !is<FlattenAttrs>(g_.nodes[producer].attrs) &&
+           consumers_[in].size() == 1 && !read_by_backward_[in];
   }
 
   bool kernel_training(const Node& n) const {
@@ -142,7 +163,8 @@ class PlanBuilder {
     }
     StepRefs refs;
     for (int v : n.inputs) refs.src.push_back(value_ref(v));
-    value_buffer_[n.output] = request(n.name, n.output, BufferKind::activation);
+    value_buffer_[n.output] =
+        forward_in_place(n) ? value_buffer_[n.inputs[0]] : request(n.name, n.output, BufferKind::activation);
     refs.dst = value_ref(n.output);
     add_param_refs(n, refs);
     std::vector<Shape> src_shapes;
@@ -198,7 +220,10 @@ class PlanBuilder {
       std::vector<std::pair<int, int>> pending;  // (value, temp buffer) to accumulate after the step
       for (int i : grad_inputs) {
         int v = n.inputs[i];
-        if (diff_buffer_[v] < 0) {
+        if (diff_buffer_[v] < 0 && runs_in_place(n.attrs)) {  // diff_src over diff_dst
+          diff_buffer_[v] = diff_buffer_[n.output];
+          refs.diff_src[i] = diff_ref(v, diff_buffer_[v]);
+        } else if (diff_buffer_[v] < 0) {
           diff_buffer_[v] = request("d(" + g_.values[v].name + ")", v, BufferKind::activation_grad);
           refs.diff_src[i] = diff_ref(v, diff_buffer_[v]);
         } else {
@@ -294,7 +319,8 @@ class PlanBuilder {
   const Graph& g_;
   const CompileOptions& o_;
   Plan plan_;
-  std::vector<bool> node_trains_, requires_grad_;
+  std::vector<bool> node_trains_, requires_grad_, read_by_backward_;
+  std::vector<std::vector<int>> consumers_;
   std::vector<int> value_buffer_, diff_buffer_;
   std::vector<std::vector<TensorRef>> aux_buffers_;
 };
