@@ -22,8 +22,12 @@ std::string_view op_name(const Attrs& attrs) {
   return names[attrs.index()];
 }
 
-bool runs_in_place(const Attrs& attrs) {
+bool backward_in_place(const Attrs& attrs) {
   return is<ReluAttrs>(attrs) || is<Relu6Attrs>(attrs) || is<DropoutAttrs>(attrs);
+}
+
+bool forward_in_place(const Attrs& attrs) {
+  return backward_in_place(attrs) || is<BatchNormAttrs>(attrs) || is<AddAttrs>(attrs);
 }
 
 Shape infer_shape(const Attrs& attrs, std::span<const Shape> src) {

@@ -50,9 +50,12 @@ std::vector<ParamSpec> param_specs(const Attrs&);
 std::vector<StateSpec> state_specs(const Attrs&);
 std::vector<AuxSpec> aux_specs(const Attrs&, std::span<const Shape> src, const Shape& dst, bool training);
 BackwardReads backward_reads(const Attrs&, Pass pass);
-// Elementwise ops whose forward may write dst over src, and whose bwd_data may write diff_src over
-// diff_dst (ReLU, ReLU6, Dropout): the planner aliases them where no one else needs the old values.
-bool runs_in_place(const Attrs&);
+// In-place capabilities; the planner aliases buffers only where no one else needs the old bytes.
+// Forward: dst may be written over any input (ReLU, ReLU6, Dropout, BatchNorm — which reads all of
+// its input for the statistics before writing — and Add).
+bool forward_in_place(const Attrs&);
+// bwd_data: diff_src may be written over diff_dst (the elementwise ReLU, ReLU6, Dropout).
+bool backward_in_place(const Attrs&);
 // Forward multiply-accumulates (0 for data movement ops).
 int64_t forward_macs(const Attrs&, std::span<const Shape> src, const Shape& dst);
 // Canonical problem string, e.g. "mb32_ic64oc64_ih56iw56_kh3kw3_sh1sw1_ph1pw1_g1".

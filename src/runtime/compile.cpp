@@ -98,13 +98,18 @@ class PlanBuilder {
     }
   }
 
-  // Forward in place: the input's bytes are needed by no one after this step.
-  bool forward_in_place(const Node& n) const {
-    if (!runs_in_place(n.attrs) || n.inputs.size() != 1) return false;
-    const int in = n.inputs[0];
-    const int producer = g_.values[in].producer;
-    return in != g_.input && producer >= 0 && !is<FlattenAttrs>(g_.nodes[producer].attrs) &&
-           consumers_[in].size() == 1 && !read_by_backward_[in];
+  // The input whose buffer the forward output may take (its bytes are needed by no one after this
+  // step), or -1.
+  int in_place_input(const Node& n) const {
+    if (!forward_in_place(n.attrs)) return -1;
+    for (int in : n.inputs) {
+      const int producer = g_.values[in].producer;
+      if (in != g_.input && producer >= 0 && !is<FlattenAttrs>(g_.nodes[producer].attrs) &&
+          consumers_[in].size() == 1 && !read_by_backward_[in] && in != g_.logits &&
+          plan_.value_shapes[in] == plan_.value_shapes[n.output])
+        return in;
+    }
+    return -1;
   }
 
   bool kernel_training(const Node& n) const {
@@ -163,8 +168,8 @@ class PlanBuilder {
     }
     StepRefs refs;
     for (int v : n.inputs) refs.src.push_back(value_ref(v));
-    value_buffer_[n.output] =
-        forward_in_place(n) ? value_buffer_[n.inputs[0]] : request(n.name, n.output, BufferKind::activation);
+    const int alias = in_place_input(n);
+    value_buffer_[n.output] = alias >= 0 ? value_buffer_[alias] : request(n.name, n.output, BufferKind::activation);
     refs.dst = value_ref(n.output);
     add_param_refs(n, refs);
     std::vector<Shape> src_shapes;
@@ -220,7 +225,7 @@ class PlanBuilder {
       std::vector<std::pair<int, int>> pending;  // (value, temp buffer) to accumulate after the step
       for (int i : grad_inputs) {
         int v = n.inputs[i];
-        if (diff_buffer_[v] < 0 && runs_in_place(n.attrs)) {  // diff_src over diff_dst
+        if (diff_buffer_[v] < 0 && backward_in_place(n.attrs)) {  // diff_src over diff_dst
           diff_buffer_[v] = diff_buffer_[n.output];
           refs.diff_src[i] = diff_ref(v, diff_buffer_[v]);
         } else if (diff_buffer_[v] < 0) {

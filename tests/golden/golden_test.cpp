@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <tuple>
 #include <nlohmann/json.hpp>
 
 #include "golden/golden_models.hpp"
@@ -68,12 +69,18 @@ Batch batch_of(const json& fx) {
   return {floats(fx.at("input")), fx.at("labels").get<std::vector<int32_t>>()};
 }
 
-class Golden : public ::testing::TestWithParam<std::string> {};
+// Parameter: (fixture, backend).
+class Golden : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {
+ protected:
+  const std::string& model() const { return std::get<0>(GetParam()); }
+  const std::string& backend() const { return std::get<1>(GetParam()); }
+};
 
 TEST_P(Golden, ForwardLossAndGradientsMatchPyTorch) {
-  json fx = load_fixture(GetParam());
-  Model m = model_from(GetParam(), fx);
+  json fx = load_fixture(model());
+  Model m = model_from(model(), fx);
   CompileOptions o;
+  o.backend = backend();
   o.batch = fx.at("batch");
   o.optimizer.lr = 0.0;  // the update runs but changes nothing: gradients stay inspectable
   o.optimizer.momentum = 0.0;
@@ -100,11 +107,12 @@ TEST_P(Golden, ForwardLossAndGradientsMatchPyTorch) {
                  floats(fx.at("buffers_after_forward").at(m.graph.states[s].name)), 1e-4, 1e-6, m.graph.states[s].name);
 }
 
-void run_optimizer_case(const std::string& model, const std::string& which) {
+void run_optimizer_case(const std::string& model, const std::string& which, const std::string& backend) {
   json fx = load_fixture(model);
   const json& cfg = fx.at(which);
   Model m = model_from(model, fx);
   CompileOptions o;
+  o.backend = backend;
   o.batch = fx.at("batch");
   if (which == "sgd") {
     o.optimizer.kind = optim::OptimizerKind::sgd;
@@ -135,10 +143,12 @@ void run_optimizer_case(const std::string& model, const std::string& which) {
                  1e-3, 1e-5, which + " state " + m.graph.states[s].name);
 }
 
-TEST_P(Golden, FiveSgdMomentumStepsMatchPyTorch) { run_optimizer_case(GetParam(), "sgd"); }
-TEST_P(Golden, FiveAdamStepsMatchPyTorch) { run_optimizer_case(GetParam(), "adam"); }
+TEST_P(Golden, FiveSgdMomentumStepsMatchPyTorch) { run_optimizer_case(model(), "sgd", backend()); }
+TEST_P(Golden, FiveAdamStepsMatchPyTorch) { run_optimizer_case(model(), "adam", backend()); }
 
-INSTANTIATE_TEST_SUITE_P(Models, Golden, ::testing::Values("tiny_resnet", "tiny_mbv2"));
+INSTANTIATE_TEST_SUITE_P(ModelsAndBackends, Golden,
+                         ::testing::Combine(::testing::Values("tiny_resnet", "tiny_mbv2"),
+                                            ::testing::Values("ref", "onednn")));
 
 }  // namespace
 }  // namespace edgetrain
