@@ -35,6 +35,9 @@ struct KernelProblem {
   Shape dst;               // forward output shape
   DType dtype = DType::f32;
   bool training = true;    // BatchNorm batch statistics / Dropout active
+  // bwd_data also writes the present diff_weights (ops whose two backward passes share their
+  // reductions, see fuses_weight_grads in ops/op.hpp); no bwd_weights step runs for the node.
+  bool weight_grads_in_bwd_data = false;
 };
 
 class Kernel {

@@ -26,6 +26,8 @@ bool backward_in_place(const Attrs& attrs) {
   return is<ReluAttrs>(attrs) || is<Relu6Attrs>(attrs) || is<DropoutAttrs>(attrs);
 }
 
+bool fuses_weight_grads(const Attrs& attrs) { return is<BatchNormAttrs>(attrs); }
+
 bool forward_in_place(const Attrs& attrs) {
   return backward_in_place(attrs) || is<BatchNormAttrs>(attrs) || is<AddAttrs>(attrs);
 }

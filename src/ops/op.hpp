@@ -56,6 +56,9 @@ BackwardReads backward_reads(const Attrs&, Pass pass);
 bool forward_in_place(const Attrs&);
 // bwd_data: diff_src may be written over diff_dst (the elementwise ReLU, ReLU6, Dropout).
 bool backward_in_place(const Attrs&);
+// Ops whose bwd_data computes the weight gradients' reductions anyway (BatchNorm: sum(dy) and
+// sum(dy * xhat)): when both passes are needed, one bwd_data step writes diff_src and diff_weights.
+bool fuses_weight_grads(const Attrs&);
 // Forward multiply-accumulates (0 for data movement ops).
 int64_t forward_macs(const Attrs&, std::span<const Shape> src, const Shape& dst);
 // Canonical problem string, e.g. "mb32_ic64oc64_ih56iw56_kh3kw3_sh1sw1_ph1pw1_g1".

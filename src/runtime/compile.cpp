@@ -118,8 +118,9 @@ class PlanBuilder {
     return true;
   }
 
-  KernelProblem problem_of(const Node& n, Pass pass) const {
+  KernelProblem problem_of(const Node& n, Pass pass, bool weight_grads_in_bwd_data = false) const {
     KernelProblem p;
+    p.weight_grads_in_bwd_data = weight_grads_in_bwd_data;
     p.attrs = n.attrs;
     p.pass = pass;
     for (int v : n.inputs) p.src.push_back(plan_.value_shapes[v]);
@@ -133,9 +134,9 @@ class PlanBuilder {
     return p;
   }
 
-  Step& add_kernel_step(int node_id, Pass pass, StepRefs refs) {
+  Step& add_kernel_step(int node_id, Pass pass, StepRefs refs, bool weight_grads_in_bwd_data = false) {
     const Node& n = g_.nodes[node_id];
-    KernelProblem prob = problem_of(n, pass);
+    KernelProblem prob = problem_of(n, pass, weight_grads_in_bwd_data);
     Step s;
     s.kind = StepKind::kernel;
     s.node = node_id;
@@ -217,9 +218,29 @@ class PlanBuilder {
       return;
     }
 
+    // Weight gradients of this node: one buffer per trainable parameter.
+    std::vector<std::pair<int, int>> grads;  // (param, buffer)
+    auto weight_grad_refs = [&](StepRefs& refs) {
+      refs.diff_weights.resize(n.params.size());
+      for (size_t i = 0; i < n.params.size(); ++i) {
+        int p = n.params[i];
+        if (!plan_.trainable[p]) continue;
+        int b = request("d(" + g_.params[p].name + ")", static_cast<size_t>(g_.params[p].shape.numel()) * 4,
+                        BufferKind::weight_grad);
+        refs.diff_weights[i] = arena_ref(b, g_.params[p].shape, DType::f32);
+        grads.emplace_back(p, b);
+      }
+    };
+    const bool fused = node_trains_[id] && !grad_inputs.empty() && fuses_weight_grads(n.attrs);
+
     if (!grad_inputs.empty()) {
       StepRefs refs;
       add_reads(n, id, Pass::bwd_data, refs);
+      if (fused) {  // bwd_data also reads what bwd_weights would have read
+        BackwardReads w = backward_reads(n.attrs, Pass::bwd_weights), d = backward_reads(n.attrs, Pass::bwd_data);
+        ET_ASSERT((!w.src || d.src) && (!w.dst || d.dst) && (!w.aux || d.aux));
+        weight_grad_refs(refs);
+      }
       if (!is_loss) refs.diff_dst = diff_ref(n.output, diff_buffer_[n.output]);
       refs.diff_src.resize(n.inputs.size());
       std::vector<std::pair<int, int>> pending;  // (value, temp buffer) to accumulate after the step
@@ -237,27 +258,18 @@ class PlanBuilder {
           pending.emplace_back(v, tmp);
         }
       }
-      add_kernel_step(id, Pass::bwd_data, std::move(refs));
+      add_kernel_step(id, Pass::bwd_data, std::move(refs), fused);
       for (auto [v, tmp] : pending) emit_accumulate(v, tmp);
     }
 
-    if (node_trains_[id]) {
+    if (node_trains_[id] && !fused) {
       StepRefs refs;
       add_reads(n, id, Pass::bwd_weights, refs);
       refs.diff_dst = diff_ref(n.output, diff_buffer_[n.output]);
-      refs.diff_weights.resize(n.params.size());
-      std::vector<std::pair<int, int>> grads;  // (param, buffer)
-      for (size_t i = 0; i < n.params.size(); ++i) {
-        int p = n.params[i];
-        if (!plan_.trainable[p]) continue;
-        int b = request("d(" + g_.params[p].name + ")", static_cast<size_t>(g_.params[p].shape.numel()) * 4,
-                        BufferKind::weight_grad);
-        refs.diff_weights[i] = arena_ref(b, g_.params[p].shape, DType::f32);
-        grads.emplace_back(p, b);
-      }
+      weight_grad_refs(refs);
       add_kernel_step(id, Pass::bwd_weights, std::move(refs));
-      for (auto [p, b] : grads) emit_update(p, b);
     }
+    for (auto [p, b] : grads) emit_update(p, b);
   }
 
   // diff(value) += the partial gradient in from_buffer (a value with several consumers).

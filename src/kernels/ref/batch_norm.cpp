@@ -34,17 +34,23 @@ void channel_sums(const KernelArgs& args, const Dims& d, int64_t c, double mean,
                   double& sum_dy_xhat) {
   const T* x = args.src[0].as<T>();
   const T* dy = args.diff_dst.as<T>();
+  // Each row (one image's plane) is summed in T with SIMD, rows are combined in double.
+  const T m = static_cast<T>(mean);
   double s1 = 0, s2 = 0;
   for (int64_t n = 0; n < d.N; ++n) {
     const int64_t off = (n * d.C + c) * d.S;
+    T r1 = 0, r2 = 0;
+#pragma omp simd reduction(+ : r1, r2)
     for (int64_t i = 0; i < d.S; ++i) {
-      const double g = dy[off + i];
-      s1 += g;
-      s2 += g * (static_cast<double>(x[off + i]) - mean) * inv_std;
+      const T g = dy[off + i];
+      r1 += g;
+      r2 += g * (x[off + i] - m);
     }
+    s1 += static_cast<double>(r1);
+    s2 += static_cast<double>(r2);
   }
   sum_dy = s1;
-  sum_dy_xhat = s2;
+  sum_dy_xhat = s2 * inv_std;
 }
 
 }  // namespace
@@ -99,37 +105,38 @@ void fwd(const BatchNormAttrs& a, const KernelProblem& p, const KernelArgs& args
   });
 }
 
+// Also writes dgamma = sum(dy * xhat) and dbeta = sum(dy) when diff_weights are present (the fused
+// backward, KernelProblem::weight_grads_in_bwd_data): the sums are needed for dx anyway.
 void bwd_data(const BatchNormAttrs&, const KernelProblem& p, const KernelArgs& args) {
-  if (!detail::present(args.diff_src, 0)) return;
+  const bool want_gamma = detail::present(args.diff_weights, 0);
+  const bool want_beta = detail::present(args.diff_weights, 1);
+  if (!detail::present(args.diff_src, 0) && !want_gamma && !want_beta) return;
   ET_ASSERT(detail::present(args.aux, 1));
   detail::dispatch(p.dtype, [&]<class T>() {
     const Dims d = dims_of(p);
     const T* x = args.src[0].as<T>();
     const T* dy = args.diff_dst.as<T>();
-    T* dx = args.diff_src[0].as<T>();
+    T* dx = detail::present(args.diff_src, 0) ? args.diff_src[0].as<T>() : nullptr;
     const double M = static_cast<double>(d.M());
 #pragma omp parallel for if (d.N * d.C * d.S > detail::kParallelMin) schedule(static)
     for (int64_t c = 0; c < d.C; ++c) {
       const double mean = detail::load(args.aux[0], c), inv_std = detail::load(args.aux[1], c);
       const double gamma = detail::load(args.weights[0], c);
-      if (!p.training) {
-        const T k = static_cast<T>(gamma * inv_std);
-        for (int64_t n = 0; n < d.N; ++n) {
-          const int64_t off = (n * d.C + c) * d.S;
-          for (int64_t i = 0; i < d.S; ++i) dx[off + i] = dy[off + i] * k;
-        }
-        continue;
-      }
-      double sum_dy, sum_dy_xhat;
-      channel_sums<T>(args, d, c, mean, inv_std, sum_dy, sum_dy_xhat);
-      // dx = k * (dy - a - xhat * b) with k = gamma * inv_std, a = mean(dy), b = mean(dy * xhat).
-      const double k = gamma * inv_std, ma = sum_dy / M, mb = sum_dy_xhat / M;
+      double sum_dy = 0, sum_dy_xhat = 0;
+      if (p.training || want_gamma || want_beta) channel_sums<T>(args, d, c, mean, inv_std, sum_dy, sum_dy_xhat);
+      if (want_gamma) args.diff_weights[0].as<T>()[c] = static_cast<T>(sum_dy_xhat);
+      if (want_beta) args.diff_weights[1].as<T>()[c] = static_cast<T>(sum_dy);
+      if (!dx) continue;
+      // dx = k * (dy - mean(dy) - xhat * mean(dy * xhat)), k = gamma * inv_std, rewritten per channel as
+      // dx = a * dy + b * x + e so the element loop is plain multiply-adds in T; frozen statistics: dx = k * dy.
+      const double k = gamma * inv_std;
+      const double ma = p.training ? sum_dy / M : 0.0, mb = p.training ? sum_dy_xhat / M : 0.0;
+      const T a = static_cast<T>(k), b = static_cast<T>(-k * mb * inv_std),
+              e = static_cast<T>(-k * ma + k * mb * inv_std * mean);
       for (int64_t n = 0; n < d.N; ++n) {
         const int64_t off = (n * d.C + c) * d.S;
-        for (int64_t i = 0; i < d.S; ++i) {
-          const double xhat = (static_cast<double>(x[off + i]) - mean) * inv_std;
-          dx[off + i] = static_cast<T>(k * (static_cast<double>(dy[off + i]) - ma - xhat * mb));
-        }
+#pragma omp simd
+        for (int64_t i = 0; i < d.S; ++i) dx[off + i] = a * dy[off + i] + b * x[off + i] + e;
       }
     }
   });

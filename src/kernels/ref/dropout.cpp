@@ -41,7 +41,8 @@ void fwd(const DropoutAttrs& a, const KernelProblem& p, const KernelArgs& args) 
     for (int64_t i = 0; i < n; ++i) {
       const bool k = uniform01(seed, i) >= a.p;
       keep[i] = k ? 1 : 0;
-      y[i] = k ? x[i] * scale : T(0);
+      const T v = x[i];
+      y[i] = k ? v * scale : T(0);
     }
   });
 }
@@ -60,7 +61,10 @@ void bwd_data(const DropoutAttrs& a, const KernelProblem& p, const KernelArgs& a
     const T scale = static_cast<T>(1.0 / (1.0 - a.p));
     const int64_t n = args.diff_dst.numel();
 #pragma omp parallel for simd if (n > detail::kParallelMin) schedule(static)
-    for (int64_t i = 0; i < n; ++i) dx[i] = keep[i] ? dy[i] * scale : T(0);
+    for (int64_t i = 0; i < n; ++i) {  // unconditional load: the loop vectorises
+      const T grad = dy[i];
+      dx[i] = keep[i] ? grad * scale : T(0);
+    }
   });
 }
 

@@ -23,7 +23,10 @@ void bwd_data(const Relu6Attrs&, const KernelProblem& p, const KernelArgs& args)
     T* dx = args.diff_src[0].as<T>();
     const int64_t n = args.diff_dst.numel();
 #pragma omp parallel for simd if (n > detail::kParallelMin) schedule(static)
-    for (int64_t i = 0; i < n; ++i) dx[i] = (y[i] > T(0) && y[i] < T(6)) ? dy[i] : T(0);
+    for (int64_t i = 0; i < n; ++i) {  // both loads unconditional, or the loop does not vectorise
+      const T out = y[i], grad = dy[i];
+      dx[i] = (out > T(0) && out < T(6)) ? grad : T(0);
+    }
   });
 }
 
