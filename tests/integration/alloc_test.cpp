@@ -8,22 +8,10 @@
 
 #include "runtime/compile.hpp"
 #include "runtime/executor.hpp"
+#include "support/counting_new.hpp"
 #include "synthetic.hpp"
 
-namespace {
-std::atomic<long> g_allocations{0};
-}
 
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace edgetrain {
 namespace {
@@ -48,9 +36,9 @@ TEST(Executor, TrainingStepAllocatesNothingAfterWarmup) {
     labels[static_cast<size_t>(i)] = data.label(i);
   }
   for (int i = 0; i < 2; ++i) exec.run(images.data(), labels.data());
-  long before = g_allocations.load();
+  long before = test::allocations_so_far();
   for (int i = 0; i < 5; ++i) exec.run(images.data(), labels.data());
-  EXPECT_EQ(g_allocations.load() - before, 0);
+  EXPECT_EQ(test::allocations_so_far() - before, 0);
 }
 
 }  // namespace

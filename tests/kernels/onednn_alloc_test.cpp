@@ -17,21 +17,9 @@
 
 #include "kernels/onednn/onednn_kernels.hpp"
 #include "op_harness.hpp"
+#include "support/counting_new.hpp"
 
-namespace {
-std::atomic<long> g_allocations{0};
-}
 
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace edgetrain::test {
 namespace {
@@ -95,9 +83,9 @@ TEST(OnednnAlloc, ExecutionAllocatesOnlyInsideOnednnAndTheSameEachTime) {
       const std::string what = fmt::format("{} {}", op_name(p.h->attrs()), pass_name(pass));
       long counts[5];
       for (long& c : counts) {
-        const long before = g_allocations.load();
+        const long before = test::allocations_so_far();
         p.kernels[i]->execute(p.args[i]);
-        c = g_allocations.load() - before;
+        c = test::allocations_so_far() - before;
       }
       for (long c : counts) {
         EXPECT_EQ(c, counts[0]) << what;
