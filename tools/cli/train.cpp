@@ -124,14 +124,17 @@ int run_train(TrainOptions o) {
   io::check_writable(out);  // fail now, not after an epoch of training
 
   // Data first: its memory is not the training step's.
-  Shape hint = !o.model.input.empty() ? parse_chw(o.model.input) : Shape{};
-  if (hint.rank() != 3 && o.data.spec.starts_with("folder:")) {
-    const std::string& arch = o.model.arch;
-    hint = (!o.resume.empty() || !o.model.checkpoint.empty()) ? Shape{} : model_input(o.model, Shape{});
-    if (hint.rank() != 3) hint = Shape{3, 32, 32};
-    (void)arch;
-  }
-  DataSplits data = open_data(o.data, hint);
+  // Image folders are resized to the model's input: --input, else the resumed model's, else the
+  // architecture's own (with --checkpoint, pass --input if it differs from the architecture's).
+  const Shape folder_size = [&] {
+    if (!o.model.input.empty()) return parse_chw(o.model.input);
+    if (!o.resume.empty()) {
+      const Shape in = resumed.model.graph.input_shape();  // [N, C, H, W]
+      return Shape{in[1], in[2], in[3]};
+    }
+    return model_input(o.model, Shape{});
+  }();
+  DataSplits data = open_data(o.data, folder_size);
   const int64_t classes = static_cast<int64_t>(data.train->class_names().size());
 
   // Memory baseline: everything from here on is the model and its training step.
