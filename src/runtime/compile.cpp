@@ -1,9 +1,11 @@
 #include "runtime/compile.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 
+#include "core/bytes.hpp"
 #include "core/check.hpp"
-#include <omp.h>
 
 #include "kernels/registry.hpp"
 
@@ -11,11 +13,6 @@ namespace edgetrain {
 
 namespace {
 
-std::string human_bytes(std::size_t b) {
-  if (b >= (1ull << 30)) return fmt::format("{:.2f} GiB", static_cast<double>(b) / (1ull << 30));
-  if (b >= (1ull << 20)) return fmt::format("{:.1f} MiB", static_cast<double>(b) / (1ull << 20));
-  return fmt::format("{:.1f} KiB", static_cast<double>(b) / 1024.0);
-}
 
 class PlanBuilder {
  public:

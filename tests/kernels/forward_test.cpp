@@ -13,18 +13,6 @@
 namespace edgetrain::test {
 namespace {
 
-Conv2dAttrs conv(int64_t ic, int64_t oc, int k, int stride, int pad, int dil, int groups, bool bias) {
-  Conv2dAttrs a;
-  a.in_channels = ic, a.out_channels = oc;
-  a.kernel_h = a.kernel_w = k;
-  a.stride_h = a.stride_w = stride;
-  a.pad_h = a.pad_w = pad;
-  a.dilation_h = a.dilation_w = dil;
-  a.groups = groups;
-  a.bias = bias;
-  return a;
-}
-
 void expect_direct_conv(const Conv2dAttrs& a, Shape x_shape, DType dtype) {
   OpHarness h(a, {x_shape}, dtype);
   h.fill(5);

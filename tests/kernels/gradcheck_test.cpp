@@ -72,18 +72,6 @@ void gradcheck(Attrs attrs, std::vector<Shape> src, Fill fill = Fill::uniform, b
   gradcheck(h);
 }
 
-Conv2dAttrs conv(int64_t ic, int64_t oc, int k, int stride, int pad, int dil, int groups, bool bias) {
-  Conv2dAttrs a;
-  a.in_channels = ic, a.out_channels = oc;
-  a.kernel_h = a.kernel_w = k;
-  a.stride_h = a.stride_w = stride;
-  a.pad_h = a.pad_w = pad;
-  a.dilation_h = a.dilation_w = dil;
-  a.groups = groups;
-  a.bias = bias;
-  return a;
-}
-
 TEST(GradCheck, Conv2dStridePad) { gradcheck(conv(3, 4, 3, 2, 1, 1, 1, true), {Shape{2, 3, 7, 7}}); }
 TEST(GradCheck, Conv2dDilation) { gradcheck(conv(3, 2, 3, 1, 2, 2, 1, false), {Shape{2, 3, 7, 7}}); }
 TEST(GradCheck, Conv2dGroups) { gradcheck(conv(6, 9, 3, 1, 1, 1, 3, true), {Shape{2, 6, 5, 5}}); }

@@ -157,4 +157,17 @@ class OpHarness {
   bool training_;
 };
 
+// Square-kernel Conv2d attributes for test tables.
+inline Conv2dAttrs conv(int64_t ic, int64_t oc, int k, int stride, int pad, int dil, int groups, bool bias) {
+  Conv2dAttrs a;
+  a.in_channels = ic, a.out_channels = oc;
+  a.kernel_h = a.kernel_w = k;
+  a.stride_h = a.stride_w = stride;
+  a.pad_h = a.pad_w = pad;
+  a.dilation_h = a.dilation_w = dil;
+  a.groups = groups;
+  a.bias = bias;
+  return a;
+}
+
 }  // namespace edgetrain::test

@@ -86,11 +86,6 @@ DataSplits open_data(const DataSpec& spec, const Shape& chw) {
   return {o.train, o.test};
 }
 
-std::string human_bytes(std::size_t b) {
-  if (b >= (1ull << 30)) return fmt::format("{:.2f} GiB", static_cast<double>(b) / (1ull << 30));
-  if (b >= (1ull << 20)) return fmt::format("{:.1f} MiB", static_cast<double>(b) / (1ull << 20));
-  return fmt::format("{:.1f} KiB", static_cast<double>(b) / 1024.0);
-}
 
 std::size_t parse_bytes(const std::string& t) {
   char* end = nullptr;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/bytes.hpp"
 #include "data/dataset.hpp"
 #include "runtime/plan.hpp"
 #include "runtime/model.hpp"
@@ -26,7 +27,6 @@ struct DataSplits {
 DataSplits open_data(const DataSpec& spec, const Shape& input_chw);
 void add_data_options(CLI::App& app, DataSpec& spec);
 
-std::string human_bytes(std::size_t bytes);
 std::size_t parse_bytes(const std::string& text);  // "512M", "2G", "1000000"
 Shape parse_chw(const std::string& text);            // "3x32x32"
 
