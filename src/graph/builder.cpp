@@ -59,6 +59,9 @@ int GraphBuilder::batch_norm(const std::string& name, int src, double eps, doubl
 }
 int GraphBuilder::relu(const std::string& name, int src) { return node(name, ReluAttrs{}, {src}); }
 int GraphBuilder::relu6(const std::string& name, int src) { return node(name, Relu6Attrs{}, {src}); }
+int GraphBuilder::pointwise(const std::string& name, int src, const PointwiseAttrs& attrs) {
+  return node(name, attrs, {src});
+}
 
 int GraphBuilder::max_pool(const std::string& name, int src, int kernel, int stride, int pad, bool ceil_mode) {
   return node(name, MaxPoolAttrs{kernel, kernel, stride, stride, pad, pad, ceil_mode}, {src});

@@ -19,6 +19,7 @@ class GraphBuilder {
   int batch_norm(const std::string& name, int src, double eps = 1e-5, double momentum = 0.1);
   int relu(const std::string& name, int src);
   int relu6(const std::string& name, int src);
+  int pointwise(const std::string& name, int src, const PointwiseAttrs& attrs);
   int max_pool(const std::string& name, int src, int kernel, int stride, int pad = 0, bool ceil_mode = false);
   int avg_pool(const std::string& name, int src, int kernel, int stride, int pad = 0, bool ceil_mode = false,
                bool count_include_pad = true);

@@ -51,9 +51,22 @@ struct DropoutAttrs {
 };
 struct SoftmaxCrossEntropyAttrs {};  // (logits [N, K], labels [N] i32) -> mean loss [1]
 
+// Elementwise functions of one input without parameters, as ONNX / PyTorch define them:
+//   leaky_relu    y = x >= 0 ? x : alpha * x
+//   sigmoid       y = 1 / (1 + exp(-x))
+//   hard_sigmoid  y = clamp(alpha * x + beta, 0, 1)      (PyTorch Hardsigmoid: alpha 1/6, beta 1/2)
+//   hard_swish    y = x * clamp(alpha * x + beta, 0, 1)  (PyTorch Hardswish:   alpha 1/6, beta 1/2)
+//   scale         y = alpha * x                          (ONNX Mul by a scalar constant)
+enum class PointwiseFn { leaky_relu, sigmoid, hard_sigmoid, hard_swish, scale };
+struct PointwiseAttrs {
+  PointwiseFn fn = PointwiseFn::sigmoid;
+  double alpha = 0.0;
+  double beta = 0.0;
+};
+
 using Attrs = std::variant<Conv2dAttrs, BatchNormAttrs, ReluAttrs, Relu6Attrs, MaxPoolAttrs, AvgPoolAttrs,
                            GlobalAvgPoolAttrs, LinearAttrs, AddAttrs, ConcatAttrs, FlattenAttrs, DropoutAttrs,
-                           SoftmaxCrossEntropyAttrs>;
+                           SoftmaxCrossEntropyAttrs, PointwiseAttrs>;
 
 std::string_view op_name(const Attrs& attrs);
 

@@ -17,18 +17,31 @@ std::string_view pass_name(Pass p) {
 std::string_view op_name(const Attrs& attrs) {
   static constexpr std::string_view names[] = {"Conv2d",  "BatchNorm2d",   "ReLU",   "ReLU6",  "MaxPool2d",
                                                "AvgPool2d", "GlobalAvgPool", "Linear", "Add",    "Concat",
-                                               "Flatten", "Dropout",       "SoftmaxCrossEntropy"};
+                                               "Flatten", "Dropout",       "SoftmaxCrossEntropy", "Pointwise"};
   static_assert(std::size(names) == std::variant_size_v<Attrs>);
   return names[attrs.index()];
 }
 
+std::string_view pointwise_name(PointwiseFn fn) {
+  switch (fn) {
+    case PointwiseFn::leaky_relu: return "LeakyReLU";
+    case PointwiseFn::sigmoid: return "Sigmoid";
+    case PointwiseFn::hard_sigmoid: return "HardSigmoid";
+    case PointwiseFn::hard_swish: return "HardSwish";
+    case PointwiseFn::scale: return "Scale";
+  }
+  return "?";
+}
+
 bool backward_in_place(const Attrs& attrs) {
-  return is<ReluAttrs>(attrs) || is<Relu6Attrs>(attrs) || is<DropoutAttrs>(attrs);
+  return is<ReluAttrs>(attrs) || is<Relu6Attrs>(attrs) || is<DropoutAttrs>(attrs) || is<PointwiseAttrs>(attrs);
 }
 
 bool fuses_weight_grads(const Attrs& attrs) { return is<BatchNormAttrs>(attrs); }
 
 bool forward_in_place(const Attrs& attrs) {
+  if (const auto* pw = std::get_if<PointwiseAttrs>(&attrs))  // only where backward does not read src
+    return pw->fn == PointwiseFn::sigmoid || pw->fn == PointwiseFn::scale;
   return backward_in_place(attrs) || is<BatchNormAttrs>(attrs) || is<AddAttrs>(attrs);
 }
 

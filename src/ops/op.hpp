@@ -14,6 +14,10 @@ namespace edgetrain {
 enum class Pass { fwd, bwd_data, bwd_weights };
 std::string_view pass_name(Pass p);
 
+// Printable name of a Pointwise function ("LeakyReLU", "Sigmoid", "HardSigmoid", "HardSwish", "Scale");
+// op_name() says "Pointwise" for all of them.
+std::string_view pointwise_name(PointwiseFn fn);
+
 enum class ParamInit { kaiming_uniform, fan_in_uniform, ones, zeros };
 
 struct ParamSpec {
@@ -52,9 +56,10 @@ std::vector<AuxSpec> aux_specs(const Attrs&, std::span<const Shape> src, const S
 BackwardReads backward_reads(const Attrs&, Pass pass);
 // In-place capabilities; the planner aliases buffers only where no one else needs the old bytes.
 // Forward: dst may be written over any input (ReLU, ReLU6, Dropout, BatchNorm — which reads all of
-// its input for the statistics before writing — and Add).
+// its input for the statistics before writing — Add, and the Pointwise functions whose backward does
+// not read src: sigmoid, scale).
 bool forward_in_place(const Attrs&);
-// bwd_data: diff_src may be written over diff_dst (the elementwise ReLU, ReLU6, Dropout).
+// bwd_data: diff_src may be written over diff_dst (the elementwise ReLU, ReLU6, Dropout, Pointwise).
 bool backward_in_place(const Attrs&);
 // Ops whose bwd_data computes the weight gradients' reductions anyway (BatchNorm: sum(dy) and
 // sum(dy * xhat)): when both passes are needed, one bwd_data step writes diff_src and diff_weights.

@@ -83,6 +83,11 @@ TEST(Forward, FloatMatchesDouble) {
       {"flatten", FlattenAttrs{}, {Shape{2, 3, 5, 5}}, true},
       {"dropout", DropoutAttrs{0.4}, {Shape{2, 3, 5, 5}}, true},
       {"sce", SoftmaxCrossEntropyAttrs{}, {Shape{4, 10}, Shape{4}}, true},
+      {"leaky_relu", PointwiseAttrs{PointwiseFn::leaky_relu, 0.1, 0.0}, {Shape{2, 3, 5, 5}}, true},
+      {"sigmoid", PointwiseAttrs{PointwiseFn::sigmoid, 0.0, 0.0}, {Shape{2, 3, 5, 5}}, true},
+      {"hard_sigmoid", PointwiseAttrs{PointwiseFn::hard_sigmoid, 0.2, 0.5}, {Shape{2, 3, 5, 5}}, true},
+      {"hard_swish", PointwiseAttrs{PointwiseFn::hard_swish, 1.0 / 6, 0.5}, {Shape{2, 3, 5, 5}}, true},
+      {"scale", PointwiseAttrs{PointwiseFn::scale, -0.7, 0.0}, {Shape{2, 3, 5, 5}}, true},
   };
   for (const Case& c : cases) {
     OpHarness f(c.attrs, c.src, DType::f32, c.training), d(c.attrs, c.src, DType::f64, c.training);
@@ -187,6 +192,135 @@ TEST(SoftmaxCrossEntropy, HandComputed) {
   EXPECT_NEAR(h.diff_src[0].get(0), std::exp(1.0) / s0 / 2, 1e-12);
   EXPECT_NEAR(h.diff_src[0].get(2), (std::exp(3.0) / s0 - 1) / 2, 1e-12);
   EXPECT_NEAR(h.diff_src[0].get(3), (1 / (2 + std::exp(-1.0)) - 1) / 2, 1e-12);
+}
+
+// Pointwise: y and dx against the formulas written out here, in f32 and f64.
+double pointwise_y(const PointwiseAttrs& a, double x) {
+  const double t = std::clamp(a.alpha * x + a.beta, 0.0, 1.0);
+  switch (a.fn) {
+    case PointwiseFn::leaky_relu: return x >= 0 ? x : a.alpha * x;
+    case PointwiseFn::sigmoid: return 1 / (1 + std::exp(-x));
+    case PointwiseFn::hard_sigmoid: return t;
+    case PointwiseFn::hard_swish: return x * t;
+    case PointwiseFn::scale: return a.alpha * x;
+  }
+  return 0;
+}
+// d y / d x with PyTorch's values at the kinks (leaky_relu: alpha at 0; hardsigmoid: 0 at both ends;
+// hardswish: the middle piece at both ends, as x < -3 / x <= 3 / else).
+double pointwise_dydx(const PointwiseAttrs& a, double x) {
+  const double t = a.alpha * x + a.beta;
+  switch (a.fn) {
+    case PointwiseFn::leaky_relu: return x > 0 ? 1 : a.alpha;
+    case PointwiseFn::sigmoid: return pointwise_y(a, x) * (1 - pointwise_y(a, x));
+    case PointwiseFn::hard_sigmoid: return t > 0 && t < 1 ? a.alpha : 0;
+    case PointwiseFn::hard_swish: return t < 0 ? 0 : (t <= 1 ? 2 * a.alpha * x + a.beta : 1);
+    case PointwiseFn::scale: return a.alpha;
+  }
+  return 0;
+}
+
+const PointwiseAttrs kPointwiseCases[] = {
+    {PointwiseFn::leaky_relu, 0.01, 0.0},  {PointwiseFn::leaky_relu, 0.1, 0.0},
+    {PointwiseFn::sigmoid, 0.0, 0.0},      {PointwiseFn::hard_sigmoid, 1.0 / 6, 0.5},
+    {PointwiseFn::hard_sigmoid, 0.2, 0.5}, {PointwiseFn::hard_swish, 1.0 / 6, 0.5},
+    {PointwiseFn::hard_swish, 0.2, 0.5},   {PointwiseFn::scale, -0.7, 0.0},
+};
+
+TEST(Pointwise, MatchesFormula) {
+  for (const PointwiseAttrs& a : kPointwiseCases)
+    for (DType t : {DType::f32, DType::f64}) {
+      SCOPED_TRACE(std::string(pointwise_name(a.fn)) + " alpha " + std::to_string(a.alpha) + " " +
+                   std::string(dtype_info(t).name));
+      OpHarness h(a, {Shape{2, 3, 4, 5}}, t);
+      h.fill(4, Fill::pointwise_safe);
+      h.fwd();
+      for (int64_t i = 0; i < h.diff_dst.numel(); ++i) h.diff_dst.set(i, std::cos(static_cast<double>(i)));
+      h.bwd_data();
+      const double tol = t == DType::f32 ? 1e-6 : 1e-14;
+      for (int64_t i = 0; i < h.dst.numel(); ++i) {
+        const double x = h.src[0].get(i), dy = h.diff_dst.get(i);
+        ASSERT_NEAR(h.dst.get(i), pointwise_y(a, x), tol * std::max(1.0, std::abs(x))) << "x = " << x;
+        ASSERT_NEAR(h.diff_src[0].get(i), dy * pointwise_dydx(a, x), tol * std::max(1.0, std::abs(x)))
+            << "x = " << x;
+      }
+    }
+}
+
+// The gradient conventions at the kinks themselves (finite differences cannot see them), on values
+// where alpha * x + beta is exact: PyTorch's hardswish_backward gives x / 3 + 0.5 at x = -3 and 3.
+TEST(Pointwise, GradientAtKinks) {
+  struct Kink {
+    PointwiseAttrs a;
+    double x, dydx;
+  };
+  const Kink kinks[] = {
+      {{PointwiseFn::leaky_relu, 0.1, 0.0}, 0.0, 0.1},     {{PointwiseFn::leaky_relu, 0.1, 0.0}, 1e-300, 1.0},
+      {{PointwiseFn::hard_sigmoid, 0.25, 0.5}, -2.0, 0.0}, {{PointwiseFn::hard_sigmoid, 0.25, 0.5}, 2.0, 0.0},
+      {{PointwiseFn::hard_sigmoid, 1.0 / 6, 0.5}, -3.0, 0.0}, {{PointwiseFn::hard_sigmoid, 1.0 / 6, 0.5}, 3.0, 0.0},
+      {{PointwiseFn::hard_swish, 0.25, 0.5}, -2.0, -0.5},  {{PointwiseFn::hard_swish, 0.25, 0.5}, 2.0, 1.5},
+      {{PointwiseFn::hard_swish, 1.0 / 6, 0.5}, -3.0, -0.5}, {{PointwiseFn::hard_swish, 1.0 / 6, 0.5}, 3.0, 1.5},
+      {{PointwiseFn::hard_swish, 1.0 / 6, 0.5}, -3.001, 0.0}, {{PointwiseFn::hard_swish, 1.0 / 6, 0.5}, 3.001, 1.0},
+  };
+  for (const Kink& k : kinks) {
+    OpHarness h(k.a, {Shape{1}}, DType::f64);
+    h.src[0].set(0, k.x);
+    h.fwd();
+    h.diff_dst.set(0, 2.0);
+    h.bwd_data();
+    EXPECT_NEAR(h.diff_src[0].get(0), 2.0 * k.dydx, 1e-12) << pointwise_name(k.a.fn) << " at x = " << k.x;
+  }
+}
+
+// Backward reads only what op_def::reads declares (the others are passed empty) and may write
+// diff_src over diff_dst; forward may write dst over src where forward_in_place says so.
+TEST(Pointwise, ReadsDeclaredAndInPlace) {
+  for (const PointwiseAttrs& a : kPointwiseCases) {
+    SCOPED_TRACE(pointwise_name(a.fn));
+    OpHarness h(a, {Shape{3, 40}}, DType::f32);
+    h.fill(6, Fill::pointwise_safe);
+    h.fwd();
+    for (int64_t i = 0; i < h.diff_dst.numel(); ++i) h.diff_dst.set(i, std::sin(static_cast<double>(i)));
+    h.bwd_data();
+
+    const BackwardReads r = backward_reads(a, Pass::bwd_data);
+    EXPECT_FALSE(r.aux);
+    EXPECT_TRUE(backward_in_place(a));
+    EXPECT_EQ(forward_in_place(a), !r.src);
+    EXPECT_EQ(op_name(a), "Pointwise");
+    std::unique_ptr<Kernel> k = select_kernel(h.problem(Pass::bwd_data), "ref");
+    KernelArgs args = h.args();
+    if (!r.src) args.src[0] = TensorView{};
+    if (!r.dst) args.dst = TensorView{};
+    Tensor g(h.diff_dst.view.shape, DType::f32);  // diff_dst, then diff_src over it
+    for (int64_t i = 0; i < g.numel(); ++i) g.set(i, h.diff_dst.get(i));
+    args.diff_dst = g.view;
+    args.diff_src[0] = g.view;
+    k->execute(args);
+    for (int64_t i = 0; i < g.numel(); ++i) ASSERT_EQ(g.get(i), h.diff_src[0].get(i)) << i;
+
+    if (!forward_in_place(a)) continue;
+    Tensor x(h.src[0].view.shape, DType::f32);
+    for (int64_t i = 0; i < x.numel(); ++i) x.set(i, h.src[0].get(i));
+    KernelArgs f = h.args();
+    f.src[0] = f.dst = x.view;
+    select_kernel(h.problem(Pass::fwd), "ref")->execute(f);
+    for (int64_t i = 0; i < x.numel(); ++i) ASSERT_EQ(x.get(i), h.dst.get(i)) << i;
+  }
+}
+
+TEST(Registry, PointwiseFallsBackToReference) {
+  KernelProblem p;
+  p.attrs = PointwiseAttrs{PointwiseFn::hard_swish, 1.0 / 6, 0.5};
+  p.src = {Shape{2, 3, 4, 4}};
+  p.dst = Shape{2, 3, 4, 4};
+  for (Pass pass : {Pass::fwd, Pass::bwd_data}) {
+    p.pass = pass;
+    EXPECT_EQ(select_kernel(p)->impl_name(), "ref");
+  }
+  EXPECT_EQ(pointwise_name(PointwiseFn::hard_swish), "HardSwish");
+  EXPECT_EQ(infer_shape(p.attrs, p.src), p.dst);
+  EXPECT_THROW(infer_shape(p.attrs, std::vector<Shape>{p.dst, p.dst}), Error);
 }
 
 TEST(MaxPool, FirstMaximumWinsAndIndices) {

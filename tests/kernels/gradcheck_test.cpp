@@ -130,6 +130,32 @@ TEST(GradCheck, DropoutTraining) { gradcheck(DropoutAttrs{0.3}, {Shape{2, 3, 5, 
 TEST(GradCheck, DropoutEval) { gradcheck(DropoutAttrs{0.3}, {Shape{2, 3, 5, 5}}, Fill::uniform, false); }
 TEST(GradCheck, SoftmaxCrossEntropy) { gradcheck(SoftmaxCrossEntropyAttrs{}, {Shape{4, 5}, Shape{4}}); }
 
+// Pointwise functions over (-4, 4), clear of their kinks; PyTorch's parameters and others.
+void gradcheck(PointwiseFn fn, double alpha, double beta, std::vector<Shape> src = {Shape{2, 3, 5, 5}}) {
+  SCOPED_TRACE(std::string(pointwise_name(fn)) + " alpha " + std::to_string(alpha) + " beta " + std::to_string(beta));
+  gradcheck(PointwiseAttrs{fn, alpha, beta}, std::move(src), Fill::pointwise_safe);
+}
+TEST(GradCheck, PointwiseLeakyRelu) {
+  gradcheck(PointwiseFn::leaky_relu, 0.01, 0.0);
+  gradcheck(PointwiseFn::leaky_relu, 0.1, 0.0, {Shape{3, 7}});
+}
+TEST(GradCheck, PointwiseSigmoid) {
+  gradcheck(PointwiseFn::sigmoid, 0.0, 0.0);
+  gradcheck(PointwiseFn::sigmoid, 0.0, 0.0, {Shape{3, 7}});
+}
+TEST(GradCheck, PointwiseHardSigmoid) {
+  gradcheck(PointwiseFn::hard_sigmoid, 1.0 / 6, 0.5);
+  gradcheck(PointwiseFn::hard_sigmoid, 0.2, 0.5, {Shape{3, 7}});
+}
+TEST(GradCheck, PointwiseHardSwish) {
+  gradcheck(PointwiseFn::hard_swish, 1.0 / 6, 0.5);
+  gradcheck(PointwiseFn::hard_swish, 0.2, 0.5, {Shape{3, 7}});
+}
+TEST(GradCheck, PointwiseScale) {
+  gradcheck(PointwiseFn::scale, -0.7, 0.0);
+  gradcheck(PointwiseFn::scale, 2.5, 0.0, {Shape{3, 7}});
+}
+
 // Frozen parameters: an empty diff_weights view is skipped, the others still match the full run.
 TEST(GradCheck, FrozenWeightStillGivesBias) {
   for (Attrs attrs : {Attrs{conv(3, 4, 3, 2, 1, 1, 1, true)}, Attrs{conv(3, 3, 3, 1, 1, 1, 3, true)},

@@ -39,8 +39,10 @@ struct Tensor {
   }
 };
 
-// How to fill the floating-point inputs (kink guards for piecewise-linear ops).
-enum class Fill { uniform, relu_safe, relu6_safe, distinct };
+// How to fill the floating-point inputs (kink guards for piecewise-linear ops). pointwise_safe spans
+// (-4, 4), past the saturation points of hard_sigmoid / hard_swish, and keeps 0.05 away from their
+// kinks for the test parameters (0, +-2.5 for alpha 0.2 beta 0.5, +-3 for alpha 1/6 beta 0.5).
+enum class Fill { uniform, relu_safe, relu6_safe, distinct, pointwise_safe };
 
 class OpHarness {
  public:
@@ -88,6 +90,11 @@ class OpHarness {
           v = 3.0 + 5.0 * v;  // (-2, 8)
           if (std::abs(v) < 0.05) v += 0.1;
           if (std::abs(v - 6.0) < 0.05) v += 0.1;
+        }
+        if (how == Fill::pointwise_safe) {
+          v *= 4.0;
+          for (double kink : {-3.0, -2.5, 0.0, 2.5, 3.0})
+            if (std::abs(v - kink) < 0.05) v = kink + (v < kink ? -0.05 : 0.05);
         }
         t.set(j, v);
       }

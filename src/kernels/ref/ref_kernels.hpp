@@ -36,6 +36,7 @@ ET_REF_DECLARE(ConcatAttrs)
 ET_REF_DECLARE(FlattenAttrs)
 ET_REF_DECLARE(DropoutAttrs)
 ET_REF_DECLARE(SoftmaxCrossEntropyAttrs)
+ET_REF_DECLARE(PointwiseAttrs)
 #undef ET_REF_DECLARE
 
 // Ops with parameters.
