@@ -178,6 +178,11 @@ TEST(OnednnVsRef, BatchNorm) {
   a.channels = 6, a.eps = 1e-3, a.momentum = 0.3;
   compare(a, {Shape{2, 6, 3, 3}}, true);
   compare(a, {Shape{2, 6, 3, 3}}, true, Fill::uniform, {}, {true, false});
+  for (const Shape& x : {Shape{4, 64, 2, 2}, Shape{4, 48, 4, 4}, Shape{2, 16, 1, 1}}) {
+    BatchNormAttrs g;  // GoogLeNet's eps on small maps
+    g.channels = x[1], g.eps = 1e-3;
+    compare(g, {x}, true, Fill::uniform, {1e-4, 1e-4, 1e-4});
+  }
 }
 
 TEST(OnednnSelection, DeclinesWhereTheReferenceIsFaster) {
@@ -217,7 +222,8 @@ TEST(OnednnVsRef, ReluAndRelu6) {
 TEST(OnednnVsRef, MaxPool) {
   struct C { Shape x; int k, s, p; bool ceil; };
   for (const C& c : {C{{2, 3, 7, 7}, 2, 2, 0, false}, C{{1, 4, 10, 10}, 3, 2, 1, false}, C{{2, 3, 8, 8}, 3, 2, 0, true},
-                     C{{1, 5, 9, 9}, 3, 2, 1, true}, C{{2, 2, 6, 5}, 2, 1, 0, false}, C{{2, 8, 112, 112}, 3, 2, 1, false}}) {
+                     C{{1, 5, 9, 9}, 3, 2, 1, true}, C{{2, 2, 6, 5}, 2, 1, 0, false}, C{{2, 8, 112, 112}, 3, 2, 1, false},
+                     C{{4, 8, 2, 2}, 3, 1, 1, true}, C{{4, 8, 4, 4}, 2, 2, 0, true}, C{{4, 8, 3, 3}, 3, 2, 0, true}}) {
     MaxPoolAttrs a;
     a.kernel_h = a.kernel_w = c.k, a.stride_h = a.stride_w = c.s, a.pad_h = a.pad_w = c.p, a.ceil_mode = c.ceil;
     compare(a, {c.x}, true, Fill::distinct);

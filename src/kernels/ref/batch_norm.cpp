@@ -127,16 +127,17 @@ void bwd_data(const BatchNormAttrs&, const KernelProblem& p, const KernelArgs& a
       if (want_gamma) args.diff_weights[0].as<T>()[c] = static_cast<T>(sum_dy_xhat);
       if (want_beta) args.diff_weights[1].as<T>()[c] = static_cast<T>(sum_dy);
       if (!dx) continue;
-      // dx = k * (dy - mean(dy) - xhat * mean(dy * xhat)), k = gamma * inv_std, rewritten per channel as
-      // dx = a * dy + b * x + e so the element loop is plain multiply-adds in T; frozen statistics: dx = k * dy.
+      // dx = k * (dy - mean(dy) - xhat * mean(dy * xhat)), k = gamma * inv_std, as dx = a * dy + b * (x - mean) + e:
+      // centring x first keeps the result exact when |mean| >> std (folding b * mean into e cancels
+      // catastrophically there). Frozen statistics: dx = k * dy.
       const double k = gamma * inv_std;
       const double ma = p.training ? sum_dy / M : 0.0, mb = p.training ? sum_dy_xhat / M : 0.0;
-      const T a = static_cast<T>(k), b = static_cast<T>(-k * mb * inv_std),
-              e = static_cast<T>(-k * ma + k * mb * inv_std * mean);
+      const T a = static_cast<T>(k), b = static_cast<T>(-k * mb * inv_std), e = static_cast<T>(-k * ma),
+              mu = static_cast<T>(mean);
       for (int64_t n = 0; n < d.N; ++n) {
         const int64_t off = (n * d.C + c) * d.S;
 #pragma omp simd
-        for (int64_t i = 0; i < d.S; ++i) dx[off + i] = a * dy[off + i] + b * x[off + i] + e;
+        for (int64_t i = 0; i < d.S; ++i) dx[off + i] = a * dy[off + i] + b * (x[off + i] - mu) + e;
       }
     }
   });
