@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Installs what edgetrain needs to build, test and run on Debian 12 (skips what is already there).
+# The python3-* packages make the ONNX fixtures at test time (PyTorch exports) and run the
+# independent-consumer check (onnx.checker, OpenCV's dnn); the library itself does not need them.
 set -euo pipefail
 packages=(g++ cmake ninja-build pkg-config zlib1g-dev libfmt-dev libcli11-dev nlohmann-json3-dev libstb-dev
-          libgtest-dev libbenchmark-dev libdnnl-dev dataset-fashion-mnist)
+          libgtest-dev libbenchmark-dev libdnnl-dev dataset-fashion-mnist
+          libonnx-dev libprotobuf-dev protobuf-compiler
+          python3-numpy python3-torch python3-torchvision python3-onnx python3-opencv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

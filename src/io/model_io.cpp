@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "core/check.hpp"
+#include "graph/graph_json.hpp"
 #include "models/zoo.hpp"
 
 namespace edgetrain::io {
@@ -57,6 +58,7 @@ void save_checkpoint(const std::string& path, const Model& model, const Optimize
             {"class_names", model.info.class_names},
             {"mean", model.info.mean},
             {"std", model.info.std},
+            {"graph", graph_to_json(model.graph)},
             {"training", training}};
   const Graph& g = model.graph;
   for (size_t p = 0; p < g.params.size(); ++p)
@@ -82,8 +84,19 @@ LoadedCheckpoint load_checkpoint(const std::string& path) {
   try {
     auto input = m.at("input").get<std::vector<int64_t>>();
     ET_REQUIRE(input.size() == 3, "{}: bad input shape in checkpoint metadata", path);
-    c.model = make_zoo_model(m.at("arch").get<std::string>(), m.at("num_classes").get<int64_t>(),
-                             Shape{input[0], input[1], input[2]}, m.value("width_mult", 1.0), 0);
+    if (m.contains("graph")) {  // any model: zoo, imported, rewritten
+      try {
+        c.model.graph = graph_from_json(m.at("graph"));
+      } catch (const Error& e) {
+        fail("{}: {}", path, e.what());
+      }
+      c.model.params = ParameterStore(c.model.graph, 0);
+      c.model.info.arch = m.at("arch").get<std::string>();
+      c.model.info.width_mult = m.value("width_mult", 1.0);
+    } else {  // checkpoints written before graphs were stored: a zoo architecture
+      c.model = make_zoo_model(m.at("arch").get<std::string>(), m.at("num_classes").get<int64_t>(),
+                               Shape{input[0], input[1], input[2]}, m.value("width_mult", 1.0), 0);
+    }
     c.model.info.class_names = m.at("class_names").get<std::vector<std::string>>();
     c.model.info.mean = m.at("mean").get<std::vector<float>>();
     c.model.info.std = m.at("std").get<std::vector<float>>();

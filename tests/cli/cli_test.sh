@@ -4,29 +4,11 @@
 # usage: cli_test.sh EDGETRAIN_BINARY
 set -u
 bin=$(realpath "$1")
+here=$(dirname "$(realpath "$0")")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; }
-
-# expect_error NAME PATTERN -- ARGS...: non-zero exit, and stderr ends with exactly one line
-# "edgetrain: error: ...PATTERN..." (progress lines may precede it)
-expect_error() {
-  local name=$1 pattern=$2
-  shift 3
-  "$bin" "$@" >stdout.txt 2>stderr.txt
-  local rc=$?
-  local lines
-  lines=$(grep -c "^edgetrain: error: " stderr.txt)
-  if [ $rc -ne 0 ] && [ "$lines" -eq 1 ] && tail -n 1 stderr.txt | grep -q "^edgetrain: error: .*$pattern"; then
-    ok "$name"
-  else
-    bad "$name (rc=$rc, $lines stderr lines: $(head -c 300 stderr.txt))"
-  fi
-}
+source "$here/cli_lib.sh"
 
 # --- data ---
 expect_error "missing data directory" "not found" -- train --data fashion-mnist:/nonexistent

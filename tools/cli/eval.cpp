@@ -1,9 +1,14 @@
 // edgetrain eval: accuracy and loss of a checkpoint on a data set, per class too.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "common.hpp"
 #include "core/check.hpp"
+#include "data/loader.hpp"
 #include "io/model_io.hpp"
+#include "io/tensor_file.hpp"
+#include "train/predict.hpp"
 #include "train/trainer.hpp"
 #include "verbs.hpp"
 
@@ -17,7 +22,30 @@ struct EvalOptions {
   int64_t batch = 256;
   std::string json;
   std::string backend = "auto";
+  std::string dump;      // tensor file: the first dump_count inputs (normalised) and their logits
+  int64_t dump_count = 8;
 };
+
+// The first `count` samples of `set`, normalised as evaluation feeds them, and the model's logits.
+void dump_sample(const Model& model, std::shared_ptr<const data::Dataset> set, int64_t count,
+                 const std::string& backend, const std::string& path) {
+  count = std::max<int64_t>(1, std::min(count, set->size()));
+  data::LoaderOptions lo;
+  lo.batch = count;
+  lo.shuffle = false;
+  lo.augment.mean = model.info.mean;
+  lo.augment.std = model.info.std;
+  data::BatchLoader loader(set, lo);
+  loader.start_epoch(0);
+  const Shape in = model.graph.input_shape();
+  std::vector<float> images(static_cast<size_t>(count * in.numel_from(1)));
+  std::vector<int32_t> labels(static_cast<size_t>(count));
+  loader.next(images.data(), labels.data());
+  const std::vector<float> logits = predict_logits(model, images.data(), count, backend);
+  io::write_tensor_file(path, {io::make_record("input", Shape{count, in[1], in[2], in[3]}, images.data()),
+                               io::make_record("labels", Shape{count}, labels.data()),
+                               io::make_record("logits", Shape{count, model.graph.num_classes()}, logits.data())});
+}
 
 int run_eval(const EvalOptions& o) {
   io::LoadedCheckpoint ckpt = io::load_checkpoint(o.checkpoint);
@@ -37,6 +65,7 @@ int run_eval(const EvalOptions& o) {
       [&](int64_t done, int64_t, double, double acc) { bar.update(done, fmt::format("acc {:.4f}", acc)); },
       o.backend);
   bar.finish();
+  if (!o.dump.empty()) dump_sample(model, set, o.dump_count, o.backend, o.dump);
   fmt::print("{}: {} on {} samples: accuracy {:.2f} %, loss {:.4f} ({:.1f} s, {:.0f} img/s)\n", o.checkpoint,
              model.info.arch, r.samples, 100.0 * r.accuracy, r.loss, r.seconds,
              static_cast<double>(r.samples) / r.seconds);
@@ -54,6 +83,9 @@ Action add_eval(CLI::App& app) {
   app.add_option("--batch", o->batch, "batch size")->capture_default_str();
   app.add_option("--json", o->json, "write a machine-readable report here");
   app.add_option("--backend", o->backend, "kernels: auto (fastest available), onednn, ref")->capture_default_str();
+  app.add_option("--dump", o->dump, "write the first --dump-count inputs (normalised), labels and logits to this "
+                 "tensor file (for checking an exported model elsewhere)");
+  app.add_option("--dump-count", o->dump_count, "samples in --dump")->capture_default_str();
   return [o] { return run_eval(*o); };
 }
 

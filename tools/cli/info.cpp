@@ -29,12 +29,14 @@ int run_info(const InfoOptions& o) {
     int64_t params = 0;
     for (int p : n.params) params += g.params[p].shape.numel();
     int64_t macs = forward_macs(n.attrs, src, dst);
+    const std::string_view op =
+        is<PointwiseAttrs>(n.attrs) ? pointwise_name(std::get<PointwiseAttrs>(n.attrs).fn) : op_name(n.attrs);
     total_params += params;
     total_macs += macs;
     if (!o.quiet)
-      fmt::print("{:<32} {:<20} {:<20} {:>12} {:>14.2f}\n", n.name, op_name(n.attrs), dst.str(), params,
+      fmt::print("{:<32} {:<20} {:<20} {:>12} {:>14.2f}\n", n.name, op, dst.str(), params,
                  2.0 * static_cast<double>(macs) / 1e6);
-    layers.push_back({{"name", n.name}, {"op", op_name(n.attrs)}, {"output", dst.dims()}, {"params", params},
+    layers.push_back({{"name", n.name}, {"op", op}, {"output", dst.dims()}, {"params", params},
                       {"macs", macs}});
   }
   fmt::print("{}: input {}, {} classes, {} layers, {} parameters ({}), {:.1f} MFLOP forward per image "

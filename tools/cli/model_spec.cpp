@@ -1,30 +1,54 @@
 #include "model_spec.hpp"
 
 #include "common.hpp"
+#include "adapt/classifier_head.hpp"
 #include "io/model_io.hpp"
+#include "io/onnx/onnx_model.hpp"
 #include "models/zoo.hpp"
 
 namespace edgetrain::cli {
 
 void add_model_options(CLI::App& app, ModelSpec& spec) {
-  app.add_option("--model", spec.arch, "zoo architecture: " + fmt::format("{}", fmt::join(models::zoo_names(), ", ")))
+  app.add_option("--model", spec.arch,
+                 "zoo architecture (" + fmt::format("{}", fmt::join(models::zoo_names(), ", ")) + ") or an ONNX file")
       ->capture_default_str();
   app.add_option("--checkpoint", spec.checkpoint, "start from this checkpoint instead of a fresh zoo model");
   app.add_option("--input", spec.input, "input size CxHxW (default: the data's, else the architecture's)");
   app.add_option("--width-mult", spec.width_mult, "width multiplier (mobilenet_v2)")->capture_default_str();
-  app.add_option("--num-classes", spec.num_classes, "classifier outputs (default: the data's class count, else 10)");
+  app.add_option("--num-classes", spec.num_classes,
+                 "classifier outputs (default: the data's class count, else 10); with an ONNX file or a "
+                 "checkpoint, a different count replaces the classifier layer");
 }
+
+bool is_onnx_file(const std::string& arch) { return arch.ends_with(".onnx"); }
 
 Shape model_input(const ModelSpec& spec, const Shape& data_chw) {
   if (!spec.input.empty()) return parse_chw(spec.input);
+  if (is_onnx_file(spec.arch)) {  // the file decides (its data is resized to it)
+    const Shape in = io::import_onnx(spec.arch).graph.input_shape();
+    return Shape{in[1], in[2], in[3]};
+  }
   if (data_chw.rank() == 3) return data_chw;
   return models::default_input(spec.arch);
 }
 
 Model open_model(const ModelSpec& spec, int64_t num_classes, const Shape& data_chw, uint64_t seed) {
-  if (!spec.checkpoint.empty()) return io::load_checkpoint(spec.checkpoint).model;
-  int64_t k = spec.num_classes > 0 ? spec.num_classes : (num_classes > 0 ? num_classes : 10);
-  return io::make_zoo_model(spec.arch, k, model_input(spec, data_chw), spec.width_mult, seed);
+  Model m;
+  if (!spec.checkpoint.empty()) {
+    m = io::load_checkpoint(spec.checkpoint).model;
+  } else if (is_onnx_file(spec.arch)) {
+    io::OnnxImportOptions o;
+    if (!spec.input.empty()) o.input_chw = parse_chw(spec.input);
+    o.seed = seed;
+    m = io::import_onnx(spec.arch, o);
+  } else {
+    int64_t k = spec.num_classes > 0 ? spec.num_classes : (num_classes > 0 ? num_classes : 10);
+    return io::make_zoo_model(spec.arch, k, model_input(spec, data_chw), spec.width_mult, seed);
+  }
+  // A trained model re-targeted to other classes: a fresh classifier layer, everything else kept.
+  if (spec.num_classes > 0 && spec.num_classes != m.graph.num_classes())
+    m = adapt::with_num_classes(m, spec.num_classes, seed);
+  return m;
 }
 
 }  // namespace edgetrain::cli

@@ -1,4 +1,4 @@
-// The model a verb works on: a zoo architecture or a checkpoint.
+// The model a verb works on: a zoo architecture, an ONNX file (--model file.onnx) or a checkpoint.
 #pragma once
 #include <CLI/CLI.hpp>
 #include <string>
@@ -15,6 +15,7 @@ struct ModelSpec {
   int64_t num_classes = 0;  // 0: from the data, else 10
 };
 
+bool is_onnx_file(const std::string& arch);
 void add_model_options(CLI::App& app, ModelSpec& spec);
 // The input shape: --input, else data_chw when given (rank 3), else the architecture's default.
 Shape model_input(const ModelSpec& spec, const Shape& data_chw);

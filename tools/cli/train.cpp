@@ -1,6 +1,8 @@
 // edgetrain train: (pre-)train or fine-tune a model, evaluate it after each epoch, save a checkpoint.
 #include <fmt/format.h>
 
+#include <filesystem>
+
 #include <chrono>
 
 #include "common.hpp"
@@ -120,7 +122,9 @@ int run_train(TrainOptions o) {
 
   const std::string out = !o.out.empty() ? o.out
                           : !o.resume.empty() ? o.resume
-                          : (o.model.checkpoint.empty() ? o.model.arch : "finetuned") + ".ckpt";
+                          : (!o.model.checkpoint.empty() ? "finetuned"
+                             : is_onnx_file(o.model.arch) ? std::filesystem::path(o.model.arch).stem().string()
+                                                          : o.model.arch) + ".ckpt";
   io::check_writable(out);  // fail now, not after an epoch of training
 
   // Data first: its memory is not the training step's.
@@ -146,7 +150,8 @@ int run_train(TrainOptions o) {
   else model = open_model(o.model, classes, data.train->sample_shape(), o.seed);
   if (o.resume.empty() && o.model.checkpoint.empty()) {
     model.info.class_names = data.train->class_names();
-    input_statistics(*data.train, model.info.mean, model.info.std);
+    // A file that carries its normalisation (an edgetrain export) keeps it; else the data's own.
+    if (model.info.mean.empty()) input_statistics(*data.train, model.info.mean, model.info.std);
   }
   ET_REQUIRE(model.graph.num_classes() >= classes,
              "the model has {} outputs but the data has {} classes (pass --num-classes or --classes)",
@@ -249,6 +254,7 @@ int run_train(TrainOptions o) {
   nlohmann::json report = {{"command", "train"},
                            {"model", model.info.arch},
                            {"parameters", model.params.param_count()},
+                           {"classes", model.graph.num_classes()},
                            {"epochs", epochs},
                            {"plan", plan_json(plan)},
                            {"planned_peak_bytes", planned},

@@ -10,5 +10,6 @@ Action add_train(CLI::App& app);
 Action add_eval(CLI::App& app);
 Action add_plan(CLI::App& app);
 Action add_info(CLI::App& app);
+Action add_export(CLI::App& app);
 
 }  // namespace edgetrain::cli

@@ -1,0 +1,17 @@
+// Re-targeting a model to another number of classes: the layer that produces the logits (a Linear,
+// or a 1x1 Conv as in SqueezeNet, found through Flatten / pooling / Dropout / activations after it)
+// gets `num_classes` outputs and fresh parameters; every other parameter and statistic is kept.
+#pragma once
+#include <cstdint>
+
+#include "runtime/model.hpp"
+
+namespace edgetrain::adapt {
+
+// The node whose outputs are the classes; throws Error when no Linear / Conv2d feeds the logits
+// through shape-preserving or pooling ops only.
+int classifier_node(const Graph& graph);
+
+Model with_num_classes(const Model& model, int64_t num_classes, uint64_t seed);
+
+}  // namespace edgetrain::adapt

@@ -1,0 +1,758 @@
+// ONNX -> Model. One pass over the live nodes in file order: constants fold, layers map to ops.
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <unordered_map>
+
+#include "core/check.hpp"
+#include "graph/builder.hpp"
+#include "io/atomic_file.hpp"
+#include "io/onnx/onnx_attrs.hpp"
+#include "io/onnx/onnx_fold.hpp"
+#include "io/onnx/onnx_model.hpp"
+#include "io/onnx/onnx_tensor.hpp"
+
+namespace edgetrain::io {
+
+using namespace onnx_detail;
+
+namespace {
+
+constexpr int kMinOpset = 9, kMaxOpset = 18;
+
+// Parameters and state of one graph node, in param_specs / state_specs order: (name, shape, data).
+struct SlotData {
+  std::string name;
+  Shape shape;
+  std::vector<float> data;
+};
+struct NodePayload {
+  std::vector<SlotData> params, states;
+};
+
+class Importer {
+ public:
+  Importer(std::string path, const OnnxImportOptions& options) : path_(std::move(path)), options_(options) {}
+  Model run();
+
+ private:
+  using Handler = void (Importer::*)(const onnx::NodeProto&);
+  static const std::map<std::string, Handler>& handlers();
+
+  void parse();
+  void read_opset();
+  void read_initializers();
+  Shape read_input();
+  std::set<int> live_nodes(const std::string& output) const;
+  void prepare_fusions(const std::set<int>& live);
+  void import_node(int index);
+  Model build(int logits);
+
+  // Layers.
+  void conv(const onnx::NodeProto& n);
+  void batch_norm(const onnx::NodeProto& n);
+  void relu(const onnx::NodeProto& n);
+  void clip(const onnx::NodeProto& n);
+  void pointwise(const onnx::NodeProto& n);
+  void max_pool(const onnx::NodeProto& n);
+  void average_pool(const onnx::NodeProto& n);
+  void global_average_pool(const onnx::NodeProto& n);
+  void gemm(const onnx::NodeProto& n);
+  void matmul(const onnx::NodeProto& n);
+  void add(const onnx::NodeProto& n);
+  void mul_div(const onnx::NodeProto& n);
+  void concat(const onnx::NodeProto& n);
+  void flatten(const onnx::NodeProto& n);
+  void reshape_like(const onnx::NodeProto& n);
+  void dropout(const onnx::NodeProto& n);
+  void pad(const onnx::NodeProto& n);
+  void identity(const onnx::NodeProto& n);
+
+  // Helpers.
+  std::string where(const onnx::NodeProto& n) const;
+  bool has(const onnx::NodeProto& n, int k) const { return k < n.input_size() && !n.input(k).empty(); }
+  const Constant* constant(const std::string& name) const;
+  // A constant input; `floating` also requires float data (weights), else integers are fine (shapes).
+  const Constant& require_constant(const onnx::NodeProto& n, int k, const char* role, bool floating = true) const;
+  int value(const onnx::NodeProto& n, int k) const;
+  const Shape& shape_of(int v) const { return builder_->shape(v); }
+  std::string node_name(const onnx::NodeProto& n, const std::string& weight) ;
+  std::string slot_name(const std::string& wanted);
+  int emit(const onnx::NodeProto& n, const std::string& name, Attrs attrs, std::vector<int> srcs, NodePayload payload);
+  void bind(const onnx::NodeProto& n, int v) { values_[n.output(0)] = v; }
+  void spatial_attrs(const onnx::NodeProto& n, const Shape& in, int kh, int kw, int& sh, int& sw, int& ph, int& pw);
+
+  std::string path_, file_;
+  OnnxImportOptions options_;
+  onnx::ModelProto proto_;
+  int opset_ = 0;
+  int current_ = -1;  // index of the node being imported
+  std::unordered_map<std::string, Constant> constants_;
+  std::unordered_map<std::string, std::string> initializer_of_;  // constant name -> initializer name it came from
+  std::unordered_map<std::string, int> values_;                   // ONNX tensor -> graph value
+  std::unordered_map<std::string, int> producer_;                 // ONNX tensor -> node index
+  std::unordered_map<int, int> matmul_bias_;                      // MatMul node -> the Add that holds its bias
+  std::set<int> fused_adds_;
+  std::unordered_map<int, int> hard_swish_;  // Mul node -> the HardSigmoid of its other operand (x * hsig(x))
+  std::set<int> absorbed_;                   // nodes a fusion has taken over (emit nothing)
+  std::unordered_map<std::string, std::pair<int, int>> padded_;  // Pad output -> (pad_h, pad_w) for its consumer
+  std::optional<GraphBuilder> builder_;
+  std::vector<NodePayload> payloads_;  // by graph node id
+  std::set<std::string> node_names_, slot_names_;
+};
+
+const std::map<std::string, Importer::Handler>& Importer::handlers() {
+  static const std::map<std::string, Handler> table{
+      {"Conv", &Importer::conv},
+      {"BatchNormalization", &Importer::batch_norm},
+      {"Relu", &Importer::relu},
+      {"Clip", &Importer::clip},
+      {"LeakyRelu", &Importer::pointwise},
+      {"Sigmoid", &Importer::pointwise},
+      {"HardSigmoid", &Importer::pointwise},
+      {"HardSwish", &Importer::pointwise},
+      {"MaxPool", &Importer::max_pool},
+      {"AveragePool", &Importer::average_pool},
+      {"GlobalAveragePool", &Importer::global_average_pool},
+      {"Gemm", &Importer::gemm},
+      {"MatMul", &Importer::matmul},
+      {"Add", &Importer::add},
+      {"Mul", &Importer::mul_div},
+      {"Div", &Importer::mul_div},
+      {"Concat", &Importer::concat},
+      {"Flatten", &Importer::flatten},
+      {"Reshape", &Importer::reshape_like},
+      {"Squeeze", &Importer::reshape_like},
+      {"Unsqueeze", &Importer::reshape_like},
+      {"Dropout", &Importer::dropout},
+      {"Pad", &Importer::pad},
+      {"Identity", &Importer::identity},
+  };
+  return table;
+}
+
+// --- file level ---------------------------------------------------------------------------------
+
+void Importer::parse() {
+  file_ = std::filesystem::path(path_).filename().string();
+  const std::string bytes = read_file(path_);
+  ET_REQUIRE(!bytes.empty(), "{}: empty file, not an ONNX model", path_);
+  ET_REQUIRE(proto_.ParseFromString(bytes), "{}: not an ONNX model, or a truncated one (the protobuf does not parse)",
+             path_);
+  ET_REQUIRE(proto_.has_graph() && proto_.graph().node_size() > 0 && proto_.ir_version() > 0,
+             "{}: not an ONNX model (no IR version or no graph)", path_);
+}
+
+void Importer::read_opset() {
+  for (const auto& o : proto_.opset_import())
+    if (o.domain().empty() || o.domain() == "ai.onnx") opset_ = static_cast<int>(o.version());
+  ET_REQUIRE(opset_ >= kMinOpset && opset_ <= kMaxOpset,
+             "{}: opset {} is outside the supported range {}-{} (re-export with opset_version between 11 and 17)",
+             path_, opset_, kMinOpset, kMaxOpset);
+}
+
+void Importer::read_initializers() {
+  for (const auto& t : proto_.graph().initializer()) {
+    constants_[t.name()] = decode_tensor(t, path_);
+    initializer_of_[t.name()] = t.name();
+  }
+}
+
+Shape Importer::read_input() {
+  const onnx::ValueInfoProto* input = nullptr;
+  for (const auto& in : proto_.graph().input()) {
+    if (constants_.contains(in.name())) continue;  // older exporters list initializers as inputs
+    ET_REQUIRE(input == nullptr, "{}: the graph has several inputs ('{}', '{}'); edgetrain trains models with one image "
+               "input", path_, input ? input->name() : "", in.name());
+    input = &in;
+  }
+  ET_REQUIRE(input != nullptr, "{}: the graph has no input", path_);
+  const auto& type = input->type();
+  ET_REQUIRE(type.has_tensor_type() && type.tensor_type().elem_type() == onnx::TensorProto::FLOAT,
+             "{}: input '{}' is not a float tensor", path_, input->name());
+  const auto& dims = type.tensor_type().shape().dim();
+  ET_REQUIRE(dims.size() == 4, "{}: input '{}' has rank {}; edgetrain needs an image batch [N, C, H, W]", path_,
+             input->name(), dims.size());
+  values_[input->name()] = 0;  // GraphBuilder's input value
+  if (options_.input_chw.rank() == 3) return options_.input_chw;
+  std::vector<int64_t> chw;
+  for (int k = 1; k < 4; ++k) {
+    const auto& d = dims[k];
+    ET_REQUIRE(d.has_dim_value() && d.dim_value() > 0,
+               "{}: input '{}' has a dynamic dimension {} ('{}'); fix the size with --input CxHxW", path_,
+               input->name(), k, d.dim_param());
+    chw.push_back(d.dim_value());
+  }
+  return Shape(chw);
+}
+
+std::set<int> Importer::live_nodes(const std::string& output) const {
+  std::set<int> live;
+  std::vector<std::string> todo{output};
+  while (!todo.empty()) {
+    std::string t = todo.back();
+    todo.pop_back();
+    auto it = producer_.find(t);
+    if (it == producer_.end() || !live.insert(it->second).second) continue;
+    for (const auto& in : proto_.graph().node(it->second).input())
+      if (!in.empty()) todo.push_back(in);
+  }
+  return live;
+}
+
+// MatMul followed by Add of a constant vector is a Linear layer with bias.
+void Importer::prepare_fusions(const std::set<int>& live) {
+  std::unordered_map<std::string, std::vector<int>> consumers;
+  for (int k : live)
+    for (const auto& in : proto_.graph().node(k).input()) consumers[in].push_back(k);
+  for (int k : live) {
+    const auto& n = proto_.graph().node(k);
+    if (n.op_type() != "MatMul") continue;
+    const auto& users = consumers[n.output(0)];
+    if (users.size() != 1) continue;
+    const auto& add = proto_.graph().node(users[0]);
+    if (add.op_type() != "Add" || add.input_size() != 2) continue;
+    const std::string& other = add.input(0) == n.output(0) ? add.input(1) : add.input(0);
+    const bool is_const = constants_.contains(other) ||
+                          (producer_.contains(other) && proto_.graph().node(producer_.at(other)).op_type() == "Constant");
+    if (!is_const) continue;
+    matmul_bias_[k] = users[0];
+    fused_adds_.insert(users[0]);
+  }
+  // x * HardSigmoid(x) is HardSwish (PyTorch exports hardswish so below opset 14, as does edgetrain).
+  for (int k : live) {
+    const auto& n = proto_.graph().node(k);
+    if (n.op_type() != "Mul" || n.input_size() != 2) continue;
+    for (int side = 0; side < 2; ++side) {
+      auto it = producer_.find(n.input(side));
+      if (it == producer_.end()) continue;
+      const auto& gate = proto_.graph().node(it->second);
+      if (gate.op_type() == "HardSigmoid" && gate.input(0) == n.input(1 - side) &&
+          consumers[gate.output(0)].size() == 1) {
+        hard_swish_[k] = it->second;
+        absorbed_.insert(it->second);
+        break;
+      }
+    }
+  }
+}
+
+Model Importer::run() {
+  parse();
+  read_opset();
+  read_initializers();
+  const auto& g = proto_.graph();
+  for (int k = 0; k < g.node_size(); ++k)
+    for (const auto& out : g.node(k).output()) producer_[out] = k;
+  builder_.emplace(read_input());
+  ET_REQUIRE(g.output_size() > 0, "{}: the graph has no output", path_);
+  const std::string& output = g.output(0).name();  // the logits; further outputs (BN running stats) are ignored
+  const std::set<int> live = live_nodes(output);
+  prepare_fusions(live);
+  for (int k : live) import_node(k);
+  auto it = values_.find(output);
+  ET_REQUIRE(it != values_.end(), "{}: output '{}' is a constant, not computed from the input", path_, output);
+  int logits = it->second;
+  if (shape_of(logits).rank() == 4 && shape_of(logits)[2] == 1 && shape_of(logits)[3] == 1)
+    logits = emit(g.node(producer_.at(output)), node_name(g.node(producer_.at(output)), "") + "/flatten",
+                  FlattenAttrs{}, {logits}, {});
+  ET_REQUIRE(shape_of(logits).rank() == 2, "{}: output '{}' has shape {}; edgetrain trains classifiers with [N, K] "
+             "logits", path_, output, shape_of(logits).str());
+  return build(logits);
+}
+
+void Importer::import_node(int index) {
+  const auto& n = proto_.graph().node(index);
+  current_ = index;
+  ET_REQUIRE(n.domain().empty() || n.domain() == "ai.onnx",
+             "{}: node '{}' uses operator '{}' from domain '{}', which edgetrain cannot import; supported: {}", path_,
+             n.name(), n.op_type(), n.domain(), supported_onnx_operators());
+  if (fused_adds_.contains(index)) {  // the bias of a MatMul already became a Linear layer
+    const std::string& a = n.input(0);
+    bind(n, values_.at(values_.contains(a) ? a : n.input(1)));
+    return;
+  }
+  if (matmul_bias_.contains(index)) {
+    matmul(n);
+    return;
+  }
+  if (absorbed_.contains(index)) return;
+  if (auto it = hard_swish_.find(index); it != hard_swish_.end()) {
+    const auto& gate = proto_.graph().node(it->second);
+    const int x = values_.at(gate.input(0));
+    bind(n, emit(n, node_name(n, ""), PointwiseAttrs{PointwiseFn::hard_swish, attr_float(gate, "alpha", 0.2f),
+                                                      attr_float(gate, "beta", 0.5f)}, {x}, {}));
+    return;
+  }
+  for (const auto& in : n.input())
+    ET_REQUIRE(!padded_.contains(in) || n.op_type() == "Conv" || n.op_type() == "AveragePool",
+               "{}: zero padding (Pad) is supported in front of Conv and AveragePool only", where(n));
+  // Constants (and shapes of computed tensors, which are static here) fold.
+  bool all_constant = true;
+  std::vector<const Constant*> ins;
+  for (int k = 0; k < n.input_size(); ++k) {
+    const Constant* c = n.input(k).empty() ? nullptr : constant(n.input(k));
+    if (!n.input(k).empty() && c == nullptr) all_constant = false;
+    ins.push_back(c);
+  }
+  if (n.op_type() == "Shape" && !all_constant && n.input_size() == 1) {
+    std::vector<int64_t> dims = shape_of(value(n, 0)).dims();
+    const auto r = static_cast<int64_t>(dims.size());
+    int64_t start = attr_int(n, "start", 0), end = attr_int(n, "end", r);
+    start = std::clamp(start < 0 ? start + r : start, int64_t{0}, r);
+    end = std::clamp(end < 0 ? end + r : end, int64_t{0}, r);
+    constants_[n.output(0)] = Constant::of_ints({dims.begin() + start, dims.begin() + std::max(start, end)});
+    return;
+  }
+  if (all_constant && is_foldable(n.op_type())) {
+    auto outs = fold(n, ins, opset_, where(n));
+    for (size_t k = 0; k < outs.size() && static_cast<int>(k) < n.output_size(); ++k) {
+      constants_[n.output(static_cast<int>(k))] = std::move(outs[k]);
+      if (n.op_type() == "Identity" && initializer_of_.contains(n.input(0)))
+        initializer_of_[n.output(0)] = initializer_of_.at(n.input(0));
+    }
+    return;
+  }
+  auto h = handlers().find(n.op_type());
+  ET_REQUIRE(h != handlers().end(), "{}: node '{}' uses operator '{}', which edgetrain cannot import; supported: {}",
+             path_, n.name(), n.op_type(), supported_onnx_operators());
+  (this->*h->second)(n);
+}
+
+Model Importer::build(int logits) {
+  Model m;
+  m.graph = builder_->finish(logits);
+  payloads_.emplace_back();  // the loss node
+  for (size_t k = 0; k < m.graph.nodes.size(); ++k) {
+    const Node& node = m.graph.nodes[k];
+    const NodePayload& p = payloads_[k];
+    ET_ASSERT(p.params.size() == node.params.size() && p.states.size() == node.states.size());
+    for (size_t i = 0; i < p.params.size(); ++i) m.graph.params[node.params[i]].name = p.params[i].name;
+    for (size_t i = 0; i < p.states.size(); ++i) m.graph.states[node.states[i]].name = p.states[i].name;
+  }
+  m.params = ParameterStore(m.graph, options_.seed);
+  for (size_t k = 0; k < m.graph.nodes.size(); ++k) {
+    const Node& node = m.graph.nodes[k];
+    auto copy = [&](const SlotData& s, const TensorView& dst) {
+      ET_REQUIRE(s.shape.numel() == dst.numel() && static_cast<int64_t>(s.data.size()) == dst.numel(),
+                 "{}: tensor '{}' has shape {}, layer '{}' needs {}", path_, s.name, s.shape.str(), node.name,
+                 dst.shape.str());
+      std::copy(s.data.begin(), s.data.end(), dst.as<float>());
+    };
+    for (size_t i = 0; i < node.params.size(); ++i) copy(payloads_[k].params[i], m.params.param(node.params[i]));
+    for (size_t i = 0; i < node.states.size(); ++i) copy(payloads_[k].states[i], m.params.state(node.states[i]));
+  }
+  // Metadata edgetrain writes on export (or a converter's class labels) come back.
+  m.info.arch = std::filesystem::path(path_).stem().string();
+  for (const auto& kv : proto_.metadata_props()) {
+    try {
+      if (kv.key() == "edgetrain.arch") m.info.arch = kv.value();
+      if (kv.key() == "edgetrain.class_names")
+        m.info.class_names = nlohmann::json::parse(kv.value()).get<std::vector<std::string>>();
+      if (kv.key() == "edgetrain.mean") m.info.mean = nlohmann::json::parse(kv.value()).get<std::vector<float>>();
+      if (kv.key() == "edgetrain.std") m.info.std = nlohmann::json::parse(kv.value()).get<std::vector<float>>();
+    } catch (const nlohmann::json::exception& e) {
+      fail("{}: metadata '{}' is malformed ({})", path_, kv.key(), e.what());
+    }
+  }
+  const int64_t k = m.graph.num_classes();
+  if (static_cast<int64_t>(m.info.class_names.size()) > k) m.info.class_names.clear();
+  for (auto c = static_cast<int64_t>(m.info.class_names.size()); c < k; ++c)  // outputs without a name
+    m.info.class_names.push_back(std::to_string(c));
+  return m;
+}
+
+// --- helpers ------------------------------------------------------------------------------------
+
+std::string Importer::where(const onnx::NodeProto& n) const {
+  return fmt::format("{}: node '{}' ({})", path_, n.name(), n.op_type());
+}
+
+const Constant* Importer::constant(const std::string& name) const {
+  auto it = constants_.find(name);
+  return it == constants_.end() ? nullptr : &it->second;
+}
+
+const Constant& Importer::require_constant(const onnx::NodeProto& n, int k, const char* role, bool floating) const {
+  ET_REQUIRE(has(n, k), "{}: the {} input is missing", where(n), role);
+  const Constant* c = constant(n.input(k));
+  ET_REQUIRE(c != nullptr, "{}: the {} ('{}') must be a constant or an initializer, not computed", where(n), role,
+             n.input(k));
+  ET_REQUIRE(c->is_float || !floating,
+             "{}: the {} ('{}') is not a float tensor", where(n), role, n.input(k));
+  return *c;
+}
+
+int Importer::value(const onnx::NodeProto& n, int k) const {
+  ET_REQUIRE(has(n, k), "{}: input {} is missing", where(n), k);
+  auto it = values_.find(n.input(k));
+  ET_REQUIRE(it != values_.end(), "{}: input '{}' is {}", where(n), n.input(k),
+             constants_.contains(n.input(k)) ? "a constant where a computed tensor is expected"
+                                              : "not produced by any supported node before it");
+  return it->second;
+}
+
+std::string Importer::node_name(const onnx::NodeProto& n, const std::string& weight) {
+  std::string base;
+  const std::string suffix = ".weight";
+  if (weight.size() > suffix.size() && weight.ends_with(suffix)) base = weight.substr(0, weight.size() - suffix.size());
+  else if (!n.name().empty()) base = n.name()[0] == '/' ? n.name().substr(1) : n.name();
+  if (base.empty()) base = n.op_type() + "_" + std::to_string(node_names_.size());
+  std::string name = base;
+  for (int k = 2; node_names_.contains(name) || name == "input" || name == "labels" || name == "loss"; ++k)
+    name = base + "_" + std::to_string(k);
+  node_names_.insert(name);
+  return name;
+}
+
+std::string Importer::slot_name(const std::string& wanted) {
+  std::string name = wanted;
+  for (int k = 2; slot_names_.contains(name); ++k) name = wanted + "#" + std::to_string(k);
+  slot_names_.insert(name);
+  return name;
+}
+
+int Importer::emit(const onnx::NodeProto& n, const std::string& name, Attrs attrs, std::vector<int> srcs,
+                   NodePayload payload) {
+  for (auto& s : payload.params) s.name = slot_name(s.name);
+  for (auto& s : payload.states) s.name = slot_name(s.name);
+  int v;
+  try {
+    v = builder_->node(name, std::move(attrs), srcs);
+  } catch (const Error& e) {
+    fail("{}: {}", where(n), e.what());
+  }
+  payloads_.push_back(std::move(payload));
+  return v;
+}
+
+void Importer::spatial_attrs(const onnx::NodeProto& n, const Shape& in, int kh, int kw, int& sh, int& sw, int& ph,
+                             int& pw) {
+  auto strides = attr_ints(n, "strides", {1, 1});
+  auto pads = attr_ints(n, "pads", {0, 0, 0, 0});
+  auto dil = attr_ints(n, "dilations", {1, 1});
+  ET_REQUIRE(strides.size() == 2 && pads.size() == 4 && dil.size() == 2, "{}: only 2-D spatial operators are supported",
+             where(n));
+  sh = static_cast<int>(strides[0]);
+  sw = static_cast<int>(strides[1]);
+  const std::string auto_pad = attr_string(n, "auto_pad", "NOTSET");
+  if (auto_pad == "VALID") {
+    pads = {0, 0, 0, 0};
+  } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+    const int k[2] = {kh, kw}, s[2] = {sh, sw};
+    for (int d = 0; d < 2; ++d) {
+      const int64_t size = in[2 + d], out = (size + s[d] - 1) / s[d];
+      const int64_t total = std::max<int64_t>((out - 1) * s[d] + (k[d] - 1) * dil[static_cast<size_t>(d)] + 1 - size, 0);
+      pads[static_cast<size_t>(d)] = total / 2;
+      pads[static_cast<size_t>(d) + 2] = total - total / 2;
+    }
+  } else {
+    ET_REQUIRE(auto_pad == "NOTSET" || auto_pad.empty(), "{}: auto_pad '{}' is not supported", where(n), auto_pad);
+  }
+  ET_REQUIRE(pads[0] == pads[2] && pads[1] == pads[3],
+             "{}: asymmetric padding {} is not supported (edgetrain pads both sides equally)", where(n),
+             fmt::format("[{}]", fmt::join(pads, ", ")));
+  ph = static_cast<int>(pads[0]);
+  pw = static_cast<int>(pads[1]);
+  if (auto it = padded_.find(n.input(0)); it != padded_.end()) {  // an explicit zero Pad before it
+    ph += it->second.first;
+    pw += it->second.second;
+  }
+}
+
+// --- layers -------------------------------------------------------------------------------------
+
+void Importer::conv(const onnx::NodeProto& n) {
+  const int x = value(n, 0);
+  const Constant& w = require_constant(n, 1, "weight");
+  const Shape& in = shape_of(x);
+  ET_REQUIRE(w.dims.size() == 4 && in.rank() == 4, "{}: only 2-D convolutions are supported", where(n));
+  Conv2dAttrs a;
+  a.in_channels = in[1];
+  a.out_channels = w.dims[0];
+  a.groups = static_cast<int>(attr_int(n, "group", 1));
+  ET_REQUIRE(w.dims[1] * a.groups == in[1], "{}: weight {} with {} groups does not fit {} input channels", where(n),
+             Shape(w.dims).str(), a.groups, in[1]);
+  a.kernel_h = static_cast<int>(w.dims[2]);
+  a.kernel_w = static_cast<int>(w.dims[3]);
+  auto dil = attr_ints(n, "dilations", {1, 1});
+  a.dilation_h = static_cast<int>(dil.at(0));
+  a.dilation_w = static_cast<int>(dil.at(1));
+  spatial_attrs(n, in, a.kernel_h, a.kernel_w, a.stride_h, a.stride_w, a.pad_h, a.pad_w);
+  NodePayload p;
+  const std::string wname = initializer_of_.contains(n.input(1)) ? initializer_of_.at(n.input(1)) : n.input(1);
+  p.params.push_back({wname, Shape(w.dims), w.f});
+  if (has(n, 2)) {
+    const Constant& b = require_constant(n, 2, "bias");
+    a.bias = true;
+    p.params.push_back({initializer_of_.contains(n.input(2)) ? initializer_of_.at(n.input(2)) : n.input(2),
+                        Shape(b.dims), b.f});
+  }
+  bind(n, emit(n, node_name(n, wname), a, {x}, std::move(p)));
+}
+
+void Importer::batch_norm(const onnx::NodeProto& n) {
+  const int x = value(n, 0);
+  const char* roles[] = {"", "scale", "bias", "mean", "variance"};
+  std::vector<SlotData> slots;
+  for (int k = 1; k <= 4; ++k) {
+    const Constant& c = require_constant(n, k, roles[k]);
+    ET_REQUIRE(static_cast<int64_t>(c.f.size()) == shape_of(x)[1], "{}: {} has {} values for {} channels", where(n),
+               roles[k], c.f.size(), shape_of(x)[1]);
+    slots.push_back({initializer_of_.contains(n.input(k)) ? initializer_of_.at(n.input(k)) : n.input(k),
+                     Shape{shape_of(x)[1]}, c.f});
+  }
+  BatchNormAttrs a;
+  a.channels = shape_of(x)[1];
+  a.eps = attr_float(n, "epsilon", 1e-5f);
+  a.momentum = 1.0 - attr_float(n, "momentum", 0.9f);  // ONNX keeps the running share, PyTorch the batch share
+  NodePayload p{{slots[0], slots[1]}, {slots[2], slots[3]}};
+  bind(n, emit(n, node_name(n, slots[0].name), a, {x}, std::move(p)));
+}
+
+void Importer::relu(const onnx::NodeProto& n) { bind(n, emit(n, node_name(n, ""), ReluAttrs{}, {value(n, 0)}, {})); }
+
+void Importer::clip(const onnx::NodeProto& n) {
+  double lo = -INFINITY, hi = INFINITY;
+  if (opset_ < 11) {
+    lo = attr_float(n, "min", -INFINITY);
+    hi = attr_float(n, "max", INFINITY);
+  } else {
+    if (has(n, 1)) lo = require_constant(n, 1, "min", false).scalar(where(n));
+    if (has(n, 2)) hi = require_constant(n, 2, "max", false).scalar(where(n));
+  }
+  Attrs attrs;
+  if (lo == 0 && hi == 6) attrs = Relu6Attrs{};
+  else if (lo == 0 && std::isinf(hi)) attrs = ReluAttrs{};
+  else fail("{}: Clip({}, {}) is not supported; edgetrain imports Clip(0, 6) as ReLU6 and Clip(0, inf) as ReLU", where(n), lo, hi);
+  bind(n, emit(n, node_name(n, ""), attrs, {value(n, 0)}, {}));
+}
+
+void Importer::pointwise(const onnx::NodeProto& n) {
+  PointwiseAttrs a;
+  const std::string& op = n.op_type();
+  if (op == "LeakyRelu") a = {PointwiseFn::leaky_relu, attr_float(n, "alpha", 0.01f), 0.0};
+  else if (op == "Sigmoid") a = {PointwiseFn::sigmoid, 0.0, 0.0};
+  else if (op == "HardSigmoid") a = {PointwiseFn::hard_sigmoid, attr_float(n, "alpha", 0.2f), attr_float(n, "beta", 0.5f)};
+  else a = {PointwiseFn::hard_swish, 1.0 / 6.0, 0.5};
+  bind(n, emit(n, node_name(n, ""), a, {value(n, 0)}, {}));
+}
+
+void Importer::max_pool(const onnx::NodeProto& n) {
+  const int x = value(n, 0);
+  // The optional indices output is never bound: a live consumer of it fails with "not produced".
+  auto k = attr_ints(n, "kernel_shape", {});
+  ET_REQUIRE(k.size() == 2, "{}: only 2-D pooling is supported", where(n));
+  for (int64_t d : attr_ints(n, "dilations", {1, 1})) ET_REQUIRE(d == 1, "{}: dilated pooling is not supported", where(n));
+  MaxPoolAttrs a;
+  a.kernel_h = static_cast<int>(k[0]);
+  a.kernel_w = static_cast<int>(k[1]);
+  spatial_attrs(n, shape_of(x), a.kernel_h, a.kernel_w, a.stride_h, a.stride_w, a.pad_h, a.pad_w);
+  a.ceil_mode = attr_int(n, "ceil_mode", 0) != 0;
+  bind(n, emit(n, node_name(n, ""), a, {x}, {}));
+}
+
+void Importer::average_pool(const onnx::NodeProto& n) {
+  const int x = value(n, 0);
+  auto k = attr_ints(n, "kernel_shape", {});
+  ET_REQUIRE(k.size() == 2, "{}: only 2-D pooling is supported", where(n));
+  AvgPoolAttrs a;
+  a.kernel_h = static_cast<int>(k[0]);
+  a.kernel_w = static_cast<int>(k[1]);
+  spatial_attrs(n, shape_of(x), a.kernel_h, a.kernel_w, a.stride_h, a.stride_w, a.pad_h, a.pad_w);
+  a.ceil_mode = attr_int(n, "ceil_mode", 0) != 0;
+  a.count_include_pad = attr_int(n, "count_include_pad", 0) != 0 || padded_.contains(n.input(0));
+  ET_REQUIRE(!padded_.contains(n.input(0)) || (a.pad_h == padded_.at(n.input(0)).first &&
+                                               a.pad_w == padded_.at(n.input(0)).second),
+             "{}: AveragePool with its own padding after a Pad is not supported", where(n));
+  // A window covering the whole map is a global pool (what PyTorch emits for adaptive pooling to 1x1).
+  const Shape& in = shape_of(x);
+  if (a.kernel_h == 1 && a.kernel_w == 1 && a.stride_h == 1 && a.stride_w == 1 && a.pad_h == 0 && a.pad_w == 0) {
+    bind(n, x);  // adaptive pooling to the input's own size: an identity
+    return;
+  }
+  if (a.kernel_h == in[2] && a.kernel_w == in[3] && a.pad_h == 0 && a.pad_w == 0) {
+    bind(n, emit(n, node_name(n, ""), GlobalAvgPoolAttrs{}, {x}, {}));
+    return;
+  }
+  bind(n, emit(n, node_name(n, ""), a, {x}, {}));
+}
+
+void Importer::global_average_pool(const onnx::NodeProto& n) {
+  bind(n, emit(n, node_name(n, ""), GlobalAvgPoolAttrs{}, {value(n, 0)}, {}));
+}
+
+void Importer::gemm(const onnx::NodeProto& n) {
+  const int x = value(n, 0);
+  ET_REQUIRE(shape_of(x).rank() == 2, "{}: input has shape {}; Gemm needs [N, K]", where(n), shape_of(x).str());
+  ET_REQUIRE(attr_int(n, "transA", 0) == 0, "{}: Gemm with transA=1 is not supported", where(n));
+  const Constant& b = require_constant(n, 1, "weight");
+  ET_REQUIRE(b.dims.size() == 2, "{}: weight must be a matrix", where(n));
+  const bool trans_b = attr_int(n, "transB", 0) != 0;
+  const float alpha = attr_float(n, "alpha", 1.f), beta = attr_float(n, "beta", 1.f);
+  const int64_t in = trans_b ? b.dims[1] : b.dims[0], out = trans_b ? b.dims[0] : b.dims[1];
+  ET_REQUIRE(in == shape_of(x)[1], "{}: weight {} does not fit {} input features", where(n), Shape(b.dims).str(),
+             shape_of(x)[1]);
+  std::vector<float> w(static_cast<size_t>(in * out));
+  for (int64_t o = 0; o < out; ++o)
+    for (int64_t i = 0; i < in; ++i)
+      w[static_cast<size_t>(o * in + i)] = alpha * b.f[static_cast<size_t>(trans_b ? o * in + i : i * out + o)];
+  const std::string wname = initializer_of_.contains(n.input(1)) ? initializer_of_.at(n.input(1)) : n.input(1);
+  NodePayload p;
+  p.params.push_back({wname, Shape{out, in}, std::move(w)});
+  LinearAttrs a{in, out, has(n, 2)};
+  if (a.bias) {
+    const Constant& c = require_constant(n, 2, "bias");
+    std::vector<float> bias(static_cast<size_t>(out));
+    ET_REQUIRE(c.numel() == out || c.numel() == 1, "{}: bias {} does not broadcast to {} outputs", where(n),
+               Shape(c.dims).str(), out);
+    for (int64_t o = 0; o < out; ++o) bias[static_cast<size_t>(o)] = beta * c.f[c.numel() == 1 ? 0 : static_cast<size_t>(o)];
+    p.params.push_back({initializer_of_.contains(n.input(2)) ? initializer_of_.at(n.input(2)) : n.input(2), Shape{out},
+                        std::move(bias)});
+  }
+  bind(n, emit(n, node_name(n, wname), a, {x}, std::move(p)));
+}
+
+void Importer::matmul(const onnx::NodeProto& n) {
+  const int x = value(n, 0);
+  ET_REQUIRE(shape_of(x).rank() == 2, "{}: input has shape {}; MatMul is imported as a linear layer on [N, K]",
+             where(n), shape_of(x).str());
+  const Constant& b = require_constant(n, 1, "weight");
+  ET_REQUIRE(b.dims.size() == 2 && b.dims[0] == shape_of(x)[1], "{}: weight {} does not fit {} input features",
+             where(n), Shape(b.dims).str(), shape_of(x)[1]);
+  const int64_t in = b.dims[0], out = b.dims[1];
+  std::vector<float> w(static_cast<size_t>(in * out));
+  for (int64_t o = 0; o < out; ++o)
+    for (int64_t i = 0; i < in; ++i) w[static_cast<size_t>(o * in + i)] = b.f[static_cast<size_t>(i * out + o)];
+  const std::string wname = initializer_of_.contains(n.input(1)) ? initializer_of_.at(n.input(1)) : n.input(1);
+  NodePayload p;
+  p.params.push_back({wname, Shape{out, in}, std::move(w)});
+  LinearAttrs a{in, out, false};
+  if (auto it = matmul_bias_.find(current_); it != matmul_bias_.end()) {
+    const auto& add = proto_.graph().node(it->second);
+    const std::string& bname = add.input(0) == n.output(0) ? add.input(1) : add.input(0);
+    const Constant* c = constant(bname);
+    ET_REQUIRE(c != nullptr && c->is_float && (c->numel() == out || c->numel() == 1),
+               "{}: the bias added after MatMul does not broadcast to {} outputs", where(add), out);
+    std::vector<float> bias(static_cast<size_t>(out));
+    for (int64_t o = 0; o < out; ++o) bias[static_cast<size_t>(o)] = c->f[c->numel() == 1 ? 0 : static_cast<size_t>(o)];
+    a.bias = true;
+    p.params.push_back({initializer_of_.contains(bname) ? initializer_of_.at(bname) : bname, Shape{out}, std::move(bias)});
+  }
+  bind(n, emit(n, node_name(n, wname), a, {x}, std::move(p)));
+}
+
+void Importer::add(const onnx::NodeProto& n) {
+  ET_REQUIRE(values_.contains(n.input(0)) && values_.contains(n.input(1)),
+             "{}: adding a constant tensor to a computed one is supported only as the bias of a MatMul", where(n));
+  bind(n, emit(n, node_name(n, ""), AddAttrs{}, {value(n, 0), value(n, 1)}, {}));
+}
+
+void Importer::mul_div(const onnx::NodeProto& n) {
+  const bool first_is_value = values_.contains(n.input(0));
+  const int x = value(n, first_is_value ? 0 : 1);
+  ET_REQUIRE(n.op_type() == "Mul" || first_is_value, "{}: dividing a constant by a tensor is not supported", where(n));
+  const Constant& c = require_constant(n, first_is_value ? 1 : 0, "factor", false);
+  ET_REQUIRE(c.numel() == 1, "{}: {} by a tensor of {} values; only a scalar constant factor is supported", where(n),
+             n.op_type(), c.numel());
+  double factor = c.scalar(where(n));
+  if (n.op_type() == "Div") {
+    ET_REQUIRE(factor != 0, "{}: division by zero", where(n));
+    factor = 1.0 / factor;
+  }
+  bind(n, emit(n, node_name(n, ""), PointwiseAttrs{PointwiseFn::scale, factor, 0.0}, {x}, {}));
+}
+
+void Importer::concat(const onnx::NodeProto& n) {
+  std::vector<int> srcs;
+  for (int k = 0; k < n.input_size(); ++k) srcs.push_back(value(n, k));
+  const int64_t rank = shape_of(srcs[0]).rank();
+  int64_t axis = attr_int(n, "axis", 1);
+  if (axis < 0) axis += rank;
+  ET_REQUIRE(axis == 1, "{}: concatenation along axis {} is not supported (only channels, axis 1)", where(n), axis);
+  bind(n, emit(n, node_name(n, ""), ConcatAttrs{}, srcs, {}));
+}
+
+void Importer::flatten(const onnx::NodeProto& n) {
+  const int x = value(n, 0);
+  const int64_t rank = shape_of(x).rank();
+  int64_t axis = attr_int(n, "axis", 1);
+  if (axis < 0) axis += rank;
+  ET_REQUIRE(axis == 1, "{}: Flatten with axis {} is not supported (only axis 1: [N, ...] -> [N, features])", where(n),
+             axis);
+  if (rank == 2) return bind(n, x);
+  bind(n, emit(n, node_name(n, ""), FlattenAttrs{}, {x}, {}));
+}
+
+// Reshape, Squeeze and Unsqueeze of a computed tensor: the identity or a flatten to [N, features].
+void Importer::reshape_like(const onnx::NodeProto& n) {
+  const int x = value(n, 0);
+  const std::vector<int64_t>& in = shape_of(x).dims();
+  std::vector<int64_t> out;
+  std::vector<int64_t> axes;
+  if (n.op_type() != "Reshape") axes = has(n, 1) ? require_constant(n, 1, "axes", false).ints(where(n)) : attr_ints(n, "axes", {});
+  if (n.op_type() == "Reshape")
+    out = reshape_target(in, require_constant(n, 1, "shape", false).ints(where(n)), attr_int(n, "allowzero", 0) != 0, where(n));
+  else if (n.op_type() == "Squeeze") out = squeeze_dims(in, axes, where(n));
+  else out = unsqueeze_dims(in, axes, where(n));
+  if (out == in) return bind(n, x);
+  ET_REQUIRE(out.size() == 2 && out[0] == in[0],
+             "{}: reshaping {} to {} is not supported; edgetrain imports reshapes that flatten [N, ...] to [N, features]",
+             where(n), Shape(in).str(), Shape(out).str());
+  bind(n, emit(n, node_name(n, ""), FlattenAttrs{}, {x}, {}));
+}
+
+void Importer::dropout(const onnx::NodeProto& n) {
+  const int x = value(n, 0);
+  double p = 0.5;
+  if (opset_ < 12) p = attr_float(n, "ratio", 0.5f);
+  else if (has(n, 1)) p = require_constant(n, 1, "ratio", false).scalar(where(n));
+  ET_REQUIRE(p >= 0 && p < 1, "{}: dropout ratio {} is outside [0, 1)", where(n), p);
+  if (p == 0) return bind(n, x);
+  bind(n, emit(n, node_name(n, ""), DropoutAttrs{p}, {x}, {}));
+}
+
+void Importer::identity(const onnx::NodeProto& n) { bind(n, value(n, 0)); }
+
+// Constant zero padding of H and W, equal on both sides: the identity, or padding that the consuming
+// Conv / AveragePool (counting the zeros, as PyTorch's count_include_pad export does) takes over.
+void Importer::pad(const onnx::NodeProto& n) {
+  const int x = value(n, 0);
+  ET_REQUIRE(attr_string(n, "mode", "constant") == "constant", "{}: only constant (zero) padding is supported", where(n));
+  const std::vector<int64_t> pads =
+      opset_ >= 11 ? require_constant(n, 1, "pads", false).ints(where(n)) : attr_ints(n, "pads", {});
+  double fill = opset_ >= 11 ? (has(n, 2) ? require_constant(n, 2, "constant_value", false).scalar(where(n)) : 0.0)
+                             : attr_float(n, "value", 0.f);
+  const int rank = shape_of(x).rank();
+  ET_REQUIRE(static_cast<int>(pads.size()) == 2 * rank && fill == 0.0, "{}: padding must be zeros, one begin and "
+             "end per dimension", where(n));
+  bool all_zero = true;
+  for (int64_t p : pads) all_zero &= p == 0;
+  if (all_zero) return bind(n, x);
+  ET_REQUIRE(rank == 4 && pads[0] == 0 && pads[1] == 0 && pads[4] == 0 && pads[5] == 0 && pads[2] == pads[6] &&
+                 pads[3] == pads[7] && pads[2] >= 0 && pads[3] >= 0,
+             "{}: only equal zero padding of H and W is supported, got {}", where(n),
+             fmt::format("[{}]", fmt::join(pads, ", ")));
+  padded_[n.output(0)] = {static_cast<int>(pads[2]), static_cast<int>(pads[3])};
+  bind(n, x);
+}
+
+}  // namespace
+
+std::string supported_onnx_operators() {
+  return "Conv, BatchNormalization, Relu, Clip (0..6 as ReLU6), LeakyRelu, Sigmoid, HardSigmoid, HardSwish, "
+         "MaxPool, AveragePool, GlobalAveragePool, Pad (zeros, before Conv/AveragePool), Gemm, MatMul (+ Add bias), Add, Mul/Div by a scalar, Concat "
+         "(channels), Flatten, Reshape/Squeeze/Unsqueeze (flattening), Dropout, Identity, and on constants: "
+         "Constant, Shape, Gather, Unsqueeze, Squeeze, Concat, Cast, Slice, Reshape, ConstantOfShape, Add/Sub/Mul/Div";
+}
+
+Model import_onnx(const std::string& path, const OnnxImportOptions& options) {
+  return Importer(path, options).run();
+}
+
+}  // namespace edgetrain::io

@@ -1,0 +1,15 @@
+// Inference on caller memory: the logits of a batch of (already normalised) images.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "runtime/model.hpp"
+
+namespace edgetrain {
+
+// Logits [n, K], row-major, of n images [n, C, H, W] in inference mode (BatchNorm on running
+// statistics, Dropout off).
+std::vector<float> predict_logits(const Model& model, const float* images, int64_t n,
+                                  const std::string& backend = "auto");
+
+}  // namespace edgetrain
