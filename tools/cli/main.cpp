@@ -1,4 +1,4 @@
-// edgetrain <verb>: train, eval, plan, info, export. Errors print one line and exit non-zero.
+// edgetrain <verb>: train, eval, plan, info, export, prune. Errors print one line and exit non-zero.
 #include <omp.h>
 
 #include <cstdio>
@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   add("plan", "print the memory plan of a training configuration without running it", edgetrain::cli::add_plan);
   add("info", "list a model's layers, shapes, parameters and FLOPs", edgetrain::cli::add_info);
   add("export", "write a checkpoint (or a model) as an ONNX file", edgetrain::cli::add_export);
+  add("prune", "channel groups of a model, and structured pruning to a level", edgetrain::cli::add_prune);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

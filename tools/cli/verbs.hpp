@@ -11,5 +11,6 @@ Action add_eval(CLI::App& app);
 Action add_plan(CLI::App& app);
 Action add_info(CLI::App& app);
 Action add_export(CLI::App& app);
+Action add_prune(CLI::App& app);
 
 }  // namespace edgetrain::cli
