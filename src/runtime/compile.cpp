@@ -306,6 +306,8 @@ class PlanBuilder {
       if (r.first_step < 0) r.first_step = r.last_step = 0;  // never touched: keep it tiny and harmless
     }
     plan_.memory = plan_memory(plan_.buffers, o_.planner);
+    plan_.value_buffers = value_buffer_;
+    plan_.grad_buffers = diff_buffer_;
     MemoryBreakdown& m = plan_.breakdown;
     for (size_t p = 0; p < g_.params.size(); ++p) {
       std::size_t bytes = static_cast<size_t>(g_.params[p].shape.numel()) * 4;

@@ -70,5 +70,18 @@ if "$bin" plan --json plan.json >plan.log 2>&1 && grep -q '"peak_bytes"' plan.js
 if "$bin" info >info.log 2>&1 && grep -q "421642 parameters" info.log; then ok "info runs with defaults"; else bad "info"; fi
 if "$bin" info --model mobilenet_v2 --num-classes 1000 --quiet >mb.log 2>&1 && grep -q "3504872 parameters" mb.log; then ok "info mobilenet_v2"; else bad "info mobilenet_v2 ($(cat mb.log))"; fi
 
+# --- pruning ---
+if "$bin" prune --model resnet18 --explain >explain.log 2>&1 && grep -q "3 source(s) \[layer4" explain.log; then
+  ok "prune --explain finds the residual groups"; else bad "prune --explain ($(head -3 explain.log))"; fi
+expect_error "unknown pruning criterion" "criterion 'biggest'" -- prune --criterion biggest
+expect_error "pruning level out of range" "outside \[0, 1)" -- prune --level 1.5
+if "$bin" prune --checkpoint straight.ckpt --criterion taylor --classes Trouser,Bag,Sandal --level 0.5 \
+     --out pruned.ckpt --json prune.json >prune.log 2>&1 && grep -q '"params_after"' prune.json &&
+   "$bin" eval --checkpoint pruned.ckpt --classes Trouser,Bag,Sandal >pe.log 2>&1; then
+  ok "prune a checkpoint by Taylor importance on its data, then evaluate it"
+else
+  bad "prune by taylor ($(tail -2 prune.log) $(tail -1 pe.log))"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -8,6 +8,7 @@
 #include "io/model_io.hpp"
 #include "io/onnx/onnx_model.hpp"
 #include "models/zoo.hpp"
+#include "prune/data_criteria.hpp"
 #include "prune/pruner.hpp"
 #include "prune/ranking.hpp"
 #include "runtime/compile.hpp"
@@ -153,6 +154,37 @@ TEST(Pruning, EveryZooModelReachesTheLevelAndTrains) {
       EXPECT_EQ(predict_logits(p, x.data(), 2, "ref"), predict_logits(io::import_onnx(path), x.data(), 2, "ref")) << arch;
     }
   }
+}
+
+// A channel that never fires (its filter and bias zero: ReLU gives 0 everywhere) ranks last by every
+// data-aware criterion, and the data-aware scores see the data: shifting the input changes them.
+TEST(DataCriteria, ADeadChannelRanksLowest) {
+  Model m = zoo("fmnist-cnn");
+  const Node& conv = m.graph.nodes[m.graph.find_node("conv1")];
+  const TensorView w = m.params.param(conv.params[0]), b = m.params.param(conv.params[1]);
+  const int64_t per = w.numel() / w.shape[0];
+  std::fill(w.as<float>() + 5 * per, w.as<float>() + 6 * per, 0.f);
+  b.as<float>()[5] = -1.f;  // and below zero: ReLU output exactly 0
+  const ChannelGroups cg = analyse_channels(m.graph);
+  const int g = group_of_source(m.graph, cg, "conv1");
+  int calls = 0;
+  auto batches = [&](float* images, int32_t* labels) {
+    if (calls++ == 3) return false;
+    for (int i = 0; i < 8 * 28 * 28; ++i) images[i] = std::sin(0.01f * static_cast<float>(i + 131 * calls));
+    for (int i = 0; i < 8; ++i) labels[i] = (i + calls) % 10;
+    return true;
+  };
+  for (DataCriterion c : {DataCriterion::activation, DataCriterion::apoz, DataCriterion::taylor}) {
+    calls = 0;
+    const auto scores = data_channel_scores(m, cg, c, 8, batches, "ref");
+    ASSERT_EQ(scores[g].size(), 32u);
+    EXPECT_EQ(scores[g][5], 0.0) << static_cast<int>(c);
+    int positive = 0;
+    for (double v : scores[g]) positive += v > 0;
+    EXPECT_GT(positive, 16) << "most live channels score above zero (criterion " << static_cast<int>(c) << ")";
+  }
+  // The model itself is untouched by the measurement (a training-mode step updates BN statistics).
+  EXPECT_EQ(b.as<float>()[5], -1.f);
 }
 
 TEST(Pruning, PrunedModelsSurviveACheckpoint) {
