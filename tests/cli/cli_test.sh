@@ -82,6 +82,15 @@ if "$bin" prune --checkpoint straight.ckpt --criterion taylor --classes Trouser,
 else
   bad "prune by taylor ($(tail -2 prune.log) $(tail -1 pe.log))"
 fi
+if "$bin" prune --model fmnist-cnn --classes Trouser,Bag,Sandal --criterion activation --finetune-epochs 1 \
+     --retrain-epochs 1 --level 0.6 --json pipe.json >pipe.log 2>&1 && grep -q '"accuracy_pruned"' pipe.json &&
+   grep -q "inference ms" pipe.log; then
+  acc=$(grep -o '"accuracy_pruned": *[0-9.]*' pipe.json | grep -o '[0-9.]*$')
+  if awk "BEGIN{exit !($acc > 0.9)}"; then ok "prune pipeline (fine-tune, rank, prune 60 %, retrain): $acc"
+  else bad "prune pipeline accuracy $acc"; fi
+else
+  bad "prune pipeline ($(tail -3 pipe.log))"
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
