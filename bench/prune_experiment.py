@@ -86,6 +86,16 @@ def svg_plot(rows, path):
     os.replace(tmp, path)
 
 
+def write_results(rows, out):
+    csv_path = os.path.join(out, "prune_experiment.csv")
+    with open(csv_path + ".tmp", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
+        w.writeheader()
+        w.writerows(rows)
+    os.replace(csv_path + ".tmp", csv_path)
+    svg_plot(rows, os.path.join(out, "prune_experiment.svg"))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--archs", default="resnet20,mobilenet_v2")
@@ -145,15 +155,10 @@ def main():
                        "unadapted_acc": a["accuracy_unadapted"], "finetuned_acc": a["accuracy_finetuned"]}
                 row["gain_pp"] = round(100 * (row["aware_acc"] - row["agnostic_acc"]), 2)
                 rows.append(row)
+                write_results(rows, args.out)  # after every run: an interrupted experiment keeps its results
                 print("%-12s %-9s level %2d %%: data-aware %.2f %%, data-agnostic %.2f %% (%+.2f pp)" % (
                     arch, sub, level, 100 * row["aware_acc"], 100 * row["agnostic_acc"], row["gain_pp"]), flush=True)
     csv_path = os.path.join(args.out, "prune_experiment.csv")
-    with open(csv_path + ".tmp", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
-        w.writeheader()
-        w.writerows(rows)
-    os.replace(csv_path + ".tmp", csv_path)
-    svg_plot(rows, os.path.join(args.out, "prune_experiment.svg"))
     gains = [r["gain_pp"] for r in rows]
     print("\ndata-aware minus data-agnostic subset accuracy over %d runs: average %+.2f pp, maximum %+.2f pp"
           % (len(gains), sum(gains) / len(gains), max(gains)))

@@ -103,9 +103,12 @@ std::vector<TensorRecord> read_tensor_file(const std::string& path) {
     const uint32_t rank = in.get<uint32_t>();
     ET_REQUIRE(rank <= 8, "{}: tensor '{}' has rank {} (corrupt file?)", path, t.name, rank);
     std::vector<int64_t> dims(rank);
+    int64_t total = 1;
     for (auto& d : dims) {
       d = in.get<int64_t>();
       ET_REQUIRE(d >= 0 && d < (int64_t{1} << 40), "{}: tensor '{}' has dimension {}", path, t.name, d);
+      ET_REQUIRE(d == 0 || total <= (int64_t{1} << 40) / d, "{}: tensor '{}' is impossibly large", path, t.name);
+      total *= d;
     }
     t.shape = Shape(dims);
     const size_t n = static_cast<size_t>(t.shape.numel()) * dtype_info(t.dtype).size;

@@ -16,6 +16,11 @@ struct Conv2dAttrs {
   bool bias = false;
 };
 
+// One filter per channel (groups == in_channels == out_channels).
+inline bool is_depthwise(const Conv2dAttrs& a) {
+  return a.groups > 1 && a.groups == a.in_channels && a.groups == a.out_channels;
+}
+
 struct BatchNormAttrs {
   int64_t channels = 0;
   double eps = 1e-5;

@@ -7,9 +7,7 @@ namespace edgetrain::op_def {
 
 Shape infer(const MaxPoolAttrs& a, std::span<const Shape> src) {
   expect_inputs("MaxPool2d", src, 1, 4);
-  ET_REQUIRE(a.pad_h * 2 <= a.kernel_h && a.pad_w * 2 <= a.kernel_w,
-             "MaxPool2d: padding must be at most half the kernel (kernel {}x{}, padding {}x{})", a.kernel_h,
-             a.kernel_w, a.pad_h, a.pad_w);
+  expect_pool_geometry("MaxPool2d", a.kernel_h, a.kernel_w, a.stride_h, a.stride_w, a.pad_h, a.pad_w);
   int64_t oh = pooled_size(src[0][2], a.kernel_h, a.stride_h, a.pad_h, 1, a.ceil_mode);
   int64_t ow = pooled_size(src[0][3], a.kernel_w, a.stride_w, a.pad_w, 1, a.ceil_mode);
   ET_REQUIRE(oh > 0 && ow > 0, "MaxPool2d: a {}x{} window does not fit input {}", a.kernel_h, a.kernel_w,

@@ -75,6 +75,13 @@ void expect_inputs(std::string_view op, std::span<const Shape> src, size_t count
     ET_REQUIRE(rank < 0 || s.rank() == rank, "{}: expects rank-{} input, got {}", op, rank, s.str());
 }
 
+void expect_pool_geometry(std::string_view op, int kh, int kw, int sh, int sw, int ph, int pw) {
+  ET_REQUIRE(kh > 0 && kw > 0 && sh > 0 && sw > 0 && ph >= 0 && pw >= 0,
+             "{}: kernel {}x{} and stride {}x{} must be positive, padding {}x{} non-negative", op, kh, kw, sh, sw, ph, pw);
+  ET_REQUIRE(ph * 2 <= kh && pw * 2 <= kw, "{}: padding must be at most half the kernel (kernel {}x{}, padding {}x{})",
+             op, kh, kw, ph, pw);
+}
+
 int64_t pooled_size(int64_t in, int kernel, int stride, int pad, int dilation, bool ceil_mode) {
   int64_t span = static_cast<int64_t>(dilation) * (kernel - 1) + 1;
   int64_t num = in + 2 * pad - span;

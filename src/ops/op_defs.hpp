@@ -63,5 +63,7 @@ template <class A> std::string problem(const A&, std::span<const Shape> src, con
 // Helpers shared by the op definitions.
 void expect_inputs(std::string_view op, std::span<const Shape> src, size_t count, int rank);
 int64_t pooled_size(int64_t in, int kernel, int stride, int pad, int dilation, bool ceil_mode);
+// Kernel and stride positive, padding non-negative and at most half the kernel.
+void expect_pool_geometry(std::string_view op, int kh, int kw, int sh, int sw, int ph, int pw);
 
 }  // namespace edgetrain::op_def

@@ -74,8 +74,7 @@ class Analysis {
     std::visit(
         [&]<class A>(const A& a) {
           if constexpr (std::is_same_v<A, Conv2dAttrs>) {
-            const bool depthwise = a.groups > 1 && a.groups == a.in_channels && a.groups == a.out_channels;
-            if (depthwise) {
+            if (is_depthwise(a)) {
               segments_[out] = in0;
               for (const Segment& s : in0) data_[find(s.group)].followers.push_back(id);
             } else if (a.groups > 1) {
@@ -100,7 +99,11 @@ class Analysis {
             segments_[out] = in0;
             for (size_t k = 1; k < n.inputs.size(); ++k) {
               const auto& other = segments_[n.inputs[k]];
-              if (other.size() == in0.size()) {
+              bool same = other.size() == in0.size();
+              for (size_t s = 0; same && s < in0.size(); ++s)
+                same = in0[s].repeat == other[s].repeat &&
+                       data_[find(in0[s].group)].channels == data_[find(other[s].group)].channels;
+              if (same) {
                 for (size_t s = 0; s < in0.size(); ++s) unite(in0[s].group, other[s].group);
               } else {  // differently composed sums: keep them whole
                 for (const Segment& s : in0) fix(s.group, "Add of differently concatenated inputs");

@@ -20,10 +20,12 @@ struct Probe {
 Probe probe_of(const Graph& g, const ChannelGroups& cg, int group) {
   for (int c : cg.groups[static_cast<size_t>(group)].consumers) {
     for (int v : g.nodes[static_cast<size_t>(c)].inputs) {
-      int value = v;
-      const int producer = g.values[static_cast<size_t>(v)].producer;
-      if (producer >= 0 && is<FlattenAttrs>(g.nodes[static_cast<size_t>(producer)].attrs))
-        value = g.nodes[static_cast<size_t>(producer)].inputs[0];  // per channel, before the flatten
+      int value = v;  // per channel: walk back through Flatten / Dropout to where channels are whole
+      for (int p = g.values[static_cast<size_t>(value)].producer;
+           p >= 0 && (is<FlattenAttrs>(g.nodes[static_cast<size_t>(p)].attrs) ||
+                      is<DropoutAttrs>(g.nodes[static_cast<size_t>(p)].attrs));
+           p = g.values[static_cast<size_t>(value)].producer)
+        value = g.nodes[static_cast<size_t>(p)].inputs[0];
       int64_t offset = 0;
       for (const Segment& s : cg.value_segments[static_cast<size_t>(value)]) {
         if (s.group == group && s.repeat == 1) return {value, offset};
@@ -72,7 +74,7 @@ std::vector<std::vector<double>> data_channel_scores(const Model& model, const C
   o.planner = PlannerKind::no_reuse;  // every buffer keeps what the step left in it
   o.optimizer.lr = 0.0;
   o.optimizer.momentum = 0.0;
-  o.input_grad = false;
+  o.backward_in_place = false;  // ReLU6 / Pointwise backward would overwrite dL/da with dL/d(pre-activation)
   Plan plan = compile(work.graph, o);
   OptimizerState opt(work.graph, plan.trainable, o.optimizer);
   Executor exec(plan, work.params, taylor ? &opt : nullptr);
@@ -86,6 +88,8 @@ std::vector<std::vector<double>> data_channel_scores(const Model& model, const C
   for (size_t k = 0; k < cg.groups.size(); ++k) {
     if (cg.groups[k].fixed || cg.groups[k].sources.empty()) continue;
     probes[k] = probe_of(work.graph, cg, static_cast<int>(k));
+    ET_REQUIRE(probes[k].value >= 0, "data-aware pruning: channel group {} (source '{}') is never read channel by "
+               "channel; rank it with l1", k, work.graph.nodes[static_cast<size_t>(cg.groups[k].sources[0])].name);
     sum[k].assign(static_cast<size_t>(cg.groups[k].channels), 0.0);
     aux[k].assign(static_cast<size_t>(cg.groups[k].channels), 0.0);
   }
@@ -122,7 +126,6 @@ std::vector<std::vector<double>> data_channel_scores(const Model& model, const C
   for (size_t k = 0; k < probes.size(); ++k) {
     if (sum[k].empty()) continue;
     scores[k].assign(sum[k].size(), 0.0);
-    if (probes[k].value < 0) continue;  // never read: every channel scores 0 and goes first
     const Shape& s = plan.value_shapes[static_cast<size_t>(probes[k].value)];
     const double count = static_cast<double>(batches) * static_cast<double>(s[0]) *
                          static_cast<double>(s.rank() > 2 ? s.numel_from(2) : 1);

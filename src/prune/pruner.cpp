@@ -52,9 +52,8 @@ int64_t pruned_param_count(const Graph& g, const ChannelGroups& cg, const std::v
     std::visit(
         [&]<class A>(const A& a) {
           if constexpr (std::is_same_v<A, Conv2dAttrs>) {
-            const bool depthwise = a.groups > 1 && a.groups == a.in_channels && a.groups == a.out_channels;
             const int64_t per = static_cast<int64_t>(a.kernel_h) * a.kernel_w;
-            total += depthwise ? out * per : out * (in / a.groups) * per;
+            total += is_depthwise(a) ? out * per : out * (in / a.groups) * per;
             if (a.bias) total += out;
           } else if constexpr (std::is_same_v<A, LinearAttrs>) {
             total += out * in + (a.bias ? out : 0);
@@ -86,10 +85,9 @@ Model apply_pruning(const Model& model, const ChannelGroups& cg, const std::vect
     std::visit(
         [&]<class A>(const A& at) {
           if constexpr (std::is_same_v<A, Conv2dAttrs>) {
-            const bool depthwise = at.groups > 1 && at.groups == at.in_channels && at.groups == at.out_channels;
             a["in_channels"] = in;
             a["out_channels"] = out;
-            if (depthwise) a["groups"] = out;
+            if (is_depthwise(at)) a["groups"] = out;
           } else if constexpr (std::is_same_v<A, LinearAttrs>) {
             a["in_features"] = in;
             a["out_features"] = out;
@@ -109,9 +107,8 @@ Model apply_pruning(const Model& model, const ChannelGroups& cg, const std::vect
     const Node& p = pruned.graph.nodes[k];
     if (n.output == g.loss) continue;
     const std::vector<bool> in = value_mask(cg, n.inputs[0], keep), out = value_mask(cg, n.output, keep);
-    const bool depthwise = is<Conv2dAttrs>(n.attrs) && std::get<Conv2dAttrs>(n.attrs).groups > 1 &&
-                           std::get<Conv2dAttrs>(n.attrs).groups == std::get<Conv2dAttrs>(n.attrs).in_channels;
-    const bool grouped = is<Conv2dAttrs>(n.attrs) && std::get<Conv2dAttrs>(n.attrs).groups > 1 && !depthwise;
+    const auto* conv = std::get_if<Conv2dAttrs>(&n.attrs);
+    const bool depthwise = conv && is_depthwise(*conv), grouped = conv && conv->groups > 1 && !depthwise;
     for (size_t i = 0; i < n.params.size(); ++i) {
       const Shape& s = g.params[n.params[i]].shape;
       // Weights: rows are output channels, columns input channels (none for depthwise / grouped,

@@ -243,7 +243,7 @@ class PlanBuilder {
       std::vector<std::pair<int, int>> pending;  // (value, temp buffer) to accumulate after the step
       for (int i : grad_inputs) {
         int v = n.inputs[i];
-        if (diff_buffer_[v] < 0 && backward_in_place(n.attrs)) {  // diff_src over diff_dst
+        if (diff_buffer_[v] < 0 && o_.backward_in_place && backward_in_place(n.attrs)) {  // diff_src over diff_dst
           diff_buffer_[v] = diff_buffer_[n.output];
           refs.diff_src[i] = diff_ref(v, diff_buffer_[v]);
         } else if (diff_buffer_[v] < 0) {

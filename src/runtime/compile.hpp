@@ -19,6 +19,7 @@ struct CompileOptions {
   PlannerKind planner = PlannerKind::greedy_by_size;
   std::size_t memory_budget = 0;        // bytes, 0 = unlimited; exceeding it is an Error
   bool input_grad = false;              // also compute d(loss)/d(input) (tests)
+  bool backward_in_place = true;        // false: every gradient keeps its own buffer (inspection)
   std::string backend = "auto";         // first kernel implementation to try ("auto", "onednn", "ref")
 };
 

@@ -65,8 +65,9 @@ struct Plan {
   int input_buffer = -1, labels_buffer = -1, loss_buffer = -1, prediction_buffer = -1, logits_buffer = -1;
   int opt_slots = 0;                  // optimizer state tensors per trainable parameter
   // Per graph value: the buffer holding it, and the one its gradient ends in (-1: none). Buffers are
-  // shared by in-place steps, so after a step a buffer holds the last value written to it; with the
-  // no-reuse planner nothing else ever overwrites it (inspection: pruning criteria, tests).
+  // shared by in-place steps, so after a step a buffer holds the last value written to it: a value read
+  // by a non-in-place consumer keeps its bytes under the no-reuse planner; a gradient keeps its own
+  // only when compiled with backward_in_place = false (inspection: pruning criteria, tests).
   std::vector<int> value_buffers, grad_buffers;
   int64_t forward_macs = 0;           // per step (whole batch)
   int64_t trained_macs = 0;           // fwd + bwd_data + bwd_weights MACs of the step

@@ -68,8 +68,6 @@ TEST(ChannelGroups, DepthwiseConvolutionsFollowTheirProducer) {
 TEST(ChannelGroups, ConcatLaysInputsSideBySideAndFlattenMapsBlocks) {
   const Model sq = zoo("squeezenet1_1");
   const ChannelGroups cg = analyse_channels(sq.graph);
-  const int cat = sq.graph.values[sq.graph.nodes[sq.graph.find_node("features.3.expand1x1")].output].producer;
-  (void)cat;
   // The squeeze convolution of the next fire module reads both expand groups.
   const int next = sq.graph.find_node("features.4.squeeze");
   const auto& segs = cg.value_segments[sq.graph.nodes[next].inputs[0]];
@@ -183,8 +181,38 @@ TEST(DataCriteria, ADeadChannelRanksLowest) {
     for (double v : scores[g]) positive += v > 0;
     EXPECT_GT(positive, 16) << "most live channels score above zero (criterion " << static_cast<int>(c) << ")";
   }
-  // The model itself is untouched by the measurement (a training-mode step updates BN statistics).
-  EXPECT_EQ(b.as<float>()[5], -1.f);
+}
+
+// Taylor scores need dL/da at the observed point; with ReLU6 (MobileNetV2) an in-place backward would
+// leave dL/d(pre-activation) there instead, which is zero where a = 6. The measurement must also
+// leave the model alone although its training-mode step updates BatchNorm statistics.
+TEST(DataCriteria, TaylorSeesTheGradientOfTheObservedValueAndChangesNothing) {
+  const Model m = zoo("mobilenet_v2", Shape{3, 32, 32});
+  const ChannelGroups cg = analyse_channels(m.graph);
+  std::vector<float> before;
+  for (size_t s = 0; s < m.graph.states.size(); ++s) {
+    const TensorView v = m.params.state(static_cast<int>(s));
+    before.insert(before.end(), v.as<float>(), v.as<float>() + v.numel());
+  }
+  int calls = 0;
+  auto batches = [&](float* images, int32_t* labels) {
+    if (calls++ == 2) return false;
+    for (int i = 0; i < 4 * 3 * 32 * 32; ++i) images[i] = 8.f * std::sin(0.013f * static_cast<float>(i * calls));
+    for (int i = 0; i < 4; ++i) labels[i] = i;
+    return true;
+  };
+  const auto scores = data_channel_scores(m, cg, DataCriterion::taylor, 4, batches, "ref");
+  int scored = 0, positive = 0;
+  for (size_t k = 0; k < scores.size(); ++k)
+    for (double v : scores[k]) scored += 1, positive += v > 0;
+  EXPECT_GT(scored, 0);
+  EXPECT_GT(positive, scored / 2) << "most channels carry some first-order importance";
+  std::vector<float> after;
+  for (size_t s = 0; s < m.graph.states.size(); ++s) {
+    const TensorView v = m.params.state(static_cast<int>(s));
+    after.insert(after.end(), v.as<float>(), v.as<float>() + v.numel());
+  }
+  EXPECT_EQ(before, after) << "BatchNorm statistics of the caller's model changed";
 }
 
 TEST(Pruning, PrunedModelsSurviveACheckpoint) {

@@ -46,14 +46,26 @@ struct PruneOptions {
   bool search = false;  // binary search of the highest level (5 %..95 %) that keeps the accuracy
 };
 
+// The data the device observes. A model with more outputs than the subset has classes keeps the
+// original label indices (the classifier stays full-width); one trained on the subset alone gets 0..k-1.
+DataSplits observed_data(const PruneOptions& o, const Model& model) {
+  const Shape in = model.graph.input_shape();
+  DataSpec spec = o.data;
+  if (!spec.classes.empty()) {
+    const auto subset = static_cast<int64_t>(std::count(spec.classes.begin(), spec.classes.end(), ',') + 1);
+    spec.keep_labels = spec.keep_labels || model.graph.num_classes() > subset;
+  }
+  return open_data(spec, Shape{in[1], in[2], in[3]});
+}
+
 // Scores for the criterion: from the weights (l1, random) or from batches of the data (activation,
 // apoz, taylor), normalised as the model expects.
-std::vector<std::vector<double>> scores_for(const PruneOptions& o, const Model& model, const prune::ChannelGroups& groups) {
+std::vector<std::vector<double>> scores_for(const PruneOptions& o, const Model& model, const prune::ChannelGroups& groups,
+                                            const DataSplits& data) {
   prune::DataCriterion dc;
   if (!prune::parse_data_criterion(o.criterion, dc))
     return prune::channel_scores(model, groups, prune::parse_criterion(o.criterion), o.seed);
   const Shape in = model.graph.input_shape();
-  DataSplits data = open_data(o.data, Shape{in[1], in[2], in[3]});
   ET_REQUIRE(data.train->sample_shape() == Shape({in[1], in[2], in[3]}),
              "data samples are {} but the model takes {}", data.train->sample_shape().str(),
              Shape({in[1], in[2], in[3]}).str());
@@ -148,9 +160,10 @@ struct Trial {
   double level = 0, accuracy = 0;
   Model model;
 };
-Trial prune_and_retrain(const Model& tuned, const prune::ChannelGroups& groups, const DataSplits& data,
-                        const PruneOptions& o, double level) {
-  const prune::PruningChoice choice = prune::choose_channels(tuned, groups, scores_for(o, tuned, groups), level);
+Trial prune_and_retrain(const Model& tuned, const prune::ChannelGroups& groups,
+                        const std::vector<std::vector<double>>& scores, const DataSplits& data, const PruneOptions& o,
+                        double level) {
+  const prune::PruningChoice choice = prune::choose_channels(tuned, groups, scores, level);
   Trial t{choice.level(), 0.0, prune::apply_pruning(tuned, groups, choice.keep)};
   train_for(t.model, data, o, o.retrain_epochs, o.retrain_lr, fmt::format("retrain {:.0f}%", 100 * level).c_str());
   t.accuracy = accuracy(t.model, data, o);
@@ -159,10 +172,7 @@ Trial prune_and_retrain(const Model& tuned, const prune::ChannelGroups& groups, 
 }
 
 int run_pipeline(const PruneOptions& o, Model model) {
-  const Shape in = model.graph.input_shape();
-  DataSpec spec = o.data;
-  spec.keep_labels = spec.keep_labels || !spec.classes.empty();  // the classifier stays full-width
-  const DataSplits data = open_data(spec, Shape{in[1], in[2], in[3]});
+  const DataSplits data = observed_data(o, model);
   ET_REQUIRE(static_cast<int64_t>(data.train->class_names().size()) <= model.graph.num_classes(),
              "the data has {} classes but the model only {} outputs", data.train->class_names().size(),
              model.graph.num_classes());
@@ -173,13 +183,14 @@ int run_pipeline(const PruneOptions& o, Model model) {
   const double target = accuracy(model, data, o);
   fmt::print("  fine-tuned: {:.2f} % (the accuracy to keep)\n", 100.0 * target);
   const prune::ChannelGroups groups = prune::analyse_channels(model.graph);
+  const auto scores = scores_for(o, model, groups, data);  // ranked once, on the fine-tuned model
   nlohmann::json trials = nlohmann::json::array();
   std::optional<Trial> best;
   if (o.search) {  // binary search over 5 %..95 % in 5 % steps, from 50 %
     int lo = 1, hi = 19;
     while (lo <= hi) {
       const int mid = (lo + hi) / 2;
-      Trial t = prune_and_retrain(model, groups, data, o, 0.05 * mid);
+      Trial t = prune_and_retrain(model, groups, scores, data, o, 0.05 * mid);
       trials.push_back({{"level", t.level}, {"accuracy", t.accuracy}});
       if (t.accuracy >= target) {
         lo = mid + 1;
@@ -190,7 +201,7 @@ int run_pipeline(const PruneOptions& o, Model model) {
     }
     ET_REQUIRE(best.has_value(), "no pruning level from 5 % up keeps the fine-tuned accuracy {:.2f} %", 100.0 * target);
   } else {
-    best = prune_and_retrain(model, groups, data, o, o.level);
+    best = prune_and_retrain(model, groups, scores, data, o, o.level);
     trials.push_back({{"level", best->level}, {"accuracy", best->accuracy}});
   }
   const nlohmann::json after = profile(best->model, o);
@@ -226,7 +237,9 @@ int run_prune(const PruneOptions& o) {
   }
   if (!o.out.empty()) io::check_writable(o.out);
   if (o.search || o.finetune_epochs > 0 || o.retrain_epochs > 0) return run_pipeline(o, std::move(model));
-  const auto scores = scores_for(o, model, groups);
+  prune::DataCriterion data_criterion;
+  const bool needs_data = prune::parse_data_criterion(o.criterion, data_criterion);
+  const auto scores = scores_for(o, model, groups, needs_data ? observed_data(o, model) : DataSplits{});
   const prune::PruningChoice choice = prune::choose_channels(model, groups, scores, o.level);
   Model pruned = prune::apply_pruning(model, groups, choice.keep);
   const int64_t macs_before = forward_macs_of(model.graph), macs_after = forward_macs_of(pruned.graph);

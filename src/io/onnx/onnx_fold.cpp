@@ -58,7 +58,7 @@ Constant arithmetic(const std::string& op, const Constant& a, const Constant& b,
     else if (op == "Mul") r = x * y;
     else {
       ET_REQUIRE(y != 0, "{}: division by zero", where);
-      r = out.is_float ? x / y : std::floor(x / y);
+      r = out.is_float ? x / y : std::trunc(x / y);  // ONNX integer division truncates
     }
     if (out.is_float) out.f[k] = static_cast<float>(r);
     else out.i[k] = static_cast<int64_t>(r);
@@ -198,6 +198,7 @@ std::vector<int64_t> unsqueeze_dims(const std::vector<int64_t>& in, std::vector<
   const auto rank = static_cast<int64_t>(in.size() + axes.size());
   for (auto& a : axes) a = normalise_axis(a, rank, where);
   std::sort(axes.begin(), axes.end());
+  ET_REQUIRE(std::adjacent_find(axes.begin(), axes.end()) == axes.end(), "{}: Unsqueeze lists an axis twice", where);
   std::vector<int64_t> out;
   size_t next = 0;
   for (int64_t k = 0; k < rank; ++k) {
@@ -222,8 +223,11 @@ std::vector<Constant> fold(const onnx::NodeProto& n, const std::vector<const Con
   if (op == "ConstantOfShape") {
     Constant out = Constant{{}, true, {0.f}, {}};
     if (const auto* a = find_attr(n, "value")) out = decode_tensor(a->t(), where);
+    ET_REQUIRE(out.numel() == 1, "{}: ConstantOfShape needs a single fill value", where);
     out.dims = input(in, 0, where).ints(where);
+    for (int64_t d : out.dims) ET_REQUIRE(d >= 0 && d <= (int64_t{1} << 24), "{}: ConstantOfShape dimension {}", where, d);
     const int64_t count = out.numel();
+    ET_REQUIRE(count <= (int64_t{1} << 24), "{}: ConstantOfShape of {} values is too large to fold", where, count);
     if (out.is_float) out.f.assign(static_cast<size_t>(count), out.f.at(0));
     else out.i.assign(static_cast<size_t>(count), out.i.at(0));
     return {out};

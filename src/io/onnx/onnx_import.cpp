@@ -152,7 +152,7 @@ void Importer::read_opset() {
   for (const auto& o : proto_.opset_import())
     if (o.domain().empty() || o.domain() == "ai.onnx") opset_ = static_cast<int>(o.version());
   ET_REQUIRE(opset_ >= kMinOpset && opset_ <= kMaxOpset,
-             "{}: opset {} is outside the supported range {}-{} (re-export with opset_version between 11 and 17)",
+             "{}: opset {} is outside the supported range {}-{} (PyTorch: re-export with opset_version between 11 and 17)",
              path_, opset_, kMinOpset, kMaxOpset);
 }
 
@@ -232,7 +232,7 @@ void Importer::prepare_fusions(const std::set<int>& live) {
       auto it = producer_.find(n.input(side));
       if (it == producer_.end()) continue;
       const auto& gate = proto_.graph().node(it->second);
-      if (gate.op_type() == "HardSigmoid" && gate.input(0) == n.input(1 - side) &&
+      if (gate.op_type() == "HardSigmoid" && gate.input_size() == 1 && gate.input(0) == n.input(1 - side) &&
           consumers[gate.output(0)].size() == 1) {
         hard_swish_[k] = it->second;
         absorbed_.insert(it->second);
@@ -258,9 +258,10 @@ Model Importer::run() {
   auto it = values_.find(output);
   ET_REQUIRE(it != values_.end(), "{}: output '{}' is a constant, not computed from the input", path_, output);
   int logits = it->second;
-  if (shape_of(logits).rank() == 4 && shape_of(logits)[2] == 1 && shape_of(logits)[3] == 1)
-    logits = emit(g.node(producer_.at(output)), node_name(g.node(producer_.at(output)), "") + "/flatten",
-                  FlattenAttrs{}, {logits}, {});
+  if (shape_of(logits).rank() == 4 && shape_of(logits)[2] == 1 && shape_of(logits)[3] == 1) {
+    const auto& last = g.node(producer_.at(output));  // a value has a producer
+    logits = emit(last, node_name(last, "") + "/flatten", FlattenAttrs{}, {logits}, {});
+  }
   ET_REQUIRE(shape_of(logits).rank() == 2, "{}: output '{}' has shape {}; edgetrain trains classifiers with [N, K] "
              "logits", path_, output, shape_of(logits).str());
   return build(logits);
@@ -273,8 +274,7 @@ void Importer::import_node(int index) {
              "{}: node '{}' uses operator '{}' from domain '{}', which edgetrain cannot import; supported: {}", path_,
              n.name(), n.op_type(), n.domain(), supported_onnx_operators());
   if (fused_adds_.contains(index)) {  // the bias of a MatMul already became a Linear layer
-    const std::string& a = n.input(0);
-    bind(n, values_.at(values_.contains(a) ? a : n.input(1)));
+    bind(n, value(n, values_.contains(n.input(0)) ? 0 : 1));
     return;
   }
   if (matmul_bias_.contains(index)) {
@@ -284,7 +284,7 @@ void Importer::import_node(int index) {
   if (absorbed_.contains(index)) return;
   if (auto it = hard_swish_.find(index); it != hard_swish_.end()) {
     const auto& gate = proto_.graph().node(it->second);
-    const int x = values_.at(gate.input(0));
+    const int x = value(gate, 0);
     bind(n, emit(n, node_name(n, ""), PointwiseAttrs{PointwiseFn::hard_swish, attr_float(gate, "alpha", 0.2f),
                                                       attr_float(gate, "beta", 0.5f)}, {x}, {}));
     return;
@@ -438,6 +438,10 @@ void Importer::spatial_attrs(const onnx::NodeProto& n, const Shape& in, int kh, 
   auto dil = attr_ints(n, "dilations", {1, 1});
   ET_REQUIRE(strides.size() == 2 && pads.size() == 4 && dil.size() == 2, "{}: only 2-D spatial operators are supported",
              where(n));
+  for (int64_t v : strides) ET_REQUIRE(v > 0 && v < 65536, "{}: stride {} is not positive", where(n), v);
+  for (int64_t v : dil) ET_REQUIRE(v > 0 && v < 65536, "{}: dilation {} is not positive", where(n), v);
+  for (int64_t v : pads) ET_REQUIRE(v >= 0 && v < 65536, "{}: padding {} is negative", where(n), v);
+  ET_REQUIRE(kh > 0 && kw > 0 && kh < 65536 && kw < 65536, "{}: kernel {}x{} is not positive", where(n), kh, kw);
   sh = static_cast<int>(strides[0]);
   sw = static_cast<int>(strides[1]);
   const std::string auto_pad = attr_string(n, "auto_pad", "NOTSET");
@@ -480,10 +484,10 @@ void Importer::conv(const onnx::NodeProto& n) {
              Shape(w.dims).str(), a.groups, in[1]);
   a.kernel_h = static_cast<int>(w.dims[2]);
   a.kernel_w = static_cast<int>(w.dims[3]);
-  auto dil = attr_ints(n, "dilations", {1, 1});
-  a.dilation_h = static_cast<int>(dil.at(0));
-  a.dilation_w = static_cast<int>(dil.at(1));
-  spatial_attrs(n, in, a.kernel_h, a.kernel_w, a.stride_h, a.stride_w, a.pad_h, a.pad_w);
+  spatial_attrs(n, in, a.kernel_h, a.kernel_w, a.stride_h, a.stride_w, a.pad_h, a.pad_w);  // checks dilations too
+  const auto dil = attr_ints(n, "dilations", {1, 1});
+  a.dilation_h = static_cast<int>(dil[0]);
+  a.dilation_w = static_cast<int>(dil[1]);
   NodePayload p;
   const std::string wname = initializer_of_.contains(n.input(1)) ? initializer_of_.at(n.input(1)) : n.input(1);
   p.params.push_back({wname, Shape(w.dims), w.f});

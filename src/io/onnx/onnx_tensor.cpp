@@ -59,8 +59,12 @@ Constant decode_tensor(const onnx::TensorProto& t, const std::string& where) {
              "external data)", where, t.name());
   Constant c;
   c.dims.assign(t.dims().begin(), t.dims().end());
-  for (int64_t d : c.dims) ET_REQUIRE(d >= 0, "{}: tensor '{}' has a negative dimension", where, t.name());
-  const int64_t n = c.numel();
+  int64_t n = 1;
+  for (int64_t d : c.dims) {
+    ET_REQUIRE(d >= 0 && d <= (int64_t{1} << 40), "{}: tensor '{}' has dimension {}", where, t.name(), d);
+    ET_REQUIRE(d == 0 || n <= (int64_t{1} << 40) / d, "{}: tensor '{}' is impossibly large", where, t.name());
+    n *= d;
+  }
   const std::string what = where + ": tensor '" + t.name() + "'";
   const bool raw = t.has_raw_data();
   switch (t.data_type()) {
