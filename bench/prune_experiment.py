@@ -4,6 +4,7 @@
     /usr/bin/python3 bench/prune_experiment.py [--archs resnet20,mobilenet_v2] [--levels 10,30,50,70,90]
         [--subsets tops,footwear,random3,random5,random7] [--criterion taylor]
         [--pretrain-epochs 4] [--finetune-epochs 2] [--retrain-epochs 4] [--out bench/results/prune]
+        [--jobs N --threads T]
 
 A network pre-trained on all ten classes is deployed where only a subset occurs. Per architecture,
 subset and pruning level (fraction of parameters removed):
@@ -17,6 +18,7 @@ of data-aware over data-agnostic, in percentage points. Uses only the edgetrain 
 build/ if missing) and the standard library.
 """
 import argparse
+import concurrent.futures
 import csv
 import json
 import os
@@ -106,6 +108,8 @@ def main():
     ap.add_argument("--finetune-epochs", type=int, default=2)
     ap.add_argument("--retrain-epochs", type=int, default=4)
     ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--jobs", type=int, default=1, help="grid points run at once")
+    ap.add_argument("--threads", type=int, default=0, help="threads per edgetrain process (default: its own)")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "prune"))
     ap.add_argument("--bin", default=os.path.join(ROOT, "build", "tools", "cli", "edgetrain"))
     args = ap.parse_args()
@@ -117,47 +121,63 @@ def main():
     et = [args.bin]
     levels = [int(v) for v in args.levels.split(",")]
     budget = args.finetune_epochs + args.retrain_epochs
-    rows = []
-    for arch in args.archs.split(","):
-        flags = ARCH_FLAGS.get(arch, [])
+    archs = args.archs.split(",")
+    if args.threads:
+        os.environ["OMP_NUM_THREADS"] = str(args.threads)
+
+    def pretrain(arch):
         pre = os.path.join(work, arch + ".ckpt")
         if not os.path.exists(pre):
-            s = run(et + ["train", "--model", arch] + flags + ["--epochs", str(args.pretrain_epochs), "--batch",
-                     str(args.batch), "--optimizer", "sgd", "--lr", "0.05", "--momentum", "0.9", "--weight-decay",
-                     "1e-4", "--schedule", "cosine", "--out", pre], os.path.join(work, arch + ".pretrain.log"))
+            s = run(et + ["train", "--model", arch] + ARCH_FLAGS.get(arch, []) + ["--epochs", str(args.pretrain_epochs),
+                     "--batch", str(args.batch), "--optimizer", "sgd", "--lr", "0.05", "--momentum", "0.9",
+                     "--weight-decay", "1e-4", "--schedule", "cosine", "--out", pre],
+                    os.path.join(work, arch + ".pretrain.log"))
             print("%s: pre-trained on all classes (%.0f s)" % (arch, s), flush=True)
-        for sub in args.subsets.split(","):
-            classes = ",".join(subset(sub))
-            for level in levels:
-                tag = "%s_%s_%d" % (arch, sub, level)
-                aware = os.path.join(work, tag + ".aware.json")
-                run(et + ["prune", "--checkpoint", pre, "--classes", classes, "--criterion", args.criterion,
-                          "--level", str(level / 100.0), "--finetune-epochs", str(args.finetune_epochs),
-                          "--retrain-epochs", str(args.retrain_epochs), "--batch", str(args.batch), "--json", aware],
-                    os.path.join(work, tag + ".aware.log"))
-                a = json.load(open(aware))
-                pruned = os.path.join(work, tag + ".agnostic.ckpt")
-                ag_prune = os.path.join(work, tag + ".agnostic_prune.json")
-                run(et + ["prune", "--checkpoint", pre, "--criterion", "l1", "--level", str(level / 100.0),
-                          "--out", pruned, "--json", ag_prune], os.path.join(work, tag + ".agnostic_prune.log"))
-                retrained = os.path.join(work, tag + ".agnostic_retrained.ckpt")
-                run(et + ["train", "--checkpoint", pruned, "--epochs", str(budget), "--batch", str(args.batch),
-                          "--optimizer", "sgd", "--lr", "0.01", "--momentum", "0.9", "--weight-decay", "1e-4",
-                          "--schedule", "step", "--out", retrained], os.path.join(work, tag + ".agnostic_train.log"))
-                ag_eval = os.path.join(work, tag + ".agnostic_eval.json")
-                run(et + ["eval", "--checkpoint", retrained, "--classes", classes, "--keep-labels", "--json", ag_eval],
-                    os.path.join(work, tag + ".agnostic_eval.log"))
-                g = json.load(open(ag_eval))
-                ag_level = json.load(open(ag_prune))["level"]
-                row = {"arch": arch, "subset": sub, "classes": classes, "level": level,
-                       "aware_level": round(100 * a["level"], 2), "aware_acc": a["accuracy_pruned"],
-                       "agnostic_level": round(100 * ag_level, 2), "agnostic_acc": g["accuracy"],
-                       "unadapted_acc": a["accuracy_unadapted"], "finetuned_acc": a["accuracy_finetuned"]}
-                row["gain_pp"] = round(100 * (row["aware_acc"] - row["agnostic_acc"]), 2)
-                rows.append(row)
-                write_results(rows, args.out)  # after every run: an interrupted experiment keeps its results
-                print("%-12s %-9s level %2d %%: data-aware %.2f %%, data-agnostic %.2f %% (%+.2f pp)" % (
-                    arch, sub, level, 100 * row["aware_acc"], 100 * row["agnostic_acc"], row["gain_pp"]), flush=True)
+        return pre
+
+    def point(arch, sub, level):
+        pre = os.path.join(work, arch + ".ckpt")
+        classes = ",".join(subset(sub))
+        tag = "%s_%s_%d" % (arch, sub, level)
+        aware = os.path.join(work, tag + ".aware.json")
+        run(et + ["prune", "--checkpoint", pre, "--classes", classes, "--criterion", args.criterion,
+                  "--level", str(level / 100.0), "--finetune-epochs", str(args.finetune_epochs),
+                  "--retrain-epochs", str(args.retrain_epochs), "--batch", str(args.batch), "--json", aware],
+            os.path.join(work, tag + ".aware.log"))
+        a = json.load(open(aware))
+        pruned = os.path.join(work, tag + ".agnostic.ckpt")
+        ag_prune = os.path.join(work, tag + ".agnostic_prune.json")
+        run(et + ["prune", "--checkpoint", pre, "--criterion", "l1", "--level", str(level / 100.0),
+                  "--out", pruned, "--json", ag_prune], os.path.join(work, tag + ".agnostic_prune.log"))
+        retrained = os.path.join(work, tag + ".agnostic_retrained.ckpt")
+        run(et + ["train", "--checkpoint", pruned, "--epochs", str(budget), "--batch", str(args.batch),
+                  "--optimizer", "sgd", "--lr", "0.01", "--momentum", "0.9", "--weight-decay", "1e-4",
+                  "--schedule", "step", "--out", retrained], os.path.join(work, tag + ".agnostic_train.log"))
+        ag_eval = os.path.join(work, tag + ".agnostic_eval.json")
+        run(et + ["eval", "--checkpoint", retrained, "--classes", classes, "--keep-labels", "--json", ag_eval],
+            os.path.join(work, tag + ".agnostic_eval.log"))
+        g = json.load(open(ag_eval))
+        ag_level = json.load(open(ag_prune))["level"]
+        row = {"arch": arch, "subset": sub, "classes": classes, "level": level,
+               "aware_level": round(100 * a["level"], 2), "aware_acc": a["accuracy_pruned"],
+               "agnostic_level": round(100 * ag_level, 2), "agnostic_acc": g["accuracy"],
+               "unadapted_acc": a["accuracy_unadapted"], "finetuned_acc": a["accuracy_finetuned"]}
+        row["gain_pp"] = round(100 * (row["aware_acc"] - row["agnostic_acc"]), 2)
+        print("%-12s %-9s level %2d %%: data-aware %.2f %%, data-agnostic %.2f %% (%+.2f pp)" % (
+            arch, sub, level, 100 * row["aware_acc"], 100 * row["agnostic_acc"], row["gain_pp"]), flush=True)
+        return row
+
+    # Points are independent: --jobs runs several at once (each edgetrain with --threads threads).
+    order = {(a, s, l): i for i, (a, s, l) in enumerate(
+        (a, s, l) for a in archs for s in args.subsets.split(",") for l in levels)}
+    rows = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        list(pool.map(pretrain, archs))
+        futures = [pool.submit(point, *key) for key in order]
+        for f in concurrent.futures.as_completed(futures):
+            rows.append(f.result())
+            rows.sort(key=lambda r: order[(r["arch"], r["subset"], r["level"])])
+            write_results(rows, args.out)  # after every run: an interrupted experiment keeps its results
     csv_path = os.path.join(args.out, "prune_experiment.csv")
     gains = [r["gain_pp"] for r in rows]
     print("\ndata-aware minus data-agnostic subset accuracy over %d runs: average %+.2f pp, maximum %+.2f pp"
