@@ -5,7 +5,7 @@
 set -euo pipefail
 packages=(g++ cmake ninja-build pkg-config zlib1g-dev libfmt-dev libcli11-dev nlohmann-json3-dev libstb-dev
           libgtest-dev libbenchmark-dev libdnnl-dev dataset-fashion-mnist
-          libonnx-dev libprotobuf-dev protobuf-compiler
+          libonnx-dev libprotobuf-dev protobuf-compiler libxgboost-dev
           python3-numpy python3-torch python3-torchvision python3-onnx python3-opencv)
 missing=()
 for p in "${packages[@]}"; do

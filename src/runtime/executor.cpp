@@ -57,6 +57,11 @@ std::byte* Executor::buffer_data(int request) const {
   return arena_.data() + plan_.memory.offsets[static_cast<size_t>(request)];
 }
 
+void Executor::set_step_times(std::vector<double>* ms) {
+  step_ms_ = ms;
+  if (ms) ms->assign(plan_.steps.size(), 0.0);
+}
+
 float Executor::loss() const { return *reinterpret_cast<const float*>(buffer_data(plan_.loss_buffer)); }
 
 const int32_t* Executor::predictions() const {
@@ -77,7 +82,8 @@ void Executor::run(const float* images, const int32_t* labels) {
   // Dropout masks are a function of (seed, optimizer step): a resumed run draws the same masks.
   const uint64_t counter = optimizer_ ? static_cast<uint64_t>(optimizer_->step) : static_cast<uint64_t>(runs_);
   step_seed_ = seed_ * 0x9E3779B97F4A7C15ull + counter;
-  const bool timed = verbose_level() >= 1;
+  const bool verbose = verbose_level() >= 1;
+  const bool timed = verbose || step_ms_ != nullptr;
   for (size_t i = 0; i < plan_.steps.size(); ++i) {
     const Step& s = plan_.steps[i];
     const KernelArgs& a = args_[i];
@@ -94,6 +100,8 @@ void Executor::run(const float* images, const int32_t* labels) {
     }
     if (timed) {
       double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      if (step_ms_) (*step_ms_)[i] = ms;
+      if (!verbose) continue;
       const std::string_view pass = s.kind == StepKind::kernel ? pass_name(s.pass) : "-";
       const std::string_view impl = s.kind == StepKind::kernel ? s.kernel->impl_name() : "ref";
       std::fprintf(stderr, "exec,%s,%.*s,%.*s,f32,%s,%.4f,reorders=%d\n", s.op.c_str(), static_cast<int>(pass.size()),

@@ -22,6 +22,9 @@ class Executor {
 
   void set_learning_rate(double lr) { lr_ = lr; }
   void set_seed(uint64_t seed) { seed_ = seed; }  // dropout masks derive from seed and step count
+  // When set, run() writes each step's wall time in milliseconds to (*ms)[i] (sized once here, so
+  // run() still allocates nothing): the calibration data of the latency predictor. nullptr: off.
+  void set_step_times(std::vector<double>* ms);
   float loss() const;
   const int32_t* predictions() const;          // [batch] argmax of the logits
   const std::byte* arena() const { return arena_.data(); }
@@ -42,6 +45,7 @@ class Executor {
   uint64_t seed_ = 0;
   uint64_t step_seed_ = 0;
   int64_t runs_ = 0;
+  std::vector<double>* step_ms_ = nullptr;
 };
 
 }  // namespace edgetrain

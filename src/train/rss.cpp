@@ -1,5 +1,7 @@
 #include "train/rss.hpp"
 
+#include <malloc.h>
+
 #include <cstdio>
 #include <cstring>
 
@@ -32,5 +34,7 @@ bool reset_peak_rss() {
   bool ok = std::fputs("5", f) >= 0;
   return (std::fclose(f) == 0) && ok;
 }
+
+void release_free_heap() { malloc_trim(0); }
 
 }  // namespace edgetrain

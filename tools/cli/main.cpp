@@ -1,4 +1,4 @@
-// edgetrain <verb>: train, eval, plan, info, export, prune. Errors print one line and exit non-zero.
+// edgetrain <verb>: train, eval, plan, info, export, prune, bench, calibrate, predict. Errors print one line and exit non-zero.
 #include <omp.h>
 
 #include <cstdio>
@@ -26,6 +26,10 @@ int main(int argc, char** argv) {
   add("info", "list a model's layers, shapes, parameters and FLOPs", edgetrain::cli::add_info);
   add("export", "write a checkpoint (or a model) as an ONNX file", edgetrain::cli::add_export);
   add("prune", "channel groups of a model, and structured pruning to a level", edgetrain::cli::add_prune);
+  add("bench", "measure a training configuration: step time, each step's time, peak memory", edgetrain::cli::add_bench);
+  add("calibrate", "measure this device once and save its profile for predict", edgetrain::cli::add_calibrate);
+  add("predict", "predicted memory and time of training configurations, and which fit a budget",
+      edgetrain::cli::add_predict);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

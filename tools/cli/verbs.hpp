@@ -12,5 +12,8 @@ Action add_plan(CLI::App& app);
 Action add_info(CLI::App& app);
 Action add_export(CLI::App& app);
 Action add_prune(CLI::App& app);
+Action add_bench(CLI::App& app);
+Action add_calibrate(CLI::App& app);
+Action add_predict(CLI::App& app);
 
 }  // namespace edgetrain::cli

@@ -1,0 +1,44 @@
+#include "predict/predictor.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "predict/step_features.hpp"
+
+namespace edgetrain::predict {
+
+int onednn_kernel_steps(const Plan& plan) {
+  int n = 0;
+  for (const Step& s : plan.steps) n += s.kernel && s.kernel->impl_name().starts_with("onednn");
+  return n;
+}
+
+PlanDescription describe(const Plan& plan, std::size_t input_bytes) {
+  PlanDescription d;
+  d.steps.reserve(plan.steps.size());
+  for (const Step& s : plan.steps) d.steps.push_back(step_features(s));
+  d.plan_bytes = plan.breakdown.total();
+  d.onednn_kernels = onednn_kernel_steps(plan);
+  d.input_bytes = input_bytes;
+  return d;
+}
+
+Prediction predict(const Plan& plan, const DeviceProfile& profile, std::size_t input_bytes) {
+  return predict(describe(plan, input_bytes), profile);
+}
+
+Prediction predict(const PlanDescription& plan, const DeviceProfile& profile) {
+  Prediction p;
+  p.plan_bytes = plan.plan_bytes;
+  p.process_bytes = static_cast<std::size_t>(std::max(
+      0.0, profile.memory.base_bytes + profile.memory.per_onednn_kernel_bytes * plan.onednn_kernels));
+  p.input_bytes = plan.input_bytes;
+  p.total_bytes = p.plan_bytes + p.process_bytes + p.input_bytes;
+  p.step_ms = profile.latency.predict_ms(plan.steps);
+  for (double ms : p.step_ms) p.steps_ms += ms;
+  p.overhead_ms = std::max(0.0, profile.overhead.base_ms + profile.overhead.per_step_ms * static_cast<double>(plan.steps.size()));
+  p.total_ms = p.steps_ms + p.overhead_ms;
+  return p;
+}
+
+}  // namespace edgetrain::predict

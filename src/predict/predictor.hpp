@@ -1,0 +1,41 @@
+// The predictor: a training configuration's memory and step time on a calibrated device, from its
+// compiled plan alone (nothing is allocated or run). Memory: the plan's exact bytes, plus the
+// process around it (device profile) and the caller's input buffers. Time: the latency model's
+// estimate for every step of the plan — kernels, gradient accumulations, optimizer updates — plus
+// the executor's overhead.
+#pragma once
+#include <cstddef>
+#include <vector>
+
+#include "predict/device_profile.hpp"
+#include "predict/step_features.hpp"
+#include "runtime/plan.hpp"
+
+namespace edgetrain::predict {
+
+struct Prediction {
+  std::size_t plan_bytes = 0;     // weights, BN state, optimizer state, arena, kernel workspace
+  std::size_t process_bytes = 0;  // runtime, libraries, generated kernels
+  std::size_t input_bytes = 0;    // the caller's batches and data set
+  std::size_t total_bytes = 0;
+  std::vector<double> step_ms;    // per plan step
+  double steps_ms = 0;            // their sum
+  double overhead_ms = 0;
+  double total_ms = 0;            // one training (or inference) step
+};
+
+int onednn_kernel_steps(const Plan& plan);
+Prediction predict(const Plan& plan, const DeviceProfile& profile, std::size_t input_bytes);
+
+// The same from a plan's recorded description (`edgetrain bench --kernels` reports): its steps'
+// features, its exact bytes and its oneDNN kernel count.
+struct PlanDescription {
+  std::vector<StepFeatures> steps;
+  std::size_t plan_bytes = 0;
+  int onednn_kernels = 0;
+  std::size_t input_bytes = 0;
+};
+PlanDescription describe(const Plan& plan, std::size_t input_bytes);
+Prediction predict(const PlanDescription& plan, const DeviceProfile& profile);
+
+}  // namespace edgetrain::predict

@@ -1,0 +1,34 @@
+#include "step_config.hpp"
+
+#include "graph/trainable.hpp"
+#include "optim/optimizer_config.hpp"
+
+namespace edgetrain::cli {
+
+void add_step_options(CLI::App& app, StepConfig& c) {
+  add_model_options(app, c.model);
+  app.add_option("--batch", c.batch, "batch size")->capture_default_str();
+  app.add_option("--trainable", c.trainable, "all | classifier | last:K | bias | names:GLOB[,GLOB]")->capture_default_str();
+  app.add_option("--optimizer", c.optimizer, "sgd | adam | adamw (decides optimizer state)")->capture_default_str();
+  app.add_flag("--freeze-bn", c.freeze_bn, "BatchNorm uses running statistics");
+  app.add_option("--backend", c.backend, "kernels: auto (fastest available), onednn, ref")->capture_default_str();
+}
+
+CompileOptions compile_options(const StepConfig& c, int64_t batch) {
+  CompileOptions o;
+  o.batch = batch;
+  o.training = true;
+  o.trainable = parse_trainable(c.trainable);
+  o.freeze_bn_stats = c.freeze_bn;
+  o.optimizer.kind = optim::parse_optimizer(c.optimizer);
+  o.optimizer.momentum = 0.9;
+  o.planner = planner_from_env();
+  o.backend = c.backend;
+  return o;
+}
+
+std::size_t synthetic_input_bytes(const Plan& plan) {
+  return plan.buffers.at(static_cast<size_t>(plan.input_buffer)).bytes + static_cast<std::size_t>(plan.batch) * sizeof(int32_t);
+}
+
+}  // namespace edgetrain::cli

@@ -1,0 +1,27 @@
+// The training configuration that plan, bench and predict describe: a model, a batch size, what
+// trains, the optimizer and the kernels — turned into CompileOptions.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "model_spec.hpp"
+#include "runtime/compile.hpp"
+
+namespace edgetrain::cli {
+
+struct StepConfig {
+  ModelSpec model;
+  int64_t batch = 32;
+  std::string trainable = "all";
+  std::string optimizer = "sgd";
+  bool freeze_bn = false;
+  std::string backend = "auto";
+};
+
+void add_step_options(CLI::App& app, StepConfig& c);
+CompileOptions compile_options(const StepConfig& c, int64_t batch);
+// Bytes a process that trains on synthetic batches holds outside the plan: one batch of images and
+// labels (what `edgetrain bench` and calibration allocate).
+std::size_t synthetic_input_bytes(const Plan& plan);
+
+}  // namespace edgetrain::cli
