@@ -55,7 +55,7 @@ CalibrationData calibrate_latency(const CalibrationOptions& o, const Calibration
   std::mt19937_64 rng(o.seed);
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
-  while (elapsed() < o.seconds) {
+  while (elapsed() < o.seconds || data.networks.size() < static_cast<size_t>(o.min_networks)) {
     SyntheticNet net = random_network(rng, o.max_step_macs);
     CompileOptions c;
     c.batch = net.batch;

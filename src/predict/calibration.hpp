@@ -14,7 +14,8 @@
 namespace edgetrain::predict {
 
 struct CalibrationOptions {
-  double seconds = 90;            // stop starting new networks after this long
+  double seconds = 90;            // stop starting new networks after this long...
+  int min_networks = 10;          // ...once at least this many have run (a loaded machine still calibrates)
   int64_t max_step_macs = 4'000'000'000;
   int timed_runs = 3;             // per network, after one warm-up; each step's median is kept
   std::string backend = "auto";

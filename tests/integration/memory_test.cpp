@@ -60,7 +60,9 @@ TEST(MemoryPlan, FmnistCnnBatch64OneDnn) {
   std::size_t p, m;
   planned_over_measured("fmnist-cnn", Shape{1, 28, 28}, 64, "onednn", p, m);
   EXPECT_GE(m + kMiB, p);       // the plan's memory is really there...
-  EXPECT_LE(m, p + 16 * kMiB);  // ...plus oneDNN's code and runtime state, a bounded constant
+  // ...plus oneDNN's code and runtime state, a bounded constant (measured 44.4-44.6 MiB here against a
+  // 28.6 MiB plan, so ~16 MiB; the bound leaves room for other CPUs' JIT code).
+  EXPECT_LE(m, p + 24 * kMiB);
 }
 
 }  // namespace

@@ -48,6 +48,7 @@ std::pair<double, double> fit_line(const std::vector<double>& x, const std::vect
 
 // Step-time accuracy of a model on networks it was not fitted on: 1 - mean |pred - meas| / meas.
 double heldout_accuracy(const predict::CalibrationData& d, const predict::StepOverhead& overhead) {
+  if (d.networks.size() < 5) return std::nan("");  // too few networks to hold any out
   std::vector<int> order(d.networks.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
   std::mt19937 rng(7);
