@@ -48,6 +48,9 @@ class Kernel {
   virtual std::size_t scratch_bytes() const { return 0; }
   // Layout conversions one execution performs (reported by EDGETRAIN_VERBOSE=1).
   virtual int reorders() const { return 0; }
+  // The implementation inside the backend where it has several (oneDNN: "jit:avx512_core",
+  // "gemm:jit", "ref:any", ...; empty otherwise): the latency predictor's feature.
+  virtual std::string_view detail() const { return {}; }
 };
 
 }  // namespace edgetrain

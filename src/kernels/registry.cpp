@@ -103,6 +103,8 @@ std::unique_ptr<Kernel> select_kernel(const KernelProblem& problem, std::string_
        reasons);
 }
 
+void reserve_persistent_workspace() { ref::reserve_gemm_pack_buffers(); }
+
 std::size_t persistent_workspace_bytes(int threads) {
   return ref::gemm_pack_bytes_per_thread() * static_cast<std::size_t>(threads);
 }

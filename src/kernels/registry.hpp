@@ -34,6 +34,8 @@ void validate_backend(std::string_view backend);
 // Memory kernels keep for the life of the process outside any plan (the float GEMM's per-thread
 // packing buffers), for `threads` worker threads; the memory plan adds it to the peak.
 std::size_t persistent_workspace_bytes(int threads);
+// Allocates that memory now for every worker thread (the executor does, when its plan counts it).
+void reserve_persistent_workspace();
 
 // The reference backend's factory (exposed for tests that compare a backend with the reference).
 std::unique_ptr<Kernel> make_ref_kernel(const KernelProblem& problem, std::string& why_not);

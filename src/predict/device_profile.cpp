@@ -7,7 +7,7 @@
 namespace edgetrain::predict {
 
 namespace {
-constexpr const char* kFormat = "edgetrain-device-profile-1";
+constexpr const char* kFormat = "edgetrain-device-profile-2";
 }
 
 std::string cpu_model_name() {
@@ -34,7 +34,8 @@ nlohmann::json profile_to_json(const DeviceProfile& p) {
           {"device", p.device},
           {"threads", p.threads},
           {"backend", p.backend},
-          {"process_memory", {{"base_bytes", p.memory.base_bytes}, {"per_onednn_kernel_bytes", p.memory.per_onednn_kernel_bytes}}},
+          {"process_memory", {{"base_bytes", p.memory.base_bytes}, {"per_onednn_kernel_bytes", p.memory.per_onednn_kernel_bytes},
+                              {"onednn_gemm_bytes", p.memory.onednn_gemm_bytes}}},
           {"step_overhead", {{"base_ms", p.overhead.base_ms}, {"per_step_ms", p.overhead.per_step_ms}}},
           {"record", p.record},
           {"feature_names", feature_names()},
@@ -53,6 +54,7 @@ DeviceProfile profile_from_json(const nlohmann::json& j, const std::string& wher
     p.backend = j.at("backend").get<std::string>();
     p.memory.base_bytes = j.at("process_memory").at("base_bytes").get<double>();
     p.memory.per_onednn_kernel_bytes = j.at("process_memory").at("per_onednn_kernel_bytes").get<double>();
+    p.memory.onednn_gemm_bytes = j.at("process_memory").at("onednn_gemm_bytes").get<double>();
     p.overhead.base_ms = j.at("step_overhead").at("base_ms").get<double>();
     p.overhead.per_step_ms = j.at("step_overhead").at("per_step_ms").get<double>();
     p.record = j.value("record", nlohmann::json::object());

@@ -12,10 +12,15 @@ namespace edgetrain::predict {
 
 // Resident memory of a training process beyond its plan (weights, optimizer state, arena, kernel
 // workspace) and its input batches: runtime libraries, thread stacks, oneDNN's generated code.
-// Fitted on measured peak RSS: base + per_onednn_kernel x (oneDNN kernel steps of the plan).
+// Fitted on measured peak RSS: base + per_onednn_kernel x (distinct oneDNN kernels of the plan), plus
+// onednn_gemm_bytes where a plan runs any gemm-based oneDNN step (inner products, some convolutions
+// at odd channel counts): oneDNN 2.6's internal sgemm packs into buffers it allocates itself, outside
+// the user scratchpad (measured: ~4.4 MiB at the first forward one, ~4 MiB at the first bwd_data one,
+// and they stay resident).
 struct ProcessMemory {
   double base_bytes = 0;
   double per_onednn_kernel_bytes = 0;
+  double onednn_gemm_bytes = 0;
 };
 
 // The executor's time beyond its steps: base + per_step x steps + per_input_byte x input bytes.

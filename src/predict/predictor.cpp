@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
+#include <string>
 
 #include "predict/step_features.hpp"
 
@@ -13,12 +15,28 @@ int onednn_kernel_steps(const Plan& plan) {
   return n;
 }
 
+int onednn_distinct_kernels(const Plan& plan) {
+  std::set<std::string> problems;
+  for (const Step& s : plan.steps)
+    if (s.kernel && s.kernel->impl_name().starts_with("onednn"))
+      problems.insert(s.op + "/" + std::string(pass_name(s.pass)) + "/" + s.problem);
+  return static_cast<int>(problems.size());
+}
+
+int onednn_gemm_passes(const Plan& plan) {
+  bool pass[3] = {false, false, false};
+  for (const Step& s : plan.steps)
+    if (s.kind == StepKind::kernel && impl_code(s) == kImplOneDnnGemm) pass[static_cast<int>(s.pass)] = true;
+  return pass[0] + pass[1] + pass[2];
+}
+
 PlanDescription describe(const Plan& plan, std::size_t input_bytes) {
   PlanDescription d;
   d.steps.reserve(plan.steps.size());
   for (const Step& s : plan.steps) d.steps.push_back(step_features(s));
   d.plan_bytes = plan.breakdown.total();
-  d.onednn_kernels = onednn_kernel_steps(plan);
+  d.onednn_kernels = onednn_distinct_kernels(plan);
+  d.onednn_gemm_passes = onednn_gemm_passes(plan);
   d.input_bytes = input_bytes;
   return d;
 }
@@ -31,7 +49,8 @@ Prediction predict(const PlanDescription& plan, const DeviceProfile& profile) {
   Prediction p;
   p.plan_bytes = plan.plan_bytes;
   p.process_bytes = static_cast<std::size_t>(std::max(
-      0.0, profile.memory.base_bytes + profile.memory.per_onednn_kernel_bytes * plan.onednn_kernels));
+      0.0, profile.memory.base_bytes + profile.memory.per_onednn_kernel_bytes * plan.onednn_kernels +
+               (plan.onednn_gemm_passes > 0 ? profile.memory.onednn_gemm_bytes : 0.0)));
   p.input_bytes = plan.input_bytes;
   p.total_bytes = p.plan_bytes + p.process_bytes + p.input_bytes;
   p.step_ms = profile.latency.predict_ms(plan.steps);

@@ -25,6 +25,11 @@ struct Prediction {
 };
 
 int onednn_kernel_steps(const Plan& plan);
+// oneDNN kernels with distinct problems (op, pass, shapes): oneDNN shares generated code between
+// identical primitives, so a pruned network, every layer of a different width, holds more of it.
+int onednn_distinct_kernels(const Plan& plan);
+// Passes (fwd, bwd_data, bwd_weights: 0-3) in which a gemm-based oneDNN step runs.
+int onednn_gemm_passes(const Plan& plan);
 Prediction predict(const Plan& plan, const DeviceProfile& profile, std::size_t input_bytes);
 
 // The same from a plan's recorded description (`edgetrain bench --kernels` reports): its steps'
@@ -32,7 +37,8 @@ Prediction predict(const Plan& plan, const DeviceProfile& profile, std::size_t i
 struct PlanDescription {
   std::vector<StepFeatures> steps;
   std::size_t plan_bytes = 0;
-  int onednn_kernels = 0;
+  int onednn_kernels = 0;  // distinct ones (onednn_distinct_kernels)
+  int onednn_gemm_passes = 0;
   std::size_t input_bytes = 0;
 };
 PlanDescription describe(const Plan& plan, std::size_t input_bytes);

@@ -23,13 +23,24 @@ int pass_code(const Step& s) {
   return static_cast<int>(s.pass);
 }
 
+}  // namespace
+
+// 0 edgetrain's reference; oneDNN by its main primitive (the last of a program's primitives, after
+// its reorders): 1 jit, 2 jit_1x1, 3 gemm-based, 4 jit for an older ISA (avx2, sse41), 5 oneDNN's
+// own reference, 6 anything else (simple:any, ...).
 int impl_code(const Step& s) {
-  if (!s.kernel) return 0;
-  const std::string_view impl = s.kernel->impl_name();
-  if (impl.starts_with("onednn")) return 1;
-  if (impl.starts_with("ref")) return 0;
-  return 2;
+  if (!s.kernel || s.kernel->impl_name() == "ref") return 0;
+  if (!s.kernel->impl_name().starts_with("onednn")) return 6;
+  std::string_view d = s.kernel->detail();
+  if (const auto plus = d.rfind('+'); plus != std::string_view::npos) d = d.substr(plus + 1);
+  if (d.find("gemm") != std::string_view::npos) return 3;
+  if (d.starts_with("ref")) return 5;
+  if (d.starts_with("jit_1x1")) return d.find("avx512") != std::string_view::npos ? 2 : 4;
+  if (d.starts_with("jit")) return d.find("avx512") != std::string_view::npos || d.find(":uni") != std::string_view::npos ? 1 : 4;
+  return 6;
 }
+
+namespace {
 
 float log2f_safe(double v) { return static_cast<float>(std::log2(std::max(v, 1.0))); }
 
@@ -44,7 +55,7 @@ const std::array<std::string, kNumStepFeatures>& feature_names() {
   static const std::array<std::string, kNumStepFeatures> names = {
       "op",          "pass",         "impl",        "log2_batch",   "log2_c_in",    "log2_hw_in",
       "log2_c_out",  "log2_hw_out",  "kernel_area", "log2_groups",  "stride",       "log2_flops",
-      "log2_bytes",  "c_in_fill16",  "c_out_fill16", "log2_intensity", "log2_numel_out", "inputs"};
+      "log2_bytes",  "c_in_fill16",  "c_out_fill16", "log2_intensity", "log2_numel_out", "inputs", "reorders"};
   return names;
 }
 
@@ -100,7 +111,8 @@ StepFeatures step_features(const Step& s) {
          fill16(c_out),
          static_cast<float>(std::log2(std::max(flops, 1.0) / std::max<double>(static_cast<double>(bytes), 1.0))),
          log2f_safe(out ? static_cast<double>(out->shape.numel()) : 1.0),
-         static_cast<float>(r.src.size())};
+         static_cast<float>(r.src.size()),
+         static_cast<float>(s.kind == StepKind::kernel && s.kernel ? s.kernel->reorders() : 0)};
   f.work = flops > 0 ? flops : std::max<double>(static_cast<double>(bytes), 1.0);
   return f;
 }

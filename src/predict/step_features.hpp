@@ -9,7 +9,7 @@
 
 namespace edgetrain::predict {
 
-inline constexpr int kNumStepFeatures = 18;
+inline constexpr int kNumStepFeatures = 19;
 
 struct StepFeatures {
   std::array<float, kNumStepFeatures> x{};  // see feature_names()
@@ -17,6 +17,8 @@ struct StepFeatures {
 };
 
 StepFeatures step_features(const Step& step);
+int impl_code(const Step& step);  // the "impl" feature: which implementation runs the step
+inline constexpr int kImplOneDnnGemm = 3;
 const std::array<std::string, kNumStepFeatures>& feature_names();
 
 }  // namespace edgetrain::predict

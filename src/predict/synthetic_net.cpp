@@ -127,6 +127,10 @@ SyntheticNet random_network(std::mt19937_64& rng, int64_t max_step_macs) {
     x = b.dropout(gen.name("dropout"), x, 0.5);
     x = b.relu(gen.name("relu"), b.linear(gen.name("fc"), x, gen.width(256)));
     x = b.linear(gen.name("fc"), x, classes);
+  } else if (gen.chance(0.25)) {  // SqueezeNet-style: a 1x1 convolution to the classes, then pooling
+    x = b.relu(gen.name("relu"), b.conv(gen.name("classifier"), x, classes, 1, 1, 0, 1, true));
+    x = b.global_avg_pool(gen.name("gap"), x);
+    x = b.flatten(gen.name("flatten"), x);
   } else {
     x = b.global_avg_pool(gen.name("gap"), x);
     x = b.flatten(gen.name("flatten"), x);

@@ -66,6 +66,41 @@ int64_t pruned_param_count(const Graph& g, const ChannelGroups& cg, const std::v
   return total;
 }
 
+std::vector<float> slice_like_parameter(const Graph& g, const ChannelGroups& cg,
+                                        const std::vector<std::vector<bool>>& keep, int param, const float* data) {
+  const Slot& slot = g.params[static_cast<size_t>(param)];
+  const Node& n = g.nodes[static_cast<size_t>(slot.node)];
+  const std::vector<bool> in = value_mask(cg, n.inputs[0], keep), out = value_mask(cg, n.output, keep);
+  const auto* conv = std::get_if<Conv2dAttrs>(&n.attrs);
+  const bool depthwise = conv && is_depthwise(*conv), grouped = conv && conv->groups > 1 && !depthwise;
+  // Weights: rows are output channels, columns input channels (none for depthwise / grouped, whose
+  // input channels are their own rows or fixed); biases and BN vectors follow outputs.
+  const std::vector<bool> cols = (slot.shape.rank() > 1 && !depthwise && !grouped) ? in : std::vector<bool>{};
+  return slice(data, slot.shape, out, cols);
+}
+
+OptimizerState prune_optimizer_state(const Graph& graph, const OptimizerState& state, const Model& pruned,
+                                     const ChannelGroups& cg, const std::vector<std::vector<bool>>& keep) {
+  // The pruned graph has the same nodes in the same order: pair the parameters through them.
+  std::vector<std::pair<int, int>> pairs;  // (original id, pruned id)
+  for (size_t k = 0; k < graph.nodes.size(); ++k)
+    for (size_t i = 0; i < graph.nodes[k].params.size(); ++i)
+      pairs.emplace_back(graph.nodes[k].params[i], pruned.graph.nodes[k].params[i]);
+  std::vector<bool> trainable(pruned.graph.params.size(), false);
+  for (auto [from, to] : pairs) trainable[static_cast<size_t>(to)] = static_cast<bool>(state.slot(from, 0));
+  OptimizerState out(pruned.graph, trainable, state.config());
+  out.step = state.step;
+  for (auto [from, to] : pairs)
+    for (int k = 0; k < state.slots_per_param(); ++k) {
+      const TensorView src = state.slot(from, k), dst = out.slot(to, k);
+      if (!src) continue;
+      const std::vector<float> v = slice_like_parameter(graph, cg, keep, from, src.as<float>());
+      ET_ASSERT(static_cast<int64_t>(v.size()) == dst.numel());
+      std::copy(v.begin(), v.end(), dst.as<float>());
+    }
+  return out;
+}
+
 Model apply_pruning(const Model& model, const ChannelGroups& cg, const std::vector<std::vector<bool>>& keep) {
   const Graph& g = model.graph;
   ET_REQUIRE(keep.size() == cg.groups.size(), "pruning: {} masks for {} channel groups", keep.size(), cg.groups.size());
@@ -106,19 +141,13 @@ Model apply_pruning(const Model& model, const ChannelGroups& cg, const std::vect
     const Node& n = g.nodes[k];
     const Node& p = pruned.graph.nodes[k];
     if (n.output == g.loss) continue;
-    const std::vector<bool> in = value_mask(cg, n.inputs[0], keep), out = value_mask(cg, n.output, keep);
-    const auto* conv = std::get_if<Conv2dAttrs>(&n.attrs);
-    const bool depthwise = conv && is_depthwise(*conv), grouped = conv && conv->groups > 1 && !depthwise;
     for (size_t i = 0; i < n.params.size(); ++i) {
-      const Shape& s = g.params[n.params[i]].shape;
-      // Weights: rows are output channels, columns input channels (none for depthwise / grouped,
-      // whose input channels are their own rows or fixed); biases and BN vectors follow outputs.
-      const std::vector<bool> cols = (s.rank() > 1 && !depthwise && !grouped) ? in : std::vector<bool>{};
-      const std::vector<float> v = slice(model.params.param(n.params[i]).as<float>(), s, out, cols);
+      const std::vector<float> v = slice_like_parameter(g, cg, keep, n.params[i], model.params.param(n.params[i]).as<float>());
       const TensorView dst = pruned.params.param(p.params[i]);
       ET_ASSERT(static_cast<int64_t>(v.size()) == dst.numel());
       std::copy(v.begin(), v.end(), dst.as<float>());
     }
+    const std::vector<bool> out = value_mask(cg, n.output, keep);
     for (size_t i = 0; i < n.states.size(); ++i) {
       const Shape& s = g.states[n.states[i]].shape;
       const std::vector<float> v = slice(model.params.state(n.states[i]).as<float>(), s, out, {});

@@ -317,7 +317,12 @@ class PlanBuilder {
     for (const Slot& s : g_.states) m.state += static_cast<size_t>(s.shape.numel()) * 4;
     for (const BufferRequest& r : plan_.buffers) m.by_kind[static_cast<int>(r.kind)] += r.bytes;
     m.arena = plan_.memory.arena_bytes;
-    m.kernel_workspace = persistent_workspace_bytes(omp_get_max_threads());
+    // The reference GEMM's packing buffers are made per thread on first use: they exist only where a
+    // reference convolution or linear layer runs.
+    bool reference_gemm = false;
+    for (const Step& s : plan_.steps)
+      reference_gemm |= s.kernel && s.kernel->impl_name() == "ref" && (s.op == "Conv2d" || s.op == "Linear");
+    m.kernel_workspace = reference_gemm ? persistent_workspace_bytes(omp_get_max_threads()) : 0;
     for (const Step& s : plan_.steps) {
       if (s.kind != StepKind::kernel) continue;
       if (s.pass == Pass::fwd) plan_.forward_macs += s.macs;

@@ -5,6 +5,7 @@
 
 #include "core/check.hpp"
 #include "core/log.hpp"
+#include "kernels/registry.hpp"
 #include "kernels/ref/elementwise.hpp"
 #include "optim/update.hpp"
 
@@ -14,6 +15,7 @@ Executor::Executor(const Plan& plan, const ParameterStore& params, OptimizerStat
     : plan_(plan), params_(params), optimizer_(optimizer), arena_(plan.memory.arena_bytes) {
   ET_REQUIRE(!plan.training || optimizer != nullptr, "a training plan needs optimizer state");
   if (optimizer) lr_ = optimizer->config().lr;
+  if (plan.breakdown.kernel_workspace > 0) reserve_persistent_workspace();  // resident now, as planned
   args_.resize(plan.steps.size());
   for (size_t i = 0; i < plan.steps.size(); ++i) {
     const StepRefs& r = plan.steps[i].refs;
@@ -104,9 +106,11 @@ void Executor::run(const float* images, const int32_t* labels) {
       if (!verbose) continue;
       const std::string_view pass = s.kind == StepKind::kernel ? pass_name(s.pass) : "-";
       const std::string_view impl = s.kind == StepKind::kernel ? s.kernel->impl_name() : "ref";
-      std::fprintf(stderr, "exec,%s,%.*s,%.*s,f32,%s,%.4f,reorders=%d\n", s.op.c_str(), static_cast<int>(pass.size()),
-                   pass.data(), static_cast<int>(impl.size()), impl.data(), s.problem.c_str(), ms,
-                   s.kind == StepKind::kernel ? s.kernel->reorders() : 0);
+      const std::string_view detail = s.kind == StepKind::kernel ? s.kernel->detail() : std::string_view{};
+      std::fprintf(stderr, "exec,%s,%.*s,%.*s,f32,%s,%.4f,reorders=%d,detail=%.*s\n", s.op.c_str(),
+                   static_cast<int>(pass.size()), pass.data(), static_cast<int>(impl.size()), impl.data(),
+                   s.problem.c_str(), ms, s.kind == StepKind::kernel ? s.kernel->reorders() : 0,
+                   static_cast<int>(detail.size()), detail.data());
     }
   }
 }

@@ -60,6 +60,12 @@ if [ -z "$(ls nodir 2>/dev/null)" ] && [ -z "$(ls ./*.tmp* 2>/dev/null)" ]; then
 "$bin" train --resume resumed.ckpt --epochs 2 >r2.log 2>&1
 if cmp -s straight.ckpt resumed.ckpt; then ok "resume reproduces a straight run exactly"; else bad "resume differs from a straight run"; fi
 expect_error "resume past the end" "already trained" -- train --resume resumed.ckpt --epochs 2
+# Pruning mid-run keeps the optimizer state (sliced) and the run's settings: it resumes.
+"$bin" train --classes Trouser,Bag,Sandal --epochs 2 --stop-after 1 --batch 32 --out mid.ckpt >m1.log 2>&1
+if "$bin" prune --checkpoint mid.ckpt --level 0.4 --out midpruned.ckpt >mp.log 2>&1 && grep -q "optimizer state sliced" mp.log &&
+   "$bin" train --resume midpruned.ckpt --epochs 2 >mp2.log 2>&1 && grep -q "epoch 2/2:" mp2.log; then
+  ok "a pruned training checkpoint resumes with its sliced optimizer state"
+else bad "prune mid-run / resume: $(tail -2 mp.log mp2.log)"; fi
 
 # --- defaults and reports ---
 if "$bin" eval --checkpoint straight.ckpt --classes Trouser,Bag,Sandal --json eval.json >eval.log 2>&1 &&

@@ -3,6 +3,7 @@
 // every zoo model prunes to the asked level, keeps consistent shapes, trains and exports.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "io/model_io.hpp"
@@ -224,6 +225,37 @@ TEST(Pruning, PrunedModelsSurviveACheckpoint) {
   const Model back = io::load_checkpoint(path).model;
   std::vector<float> x(static_cast<size_t>(3 * 64 * 64), 0.5f);
   EXPECT_EQ(predict_logits(p, x.data(), 1, "ref"), predict_logits(back, x.data(), 1, "ref"));
+}
+
+// Optimizer state is sliced exactly like the parameters it belongs to: with the momentum set to a
+// copy of the weights, the pruned momentum equals the pruned weights bit for bit; frozen parameters
+// stay without state, and the step count carries over.
+TEST(Pruning, SlicesOptimizerStateLikeItsParameters) {
+  const Model m = zoo("mobilenet_v2", Shape{3, 32, 32});
+  optim::OptimizerConfig adam;
+  adam.kind = optim::OptimizerKind::adam;
+  std::vector<bool> trainable(m.graph.params.size(), true);
+  trainable[0] = false;  // the stem convolution is frozen
+  OptimizerState state(m.graph, trainable, adam);
+  state.step = 17;
+  for (size_t q = 1; q < m.graph.params.size(); ++q) {
+    const TensorView w = m.params.param(static_cast<int>(q));
+    std::copy(w.as<float>(), w.as<float>() + w.numel(), state.slot(static_cast<int>(q), 0).as<float>());
+    std::fill(state.slot(static_cast<int>(q), 1).as<float>(), state.slot(static_cast<int>(q), 1).as<float>() + w.numel(), 2.f);
+  }
+  const ChannelGroups cg = analyse_channels(m.graph);
+  const auto keep = choose_channels(m, cg, channel_scores(m, cg, Criterion::random, 5), 0.6).keep;
+  const Model p = apply_pruning(m, cg, keep);
+  const OptimizerState ps = prune_optimizer_state(m.graph, state, p, cg, keep);
+  EXPECT_EQ(ps.step, 17);
+  EXPECT_FALSE(ps.slot(0, 0));
+  for (size_t q = 1; q < p.graph.params.size(); ++q) {
+    const TensorView w = p.params.param(static_cast<int>(q)), m1 = ps.slot(static_cast<int>(q), 0), m2 = ps.slot(static_cast<int>(q), 1);
+    ASSERT_EQ(m1.shape, w.shape) << p.graph.params[q].name;
+    EXPECT_TRUE(std::equal(w.as<float>(), w.as<float>() + w.numel(), m1.as<float>())) << p.graph.params[q].name;
+    EXPECT_EQ(*std::min_element(m2.as<float>(), m2.as<float>() + m2.numel()), 2.f);
+  }
+  EXPECT_LT(ps.bytes(), state.bytes());
 }
 
 }  // namespace

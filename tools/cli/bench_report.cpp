@@ -27,7 +27,8 @@ BenchReport read_bench_report(const std::string& path) {
       r.kernel_ms.push_back(row[predict::kNumStepFeatures + 1].get<double>());
     }
     r.plan.plan_bytes = j.at("peak_bytes").get<std::size_t>();
-    r.plan.onednn_kernels = j.at("onednn_kernel_steps").get<int>();
+    r.plan.onednn_kernels = j.at("onednn_distinct_kernels").get<int>();
+    r.plan.onednn_gemm_passes = j.at("onednn_gemm_passes").get<int>();
     r.plan.input_bytes = j.at("input_bytes").get<std::size_t>();
     r.step_ms = j.at("step_ms").get<double>();
     r.peak_rss_bytes = j.at("peak_rss_bytes").get<std::size_t>();

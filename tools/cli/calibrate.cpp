@@ -6,6 +6,7 @@
 #include <omp.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -46,6 +47,32 @@ std::pair<double, double> fit_line(const std::vector<double>& x, const std::vect
   return {(sy - b * sx) / n, b};
 }
 
+// Least squares for y = x . c with three unknowns (normal equations; a column that never varies,
+// e.g. no run had a gemm-based convolution, gets 0).
+std::array<double, 3> least_squares(const std::vector<std::array<double, 3>>& x, const std::vector<double>& y) {
+  double a[3][4] = {};
+  for (size_t r = 0; r < x.size(); ++r)
+    for (int i = 0; i < 3; ++i) {
+      for (int k = 0; k < 3; ++k) a[i][k] += x[r][static_cast<size_t>(i)] * x[r][static_cast<size_t>(k)];
+      a[i][3] += x[r][static_cast<size_t>(i)] * y[r];
+    }
+  for (int i = 0; i < 3; ++i) a[i][i] += 1e-9 * (1.0 + a[i][i]);  // ridge: singular columns give 0
+  for (int i = 0; i < 3; ++i) {  // Gauss-Jordan with partial pivoting
+    int p = i;
+    for (int r = i + 1; r < 3; ++r)
+      if (std::abs(a[r][i]) > std::abs(a[p][i])) p = r;
+    std::swap(a[i], a[p]);
+    for (int r = 0; r < 3; ++r) {
+      if (r == i || a[i][i] == 0) continue;
+      const double f = a[r][i] / a[i][i];
+      for (int k = i; k < 4; ++k) a[r][k] -= f * a[i][k];
+    }
+  }
+  std::array<double, 3> c{};
+  for (int i = 0; i < 3; ++i) c[static_cast<size_t>(i)] = a[i][i] != 0 ? a[i][3] / a[i][i] : 0.0;
+  return c;
+}
+
 // Step-time accuracy of a model on networks it was not fitted on: 1 - mean |pred - meas| / meas.
 double heldout_accuracy(const predict::CalibrationData& d, const predict::StepOverhead& overhead) {
   if (d.networks.size() < 5) return std::nan("");  // too few networks to hold any out
@@ -79,29 +106,33 @@ double heldout_accuracy(const predict::CalibrationData& d, const predict::StepOv
 // Runs `edgetrain bench` in fresh processes (so each peak RSS is one configuration's) and fits the
 // memory a process holds beyond its plan and input batches.
 predict::ProcessMemory calibrate_memory(nlohmann::json& record) {
-  struct Run { const char* model; const char* input; int batch; };
-  static const Run runs[] = {{"fmnist-cnn", "1x28x28", 16},  {"fmnist-cnn", "1x28x28", 256},
-                             {"lenet5", "1x32x32", 64},      {"resnet20", "3x32x32", 8},
-                             {"resnet20", "3x32x32", 128},   {"resnet56", "3x32x32", 32}};
+  // Zoo models none of the perf4sight architectures, and random calibration networks (some with
+  // gemm-based oneDNN convolutions, at odd widths).
+  std::vector<std::string> runs = {"--model fmnist-cnn --input 1x28x28 --batch 16", "--model fmnist-cnn --input 1x28x28 --batch 256",
+                                   "--model lenet5 --input 1x32x32 --batch 64",     "--model resnet20 --input 3x32x32 --batch 8",
+                                   "--model resnet20 --input 3x32x32 --batch 128",  "--model resnet56 --input 3x32x32 --batch 32"};
+  for (int seed = 1; seed <= 14; ++seed) runs.push_back(fmt::format("--synthetic {}", seed));
   const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
   const std::string tmp = (std::filesystem::temp_directory_path() / fmt::format("edgetrain-calibrate-{}.json", getpid())).string();
-  std::vector<double> kernels, residual;
+  std::vector<std::array<double, 3>> x;  // 1, oneDNN kernels, any gemm-based oneDNN step
+  std::vector<double> residual;
   nlohmann::json measured = nlohmann::json::array();
-  for (const Run& r : runs) {
-    const std::string cmd = fmt::format("'{}' --threads {} bench --model {} --input {} --batch {} --runs 2 --json '{}' >/dev/null 2>&1",
-                                        self, omp_get_max_threads(), r.model, r.input, r.batch, tmp);
+  for (const std::string& r : runs) {
+    const std::string cmd = fmt::format("'{}' --threads {} bench {} --runs 2 --json '{}' >/dev/null 2>&1", self,
+                                        omp_get_max_threads(), r, tmp);
     ET_REQUIRE(std::system(cmd.c_str()) == 0, "calibrate: measuring memory failed running: {}", cmd);
     const nlohmann::json j = nlohmann::json::parse(io::read_file(tmp));
     const double rest = j.at("peak_rss_bytes").get<double>() - j.at("peak_bytes").get<double>() - j.at("input_bytes").get<double>();
-    kernels.push_back(j.at("onednn_kernel_steps").get<double>());
+    x.push_back({1.0, j.at("onednn_distinct_kernels").get<double>(), j.at("onednn_gemm_passes").get<int>() > 0 ? 1.0 : 0.0});
     residual.push_back(rest);
-    measured.push_back({{"model", r.model}, {"batch", r.batch}, {"peak_rss_bytes", j["peak_rss_bytes"]},
-                        {"plan_bytes", j["peak_bytes"]}, {"outside_plan_bytes", rest}});
+    measured.push_back({{"run", r}, {"model", j["model"]}, {"batch", j["batch"]}, {"peak_rss_bytes", j["peak_rss_bytes"]},
+                        {"plan_bytes", j["peak_bytes"]}, {"onednn_distinct_kernels", j["onednn_distinct_kernels"]},
+                        {"onednn_gemm_passes", j["onednn_gemm_passes"]}, {"outside_plan_bytes", rest}});
   }
   std::filesystem::remove(tmp);
-  auto [a, b] = fit_line(kernels, residual);
+  const std::array<double, 3> c = least_squares(x, residual);
   record["memory_runs"] = measured;
-  return {a, std::max(0.0, b)};
+  return {c[0], std::max(0.0, c[1]), std::max(0.0, c[2])};  // (base, per kernel, with oneDNN's gemm)
 }
 
 int run_refit(const CalibrateOptions& o) {
@@ -164,8 +195,10 @@ int run_calibrate(const CalibrateOptions& o) {
              d.networks.size(), d.steps.size(), 100 * accuracy);
   fmt::print("executor         {:.3f} ms + {:.4f} ms per step\n", p.overhead.base_ms, p.overhead.per_step_ms);
   if (o.memory)
-    fmt::print("process memory   {} + {} per oneDNN kernel beyond the plan\n", human_bytes(static_cast<std::size_t>(std::max(0.0, p.memory.base_bytes))),
-               human_bytes(static_cast<std::size_t>(p.memory.per_onednn_kernel_bytes)));
+    fmt::print("process memory   {} + {} per distinct oneDNN kernel + {} where oneDNN's gemm runs, beyond the plan\n",
+               human_bytes(static_cast<std::size_t>(std::max(0.0, p.memory.base_bytes))),
+               human_bytes(static_cast<std::size_t>(p.memory.per_onednn_kernel_bytes)),
+               human_bytes(static_cast<std::size_t>(p.memory.onednn_gemm_bytes)));
   fmt::print("wrote {} in {:.0f} s\n", o.out, p.record["seconds"].get<double>());
   return 0;
 }

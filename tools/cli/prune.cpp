@@ -14,6 +14,7 @@
 #include "io/model_io.hpp"
 #include "model_spec.hpp"
 #include "data/loader.hpp"
+#include "optim/optimizer_config.hpp"
 #include "prune/data_criteria.hpp"
 #include "prune/pruner.hpp"
 #include "prune/ranking.hpp"
@@ -228,6 +229,34 @@ int run_pipeline(const PruneOptions& o, Model model) {
   return 0;
 }
 
+// A training checkpoint's optimizer state (momentum, Adam moments, step), sliced like the weights,
+// and its training metadata (with the pruning added), so that `train --resume` continues the run
+// on the pruned model. None when the source is not a resumable training checkpoint.
+std::optional<OptimizerState> sliced_optimizer_state(const PruneOptions& o, const Model& model, const Model& pruned,
+                                                     const prune::ChannelGroups& groups,
+                                                     const std::vector<std::vector<bool>>& keep, nlohmann::json& training) {
+  if (o.model.checkpoint.empty() || o.model.num_classes > 0) return std::nullopt;  // a new head has no state
+  io::LoadedCheckpoint ck = io::load_checkpoint(o.model.checkpoint);
+  if (!ck.training.contains("optimizer") || !ck.training.contains("epochs_done")) return std::nullopt;
+  std::vector<bool> trainable(model.graph.params.size(), false);
+  bool any = false;
+  for (size_t p = 0; p < trainable.size(); ++p) {
+    const std::string name = model.graph.params[p].name + "#opt0";
+    trainable[p] = std::any_of(ck.raw.tensors.begin(), ck.raw.tensors.end(), [&](const auto& t) { return t.name == name; });
+    any |= trainable[p];
+  }
+  if (!any) return std::nullopt;  // plain SGD keeps no state
+  optim::OptimizerConfig config;
+  config.kind = optim::parse_optimizer(ck.training.at("optimizer").get<std::string>());
+  config.momentum = ck.training.value("momentum", 0.9);
+  OptimizerState state(model.graph, trainable, config);
+  io::restore_optimizer(ck.raw, model.graph, state);
+  nlohmann::json merged = ck.training;
+  merged.update(training);
+  training = std::move(merged);
+  return prune::prune_optimizer_state(model.graph, state, pruned, groups, keep);
+}
+
 int run_prune(const PruneOptions& o) {
   Model model = open_model(o.model, 0, Shape{}, o.seed);
   const prune::ChannelGroups groups = prune::analyse_channels(model.graph);
@@ -248,9 +277,10 @@ int run_prune(const PruneOptions& o) {
              model.info.arch, 100.0 * choice.level(), o.criterion, 100.0 * o.level, choice.params_before,
              choice.params_after, 2e-6 * static_cast<double>(macs_before), 2e-6 * static_cast<double>(macs_after));
   if (!o.out.empty()) {
-    io::save_checkpoint(o.out, pruned, nullptr, {{"pruned_from", model.info.arch}, {"level", choice.level()},
-                                                  {"criterion", o.criterion}});
-    fmt::print("  checkpoint      {}\n", o.out);
+    nlohmann::json training = {{"pruned_from", model.info.arch}, {"level", choice.level()}, {"criterion", o.criterion}};
+    const std::optional<OptimizerState> state = sliced_optimizer_state(o, model, pruned, groups, choice.keep, training);
+    io::save_checkpoint(o.out, pruned, state ? &*state : nullptr, training);
+    fmt::print("  checkpoint      {}{}\n", o.out, state ? " (optimizer state sliced: `edgetrain train --resume` continues)" : "");
   }
   write_json(o.json, {{"command", "prune"}, {"model", model.info.arch}, {"criterion", o.criterion},
                       {"level_asked", o.level}, {"level", choice.level()}, {"params_before", choice.params_before},

@@ -15,6 +15,7 @@ class ProgramKernel : public Kernel {
   std::string_view impl_name() const override { return "onednn"; }
   std::size_t scratch_bytes() const override { return prog_.scratch_bytes(); }
   int reorders() const override { return prog_.reorders(); }
+  std::string_view detail() const override { return prog_.impl_info(); }
   const Program& program() const { return prog_; }
 
  protected:

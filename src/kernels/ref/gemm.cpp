@@ -174,6 +174,15 @@ PackBuffers& thread_buffers() {
   return buffers;
 }
 
+}  // namespace
+
+void reserve_gemm_pack_buffers() {
+#pragma omp parallel
+  thread_buffers();
+}
+
+namespace {
+
 // Single-threaded blocked GEMM on one rectangle of C.
 void gemm_f32_serial(MicroKernel micro_kernel, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
                      const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {

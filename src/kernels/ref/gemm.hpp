@@ -30,6 +30,9 @@ enum class GemmIsa { best, portable };
 // Bytes of the packing buffers each thread that runs the float GEMM allocates once and keeps (the
 // memory plan accounts them as persistent kernel workspace).
 std::size_t gemm_pack_bytes_per_thread();
+// Makes every OpenMP worker's packing buffers now (they are otherwise made on a thread's first
+// GEMM), so the memory the plan counts is resident before the first step.
+void reserve_gemm_pack_buffers();
 void gemm_f32_isa(GemmIsa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                   const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 
