@@ -21,6 +21,9 @@ class ByteDataset final : public Dataset {
   const std::vector<std::string>& class_names() const override { return names_; }
   int32_t label(int64_t i) const override;
   void read(int64_t i, float* dst) const override;
+  std::size_t resident_bytes() const override {
+    return pixels_.size() + labels_.size() * sizeof(int32_t);
+  }
 
  private:
   Shape shape_;

@@ -27,6 +27,9 @@ class SubsetDataset final : public Dataset {
     check(i);
     base_->read(indices_[static_cast<size_t>(i)], dst);
   }
+  std::size_t resident_bytes() const override {  // the whole base stays loaded
+    return base_->resident_bytes() + indices_.size() * sizeof(int64_t) + labels_.size() * sizeof(int32_t);
+  }
 
  private:
   void check(int64_t i) const {

@@ -1,6 +1,7 @@
 // Dataset: random access to labelled CHW float samples, plus the factories for the formats we read
 // (MNIST-family IDX, CIFAR binary, image folders) and class subsets of any dataset.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -19,6 +20,11 @@ class Dataset {
   virtual int32_t label(int64_t i) const = 0;
   // Writes sample i as C*H*W floats (pixel / 255, in [0, 1]) to dst. Thread-safe.
   virtual void read(int64_t i, float* dst) const = 0;
+  // Memory the data set keeps resident (its samples as stored, and whatever it wraps); by default
+  // one byte per pixel and an i32 label per sample.
+  virtual std::size_t resident_bytes() const {
+    return static_cast<std::size_t>(size()) * (static_cast<std::size_t>(sample_shape().numel()) + sizeof(int32_t));
+  }
 };
 
 // MNIST-family IDX files (raw or gzip): images magic 0x00000803 [N, H, W] u8, labels magic

@@ -15,11 +15,14 @@ int onednn_kernel_steps(const Plan& plan) {
   return n;
 }
 
-int onednn_distinct_kernels(const Plan& plan) {
+int onednn_distinct_kernels(const Plan& plan, const Plan* also) {
   std::set<std::string> problems;
-  for (const Step& s : plan.steps)
-    if (s.kernel && s.kernel->impl_name().starts_with("onednn"))
-      problems.insert(s.op + "/" + std::string(pass_name(s.pass)) + "/" + s.problem);
+  for (const Plan* p : {&plan, also}) {
+    if (!p) continue;
+    for (const Step& s : p->steps)
+      if (s.kernel && s.kernel->impl_name().starts_with("onednn"))
+        problems.insert(s.op + "/" + std::string(pass_name(s.pass)) + "/" + s.problem);
+  }
   return static_cast<int>(problems.size());
 }
 

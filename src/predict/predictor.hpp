@@ -27,7 +27,8 @@ struct Prediction {
 int onednn_kernel_steps(const Plan& plan);
 // oneDNN kernels with distinct problems (op, pass, shapes): oneDNN shares generated code between
 // identical primitives, so a pruned network, every layer of a different width, holds more of it.
-int onednn_distinct_kernels(const Plan& plan);
+// With `also`, over both plans (a process that compiles two: training and evaluation).
+int onednn_distinct_kernels(const Plan& plan, const Plan* also = nullptr);
 // Passes (fwd, bwd_data, bwd_weights: 0-3) in which a gemm-based oneDNN step runs.
 int onednn_gemm_passes(const Plan& plan);
 Prediction predict(const Plan& plan, const DeviceProfile& profile, std::size_t input_bytes);

@@ -60,6 +60,17 @@ assert c[0]["level"] == 0 and any(x["level"] > 0.45 for x in c)
 PY
 else bad "search failed: $(tail -2 search.txt)"; fi
 
+if "$bin" predict --profile dev.json --model fmnist-cnn --batch 64 --data fashion-mnist --classes Trouser,Bag \
+     --json train.json >train.txt 2>&1 && grep -q "for .edgetrain train. on this data" train.txt; then
+  python3 - <<'PY' && ok "predict --data adds the data set (a subset keeps its whole base), loader, evaluation" || bad "predict --data JSON"
+import json
+j = json.load(open("train.json"))
+t, p = j["train_process"], j["prediction"]
+assert t["data_bytes"] > 50 * 2**20, t  # 70 000 Fashion-MNIST images stay loaded behind a 2-class subset
+assert t["total_bytes"] > p["total_bytes"] and t["evaluation_bytes"] > 0 and t["loader_bytes"] > 0
+PY
+else bad "predict --data: $(tail -2 train.txt)"; fi
+
 if "$bin" bench --model fmnist-cnn --batch 16 --runs 2 --kernels --json bench.json >bench.txt 2>&1 &&
    "$bin" calibrate --profile dev.json --add bench.json -o dev2.json >add.txt 2>&1 && grep -q "added" add.txt; then
   ok "bench --kernels runs are added to a profile and it is refitted"

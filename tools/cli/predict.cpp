@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "bench_report.hpp"
 #include "common.hpp"
@@ -17,6 +18,7 @@
 #include "prune/pruner.hpp"
 #include "prune/ranking.hpp"
 #include "step_config.hpp"
+#include "train_memory.hpp"
 #include "verbs.hpp"
 
 namespace edgetrain::cli {
@@ -34,6 +36,8 @@ struct PredictOptions {
   std::string trainables = "all,last:4,last:2,classifier";
   std::string levels = "0,30,50,70";
   int top = 15;
+  DataSpec data;                         // with --data: the whole `edgetrain train` process
+  bool with_data = false;
   std::vector<std::string> from_bench;  // predict measured runs (bench --kernels reports) instead
   std::string json;
 };
@@ -179,7 +183,11 @@ int predict_measured(const PredictOptions& o, const predict::DeviceProfile& prof
 int run_predict(const PredictOptions& o) {
   const predict::DeviceProfile prof = load_profile_file(o.profile);
   if (!o.from_bench.empty()) return predict_measured(o, prof);
-  Model model = open_model(o.step.model, 0, Shape{}, 1);
+  DataSplits data;
+  if (o.with_data) data = open_data(o.data, model_input(o.step.model, Shape{}));
+  Model model = o.with_data ? open_model(o.step.model, static_cast<int64_t>(data.train->class_names().size()),
+                                         data.train->sample_shape(), 1)
+                            : open_model(o.step.model, 0, Shape{}, 1);
   const std::size_t budget = o.memory_budget.empty() ? 0 : parse_bytes(o.memory_budget);
   ET_REQUIRE(o.epoch_samples > 0, "--epoch-samples must be positive");
   nlohmann::json j = {{"model", model.info.arch}, {"input", model.graph.input_shape().str()},
@@ -198,6 +206,28 @@ int run_predict(const PredictOptions& o) {
              o.epoch_samples);
   j["trainable"] = o.step.trainable;
   j["prediction"] = prediction_json(p, o.step.batch, o.epoch_samples);
+  if (o.with_data) {  // what `edgetrain train` adds: data, loader, and evaluation or checkpointing
+    std::optional<Plan> eval_plan;
+    if (data.test) {
+      CompileOptions e = compile_options(o.step, std::min<int64_t>(kEvalBatch, data.test->size()));
+      e.training = false;
+      eval_plan = compile(model.graph, e);
+    }
+    const TrainProcessMemory t = train_process_memory(plan, eval_plan ? &*eval_plan : nullptr, data);
+    const std::size_t eval_kernels = static_cast<std::size_t>(std::max(0.0,
+        prof.memory.per_onednn_kernel_bytes * (predict::onednn_distinct_kernels(plan, eval_plan ? &*eval_plan : nullptr) -
+                                               predict::onednn_distinct_kernels(plan))));
+    const std::size_t total = p.total_bytes - p.input_bytes + t.peak_extra() + eval_kernels;
+    fmt::print("  train    {} for `edgetrain train` on this data: + data set {} + loader {} + the larger of "
+               "evaluation {} and checkpointing {}\n", human_bytes(total), human_bytes(t.data), human_bytes(t.loader),
+               human_bytes(t.evaluation + eval_kernels), human_bytes(t.checkpoint));
+    const int64_t per_epoch = data.train->size() / o.step.batch * o.step.batch;
+    fmt::print("           {:.1f} s per epoch of {} samples (training steps only)\n",
+               epoch_seconds(p, o.step.batch, per_epoch), per_epoch);
+    j["train_process"] = {{"total_bytes", total}, {"data_bytes", t.data}, {"loader_bytes", t.loader},
+                          {"evaluation_bytes", t.evaluation + eval_kernels}, {"checkpoint_bytes", t.checkpoint},
+                          {"epoch_s", epoch_seconds(p, o.step.batch, per_epoch)}};
+  }
 
   if (budget > 0) {
     const int64_t b = largest_batch(model, o.step, prof, budget);
@@ -243,9 +273,14 @@ Action add_predict(CLI::App& app) {
   app.add_option("--trainables", o->trainables, "with --search: trainable specs, most preferred first")->capture_default_str();
   app.add_option("--levels", o->levels, "with --search: pruning levels in % (weight-L1 structured pruning)")->capture_default_str();
   app.add_option("--top", o->top, "with --search: configurations to print")->capture_default_str();
+  add_data_options(app, o->data);
   app.add_option("--from-bench", o->from_bench, "predict these measured runs (`edgetrain bench --kernels --json` reports) and compare");
   app.add_option("--json", o->json, "write a machine-readable report here");
-  return [o] { return run_predict(*o); };
+  CLI::Option* data = app.get_option("--data");
+  return [o, data] {
+    o->with_data = data->count() > 0;  // only an explicit --data describes a training run's data
+    return run_predict(*o);
+  };
 }
 
 }  // namespace edgetrain::cli

@@ -11,6 +11,7 @@
 #include "io/atomic_file.hpp"
 #include "io/model_io.hpp"
 #include "model_spec.hpp"
+#include "train_memory.hpp"
 #include "train/rss.hpp"
 #include "train/trainer.hpp"
 #include "verbs.hpp"
@@ -141,6 +142,9 @@ int run_train(TrainOptions o) {
   DataSplits data = open_data(o.data, folder_size);
   const int64_t classes = static_cast<int64_t>(data.train->class_names().size());
 
+  // Decoding the data (gzip, image files) freed its temporaries: give them back to the system before
+  // the training memory is planned next to what stays.
+  release_free_heap();
   // Memory baseline: everything from here on is the model and its training step.
   const std::size_t rss_before = current_rss_bytes();
   reset_peak_rss();
@@ -219,9 +223,9 @@ int run_train(TrainOptions o) {
     std::string line = fmt::format("epoch {}/{}: train loss {:.4f} acc {:.4f}, {:.1f} s ({:.0f} img/s)", e + 1,
                                    o.epochs, r.loss, r.accuracy, r.seconds, static_cast<double>(r.samples) / r.seconds);
     if (data.test) {
-      Progress eb("  eval", (data.test->size() + 255) / 256);
+      Progress eb("  eval", (data.test->size() + kEvalBatch - 1) / kEvalBatch);
       last_eval = evaluate(
-          model, data.test, 256,
+          model, data.test, kEvalBatch,
           [&](int64_t done, int64_t, double, double acc) { eb.update(done, fmt::format("acc {:.4f}", acc)); },
           o.backend);
       eb.finish();
