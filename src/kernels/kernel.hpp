@@ -6,14 +6,15 @@
 #include <string>
 #include <vector>
 
+#include "core/layout.hpp"
 #include "core/tensor_view.hpp"
 #include "ops/attrs.hpp"
 #include "ops/op.hpp"
 
 namespace edgetrain {
 
-// Everything one execution touches. Slots not used by a (op, pass) stay empty. All views are dense
-// row-major. Every kernel *overwrites* its outputs (dst, diff_src, diff_weights, aux written in fwd).
+// Everything one execution touches. Slots not used by a (op, pass) stay empty. Parameters and 2-D
+// tensors are dense row-major; a 4-D activation and its gradient are in the layout the problem names. Every kernel *overwrites* its outputs (dst, diff_src, diff_weights, aux written in fwd).
 struct KernelArgs {
   std::vector<TensorView> src;           // forward inputs, in node order
   TensorView dst;                        // forward output
@@ -38,6 +39,16 @@ struct KernelProblem {
   // bwd_data also writes the present diff_weights (ops whose two backward passes share their
   // reductions, see fuses_weight_grads in ops/op.hpp); no bwd_weights step runs for the node.
   bool weight_grads_in_bwd_data = false;
+  // Layouts of the forward inputs and output (and of their gradients); empty src_layout: all plain.
+  std::vector<Layout> src_layout;
+  Layout dst_layout = Layout::plain;
+
+  Layout src_layout_of(size_t i) const { return i < src_layout.size() ? src_layout[i] : Layout::plain; }
+  bool all_plain() const {
+    for (Layout l : src_layout)
+      if (l != Layout::plain) return false;
+    return dst_layout == Layout::plain;
+  }
 };
 
 class Kernel {

@@ -49,6 +49,10 @@ std::unique_ptr<Kernel> make_ref_kernel(const KernelProblem& problem, std::strin
     why_not = fmt::format("element type {} is not f32/f64", dtype_info(problem.dtype).name);
     return nullptr;
   }
+  if (!problem.all_plain()) {
+    why_not = "the reference kernels run on the plain (NCHW) layout only";
+    return nullptr;
+  }
   return std::visit(
       [&]<class A>(const A&) -> std::unique_ptr<Kernel> {
         if constexpr (!has_bwd_weights<A>) {
@@ -82,10 +86,17 @@ void validate_backend(std::string_view backend) {
 }
 
 std::unique_ptr<Kernel> select_kernel(const KernelProblem& problem, std::string_view backend) {
+  std::string reasons;
+  if (std::unique_ptr<Kernel> k = try_select_kernel(problem, backend, reasons)) return k;
+  fail("no kernel implements {} {} for element type {}:{} use f32 or f64", op_name(problem.attrs),
+       pass_name(problem.pass), dtype_info(problem.dtype).name, reasons);
+}
+
+std::unique_ptr<Kernel> try_select_kernel(const KernelProblem& problem, std::string_view backend,
+                                          std::string& reasons) {
   validate_backend(backend);
   const bool verbose = verbose_level() >= 2;
   const std::string_view op = op_name(problem.attrs), pass = pass_name(problem.pass);
-  std::string reasons;
   bool reached = backend == "auto";
   for (const KernelImpl& impl : kernel_impls()) {
     reached = reached || impl.name == backend;
@@ -99,8 +110,7 @@ std::unique_ptr<Kernel> select_kernel(const KernelProblem& problem, std::string_
     if (kernel) return kernel;
     reasons += fmt::format(" {}: {};", impl.name, why_not);
   }
-  fail("no kernel implements {} {} for element type {}:{} use f32 or f64", op, pass, dtype_info(problem.dtype).name,
-       reasons);
+  return nullptr;
 }
 
 void reserve_persistent_workspace() { ref::reserve_gemm_pack_buffers(); }

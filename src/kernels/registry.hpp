@@ -28,6 +28,8 @@ std::span<const KernelImpl> kernel_impls();
 // the top; "ref": only the reference). Throws Error for an unknown backend name, or when none accepts
 // (only possible for element types the reference does not handle).
 std::unique_ptr<Kernel> select_kernel(const KernelProblem& problem, std::string_view backend = "auto");
+// The same, returning nullptr when no row accepts; each row's reason is appended to `reasons`.
+std::unique_ptr<Kernel> try_select_kernel(const KernelProblem& problem, std::string_view backend, std::string& reasons);
 // Throws Error unless `backend` is "auto" or the name of a table row.
 void validate_backend(std::string_view backend);
 

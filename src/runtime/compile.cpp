@@ -3,6 +3,8 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <string_view>
 
 #include "core/bytes.hpp"
 #include "core/check.hpp"
@@ -14,9 +16,19 @@ namespace edgetrain {
 namespace {
 
 
+// Layouts: every f32 4-D activation with a multiple of 16 channels, other than the graph input and a
+// Flatten's input (a view of row-major bytes), starts blocked16. A step whose problem no kernel takes in
+// those layouts (an op the blocked backend lacks, mixed layouts an element-wise kernel cannot take, the
+// reference backend) runs in plain layouts, and every blocked value it touches is demoted to plain: the
+// plan is built again with those values plain, until no step demotes any (a demotion can make a
+// neighbour's layouts mixed, so it spreads one step per round).
 class PlanBuilder {
  public:
-  PlanBuilder(const Graph& g, const CompileOptions& o) : g_(g), o_(o) {}
+  PlanBuilder(const Graph& g, const CompileOptions& o, const std::vector<bool>& demoted)
+      : g_(g), o_(o), demoted_(demoted) {}
+
+  // Values this build found that must be plain (empty: the plan is final).
+  const std::vector<int>& new_demotions() const { return new_demotions_; }
 
   Plan build() {
     plan_.training = o_.training;
@@ -26,6 +38,7 @@ class PlanBuilder {
     for (const Value& v : shaped.values) plan_.value_shapes.push_back(v.shape);
     plan_.num_classes = shaped.values[g_.logits].shape[1];
     resolve_training();
+    choose_layouts();
     value_buffer_.assign(g_.values.size(), -1);
     diff_buffer_.assign(g_.values.size(), -1);
     aux_buffers_.assign(g_.nodes.size(), {});
@@ -95,6 +108,19 @@ class PlanBuilder {
     }
   }
 
+  void choose_layouts() {
+    value_layout_.assign(g_.values.size(), Layout::plain);
+    if (!o_.blocked_layouts || o_.backend == "ref") return;
+    for (size_t v = 0; v < g_.values.size(); ++v) {
+      if (static_cast<int>(v) == g_.input || demoted_[v] || g_.values[v].dtype != DType::f32 ||
+          g_.values[v].producer < 0 || !blockable(plan_.value_shapes[v]))
+        continue;
+      bool viewed = false;
+      for (int c : consumers_[v]) viewed = viewed || is<FlattenAttrs>(g_.nodes[static_cast<size_t>(c)].attrs);
+      if (!viewed) value_layout_[v] = Layout::blocked16;
+    }
+  }
+
   // The input whose buffer the forward output may take (its bytes are needed by no one after this
   // step), or -1.
   int in_place_input(const Node& n) const {
@@ -103,7 +129,7 @@ class PlanBuilder {
       const int producer = g_.values[in].producer;
       if (in != g_.input && producer >= 0 && !is<FlattenAttrs>(g_.nodes[producer].attrs) &&
           consumers_[in].size() == 1 && !read_by_backward_[in] && in != g_.logits &&
-          plan_.value_shapes[in] == plan_.value_shapes[n.output])
+          plan_.value_shapes[in] == plan_.value_shapes[n.output] && value_layout_[in] == value_layout_[n.output])
         return in;
     }
     return -1;
@@ -112,6 +138,8 @@ class PlanBuilder {
   bool kernel_training(const Node& n) const {
     if (!o_.training) return false;
     if (is<BatchNormAttrs>(n.attrs)) return !o_.freeze_bn_stats;
+    // Max pooling's training mode only saves the argmax for its backward: none in a frozen prefix.
+    if (is<MaxPoolAttrs>(n.attrs)) return requires_grad_[n.output];
     return true;
   }
 
@@ -123,6 +151,8 @@ class PlanBuilder {
     for (int v : n.inputs) p.src.push_back(plan_.value_shapes[v]);
     p.dst = plan_.value_shapes[n.output];
     p.dtype = DType::f32;
+    for (int v : n.inputs) p.src_layout.push_back(value_layout_[v]);
+    p.dst_layout = value_layout_[n.output];
     p.training = kernel_training(n);
     if (p.training && is<BatchNormAttrs>(n.attrs) && pass == Pass::fwd)
       ET_REQUIRE(p.src[0].numel() / p.src[0][1] > 1,
@@ -142,7 +172,7 @@ class PlanBuilder {
     s.op = std::string(op_name(n.attrs));
     s.problem = problem_string(n.attrs, prob.src, prob.dst);
     s.macs = forward_macs(n.attrs, prob.src, prob.dst);
-    s.kernel = select_kernel(prob, o_.backend);
+    s.kernel = select_layout_kernel(n, prob);
     s.refs = std::move(refs);
     if (std::size_t bytes = s.kernel->scratch_bytes(); bytes > 0) {
       int b = request(n.name + ".scratch." + std::string(pass_name(pass)), bytes, BufferKind::workspace);
@@ -150,6 +180,22 @@ class PlanBuilder {
     }
     plan_.steps.push_back(std::move(s));
     return plan_.steps.back();
+  }
+
+  // The kernel for the problem in the chosen layouts; when none takes them, the plain problem's kernel,
+  // and the node's blocked values are demoted for the next round.
+  std::shared_ptr<const Kernel> select_layout_kernel(const Node& n, KernelProblem& prob) {
+    if (!prob.all_plain()) {
+      std::string reasons;
+      if (std::unique_ptr<Kernel> k = try_select_kernel(prob, o_.backend, reasons)) return k;
+      std::vector<int> values = n.inputs;
+      values.push_back(n.output);
+      for (int v : values)
+        if (value_layout_[v] != Layout::plain) new_demotions_.push_back(v);
+      prob.src_layout.assign(prob.src.size(), Layout::plain);
+      prob.dst_layout = Layout::plain;
+    }
+    return select_kernel(prob, o_.backend);
   }
 
   void add_param_refs(const Node& n, StepRefs& refs) {
@@ -308,6 +354,7 @@ class PlanBuilder {
     plan_.memory = plan_memory(plan_.buffers, o_.planner);
     plan_.value_buffers = value_buffer_;
     plan_.grad_buffers = diff_buffer_;
+    plan_.value_layouts = value_layout_;
     MemoryBreakdown& m = plan_.breakdown;
     for (size_t p = 0; p < g_.params.size(); ++p) {
       std::size_t bytes = static_cast<size_t>(g_.params[p].shape.numel()) * 4;
@@ -328,7 +375,7 @@ class PlanBuilder {
       if (s.pass == Pass::fwd) plan_.forward_macs += s.macs;
       plan_.trained_macs += s.macs;
     }
-    if (o_.memory_budget > 0 && m.total() > o_.memory_budget) {
+    if (o_.memory_budget > 0 && m.total() > o_.memory_budget && new_demotions_.empty()) {
       fail("memory budget {} is impossible for this configuration: the training step needs {} (weights {}, "
            "optimizer state {}, planned activations/gradients/workspace {}, kernel workspace {}); lower the batch size ({} now) or "
            "train fewer layers (e.g. --trainable last:2)",
@@ -339,6 +386,9 @@ class PlanBuilder {
 
   const Graph& g_;
   const CompileOptions& o_;
+  const std::vector<bool>& demoted_;
+  std::vector<int> new_demotions_;
+  std::vector<Layout> value_layout_;
   Plan plan_;
   std::vector<bool> node_trains_, requires_grad_, read_by_backward_;
   std::vector<std::vector<int>> consumers_;
@@ -352,7 +402,19 @@ Plan compile(const Graph& graph, const CompileOptions& options) {
   ET_REQUIRE(graph.loss >= 0 && graph.input >= 0 && graph.labels >= 0, "the model has no loss: build it with a classifier");
   ET_REQUIRE(options.batch > 0, "batch size must be positive, got {}", options.batch);
   validate_backend(options.backend);
-  return PlanBuilder(graph, options).build();
+  CompileOptions o = options;
+  if (const char* env = std::getenv("EDGETRAIN_LAYOUT"); env && std::string_view(env) == "plain")
+    o.blocked_layouts = false;
+  std::vector<bool> demoted(graph.values.size(), false);
+  for (int round = 1;; ++round) {
+    PlanBuilder builder(graph, o, demoted);
+    Plan plan = builder.build();
+    if (builder.new_demotions().empty()) {
+      plan.compile_rounds = round;
+      return plan;
+    }
+    for (int v : builder.new_demotions()) demoted[static_cast<size_t>(v)] = true;
+  }
 }
 
 }  // namespace edgetrain

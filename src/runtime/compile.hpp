@@ -21,6 +21,10 @@ struct CompileOptions {
   bool input_grad = false;              // also compute d(loss)/d(input) (tests)
   bool backward_in_place = true;        // false: every gradient keeps its own buffer (inspection)
   std::string backend = "auto";         // first kernel implementation to try ("auto", "onednn", "ref")
+  // Keep 4-D activations and their gradients in the blocked16 layout between steps where every kernel
+  // touching them takes it (see core/layout.hpp). false: all plain (inspection reads values as NCHW).
+  // EDGETRAIN_LAYOUT=plain turns it off for every compile (benchmark comparisons).
+  bool blocked_layouts = true;
 };
 
 Plan compile(const Graph& graph, const CompileOptions& options);

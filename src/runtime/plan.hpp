@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/layout.hpp"
 #include "kernels/kernel.hpp"
 #include "memory/buffer_request.hpp"
 #include "memory/planner.hpp"
@@ -69,6 +70,8 @@ struct Plan {
   // by a non-in-place consumer keeps its bytes under the no-reuse planner; a gradient keeps its own
   // only when compiled with backward_in_place = false (inspection: pruning criteria, tests).
   std::vector<int> value_buffers, grad_buffers;
+  std::vector<Layout> value_layouts;  // per graph value: the layout of it and of its gradient
+  int compile_rounds = 1;             // plans built to settle the layouts (see compile.cpp)
   int64_t forward_macs = 0;           // per step (whole batch)
   int64_t trained_macs = 0;           // fwd + bwd_data + bwd_weights MACs of the step
 };

@@ -33,9 +33,25 @@ struct Chain {
   std::vector<std::string> impls;
 };
 
+// How the oneDNN chain runs: on plain tensors; with every tensor that can be blocked16 in that layout
+// (converted in before and back out after, see core/layout.hpp); the same with the node's weight
+// gradients written by bwd_data (weight_grads_in_bwd_data, no bwd_weights pass).
+enum class Mode { plain, blocked, blocked_fused };
+
+Layout layout_for(const Shape& s, Mode mode) {
+  return mode != Mode::plain && blockable(s) ? Layout::blocked16 : Layout::plain;
+}
+
+void relayout_in_place(Tensor& t, Layout from, Layout to) {
+  if (from == to || t.view.dtype != DType::f32) return;
+  const Shape& s = t.view.shape;
+  std::vector<float> copy(t.view.as<float>(), t.view.as<float>() + t.numel());
+  relayout(copy.data(), from, t.view.as<float>(), to, s[0], s[1], s.numel_from(2));
+}
+
 // Builds a harness with deterministic inputs and runs the passes with `make`.
 Chain run_chain(const Attrs& attrs, const std::vector<Shape>& shapes, bool training, Factory make, Fill how,
-                const std::vector<bool>& frozen) {
+                const std::vector<bool>& frozen, Mode mode = Mode::plain) {
   Chain c;
   c.h = std::make_unique<OpHarness>(attrs, shapes, DType::f32, training);
   OpHarness& h = *c.h;
@@ -50,17 +66,32 @@ Chain run_chain(const Attrs& attrs, const std::vector<Shape>& shapes, bool train
   for (Tensor& t : h.diff_weights) fill_garbage(t);
 
   const bool backward = training || is<BatchNormAttrs>(attrs);  // frozen BN still has a backward
+  const bool fused = mode == Mode::blocked_fused;
   std::vector<Pass> passes{Pass::fwd};
   if (backward) passes.push_back(Pass::bwd_data);
-  if (backward && h.has_params()) passes.push_back(Pass::bwd_weights);
+  if (backward && h.has_params() && !fused) passes.push_back(Pass::bwd_weights);
+  std::vector<Layout> src_layout;
+  for (size_t i = 0; i < h.src.size(); ++i) {
+    src_layout.push_back(layout_for(h.src[i].view.shape, mode));
+    relayout_in_place(h.src[i], Layout::plain, src_layout[i]);
+  }
+  const Layout dst_layout = layout_for(h.dst.view.shape, mode);
+  relayout_in_place(h.diff_dst, Layout::plain, dst_layout);
+  auto problem = [&](Pass pass) {
+    KernelProblem p = h.problem(pass);
+    p.src_layout = src_layout;
+    p.dst_layout = dst_layout;
+    p.weight_grads_in_bwd_data = fused && pass == Pass::bwd_data;
+    return p;
+  };
   for (Pass pass : passes) {
     std::string why;
-    std::unique_ptr<Kernel> k = make(h.problem(pass), why);
+    std::unique_ptr<Kernel> k = make(problem(pass), why);
     if (!k && make != &make_ref_kernel) {
       // Declined: the registry would run the reference for this pass (passes of a node may mix
       // where the aux tensors are canonical). Recorded, so compare() can tell a designed decline.
       c.impls.push_back("ref, declined: " + why);
-      k = make_ref_kernel(h.problem(pass), why);
+      k = make_ref_kernel(problem(pass), why);
     } else if (k) {
       c.impls.emplace_back(k->impl_name());
     }
@@ -83,6 +114,8 @@ Chain run_chain(const Attrs& attrs, const std::vector<Shape>& shapes, bool train
       k->execute(a);
     }
   }
+  relayout_in_place(h.dst, dst_layout, Layout::plain);
+  for (size_t i = 0; i < h.diff_src.size(); ++i) relayout_in_place(h.diff_src[i], src_layout[i], Layout::plain);
   return c;
 }
 
@@ -100,11 +133,12 @@ void expect_close(const Tensor& got, const Tensor& want, double tol, const std::
 }
 
 void compare(const Attrs& attrs, const std::vector<Shape>& shapes, bool training = true, Fill how = Fill::uniform,
-             Tol tol = {}, const std::vector<bool>& frozen = {}) {
-  SCOPED_TRACE(fmt::format("{} {} {}", op_name(attrs), problem_string(attrs, shapes, infer_shape(attrs, shapes)),
-                           training ? "training" : "frozen/eval"));
+             Tol tol = {}, const std::vector<bool>& frozen = {}, Mode mode = Mode::plain) {
+  SCOPED_TRACE(fmt::format("{} {} {} {}", op_name(attrs), problem_string(attrs, shapes, infer_shape(attrs, shapes)),
+                           training ? "training" : "frozen/eval",
+                           mode == Mode::plain ? "plain" : mode == Mode::blocked ? "blocked" : "blocked, fused"));
   Chain ref = run_chain(attrs, shapes, training, &make_ref_kernel, how, frozen);
-  Chain dnn = run_chain(attrs, shapes, training, &make_onednn_kernel, how, frozen);
+  Chain dnn = run_chain(attrs, shapes, training, &make_onednn_kernel, how, frozen, mode);
   // oneDNN runs every pass, except where it declines on purpose because the reference is faster.
   for (const std::string& impl : dnn.impls)
     EXPECT_TRUE(impl == "onednn" || impl.find("the reference is faster") != std::string::npos) << impl;
@@ -267,6 +301,94 @@ TEST(OnednnVsRef, GlobalAvgPoolLinearAddConcat) {
   compare(l, {Shape{1, 33}});
   compare(AddAttrs{}, {Shape{2, 3, 5, 5}, Shape{2, 3, 5, 5}});
   compare(ConcatAttrs{}, {Shape{2, 3, 4, 4}, Shape{2, 5, 4, 4}, Shape{2, 1, 4, 4}});
+}
+
+KernelProblem problem_of_shapes(const Attrs& attrs, std::vector<Shape> src) {
+  KernelProblem p;
+  p.attrs = attrs;
+  p.dst = infer_shape(attrs, src);
+  p.src = std::move(src);
+  return p;
+}
+
+// Blocked16 activations (and their gradients) kept between steps: every op the blocked backend runs,
+// over the tables' shapes with multiples of 16 channels (a tensor without them stays plain, so mixed
+// problems such as a 3-channel first layer writing a blocked output are covered too).
+void compare_blocked(const Attrs& attrs, const std::vector<Shape>& shapes, bool training = true,
+                     Fill how = Fill::uniform, Tol tol = {}, const std::vector<bool>& frozen = {}) {
+  compare(attrs, shapes, training, how, tol, frozen, Mode::blocked);
+}
+
+TEST(OnednnBlocked, Conv2d) {
+  for (const ConvCase& c : kConvCases)
+    compare_blocked(conv_attrs(c), {c.x}, true, Fill::uniform, {1e-4, 1e-4, 1e-3});
+  const ConvCase first{{2, 3, 12, 12}, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, true};      // plain in, blocked out
+  const ConvCase pointwise{{2, 16, 56, 56}, 32, 1, 1, 1, 1, 0, 0, 1, 1, 1, false};  // large map: oneDNN
+  for (const ConvCase& c : {first, pointwise})
+    compare_blocked(conv_attrs(c), {c.x}, true, Fill::uniform, {1e-4, 1e-4, 1e-3});
+  const ConvCase dw = kConvCases[6];
+  compare_blocked(conv_attrs(dw), {dw.x}, true, Fill::uniform, {1e-4, 1e-4, 1e-3}, {true, false});  // bias only
+  std::string why;
+  KernelProblem p;
+  p.attrs = conv_attrs(pointwise);
+  p.src = {pointwise.x};
+  p.dst = Shape{2, 32, 56, 56};
+  p.src_layout = {Layout::blocked16};
+  p.dst_layout = Layout::blocked16;
+  for (Pass pass : {Pass::fwd, Pass::bwd_data, Pass::bwd_weights}) {
+    p.pass = pass;
+    std::unique_ptr<Kernel> k = make_onednn_kernel(p, why);
+    ASSERT_NE(k, nullptr) << why;
+    EXPECT_EQ(k->reorders(), 1) << pass_name(pass);  // the weights (or their gradient) only: parameters are plain
+  }
+}
+
+TEST(OnednnBlocked, BatchNorm) {
+  for (const Shape& x : {Shape{1, 16, 4, 4}, Shape{8, 32, 9, 9}, Shape{4, 64, 2, 2}, Shape{4, 48, 4, 4},
+                         Shape{2, 16, 1, 1}}) {
+    BatchNormAttrs a;
+    a.channels = x[1], a.momentum = 0.1, a.eps = x[2] < 4 ? 1e-3 : 1e-5;
+    compare_blocked(a, {x}, true, Fill::uniform, {1e-4, 1e-4, 1e-4});
+    compare_blocked(a, {x}, false, Fill::uniform, {1e-4, 1e-4, 1e-4});
+    compare(a, {x}, true, Fill::uniform, {1e-4, 1e-4, 1e-4}, {}, Mode::blocked_fused);
+    compare(a, {x}, true, Fill::uniform, {1e-4, 1e-4, 1e-4}, {true, false}, Mode::blocked_fused);
+    compare_blocked(a, {x}, true, Fill::uniform, {1e-4, 1e-4, 1e-4}, {false, true});
+  }
+}
+
+TEST(OnednnBlocked, EltwisePoolingAddConcat) {
+  compare_blocked(ReluAttrs{}, {Shape{2, 32, 5, 7}}, true, Fill::relu_safe);
+  compare_blocked(Relu6Attrs{}, {Shape{2, 32, 5, 7}}, true, Fill::relu6_safe);
+  struct C { Shape x; int k, s, p; bool ceil; };
+  for (const C& c : {C{{2, 16, 112, 112}, 3, 2, 1, false}, C{{4, 16, 4, 4}, 2, 2, 0, true}, C{{1, 32, 9, 9}, 3, 2, 1, true}}) {
+    MaxPoolAttrs m;
+    m.kernel_h = m.kernel_w = c.k, m.stride_h = m.stride_w = c.s, m.pad_h = m.pad_w = c.p, m.ceil_mode = c.ceil;
+    compare_blocked(m, {c.x}, true, Fill::distinct);
+    compare_blocked(m, {c.x}, false, Fill::distinct);
+    AvgPoolAttrs a;
+    a.kernel_h = a.kernel_w = c.k, a.stride_h = a.stride_w = c.s, a.pad_h = a.pad_w = c.p, a.ceil_mode = c.ceil;
+    a.count_include_pad = false;
+    compare_blocked(a, {c.x});
+  }
+  compare_blocked(GlobalAvgPoolAttrs{}, {Shape{2, 32, 7, 7}});  // blocked in, [2, 32, 1, 1] out
+  compare_blocked(AddAttrs{}, {Shape{2, 16, 5, 5}, Shape{2, 16, 5, 5}});
+  compare_blocked(ConcatAttrs{}, {Shape{2, 16, 4, 4}, Shape{2, 32, 4, 4}, Shape{2, 16, 4, 4}});
+}
+
+TEST(OnednnBlocked, MixedLayoutsDeclineAndTheReferenceTakesOnlyPlain) {
+  std::string why;
+  KernelProblem p = problem_of_shapes(ReluAttrs{}, {Shape{2, 16, 4, 4}});
+  p.src_layout = {Layout::blocked16};
+  EXPECT_EQ(make_onednn_kernel(p, why), nullptr);  // flat eltwise: one layout for both
+  EXPECT_EQ(make_ref_kernel(p, why), nullptr);
+  p.dst_layout = Layout::blocked16;
+  EXPECT_NE(make_onednn_kernel(p, why), nullptr) << why;
+  EXPECT_EQ(make_ref_kernel(p, why), nullptr);
+  EXPECT_NE(why.find("plain"), std::string::npos) << why;
+  KernelProblem a = problem_of_shapes(AddAttrs{}, {Shape{2, 16, 4, 4}, Shape{2, 16, 4, 4}});
+  a.src_layout = {Layout::blocked16, Layout::plain};
+  a.dst_layout = Layout::blocked16;
+  EXPECT_EQ(make_onednn_kernel(a, why), nullptr);
 }
 
 KernelProblem problem_of(const Attrs& attrs, std::vector<Shape> src, DType dtype, Pass pass = Pass::fwd) {

@@ -1,6 +1,6 @@
 // Add (oneDNN binary_add over the flat tensors; bwd_data copies diff_dst into each present diff_src) and
-// Concat along channels (oneDNN concat on row-major inputs; bwd_data copies each input's block of
-// diff_dst back, as the reference).
+// Concat along channels (oneDNN concat; bwd_data copies each input's block of diff_dst back, as the
+// reference). Both need one layout for all their tensors.
 #include <cstring>
 
 #include "kernels/onednn/ops.hpp"
@@ -35,12 +35,13 @@ class ConcatFwd final : public ProgramKernel {
  public:
   explicit ConcatFwd(const KernelProblem& p) {
     std::vector<memory::desc> srcs;
-    for (const Shape& s : p.src) srcs.push_back(plain_md(s));
-    dnnl::concat::primitive_desc pd(plain_md(p.dst), 1, srcs, cpu_engine(), user_scratchpad());
+    for (size_t i = 0; i < p.src.size(); ++i) srcs.push_back(data_md(p.src[i], p.src_layout_of(i)));
+    const memory::desc dst = data_md(p.dst, p.dst_layout);
+    dnnl::concat::primitive_desc pd(dst, 1, srcs, cpu_engine(), user_scratchpad());
     std::vector<std::pair<int, memory>> args;
     for (size_t i = 0; i < srcs.size(); ++i)
       args.emplace_back(DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i), prog_.user(srcs[i], Slot::src, static_cast<int>(i)));
-    args.emplace_back(DNNL_ARG_DST, prog_.user(plain_md(p.dst), Slot::dst));
+    args.emplace_back(DNNL_ARG_DST, prog_.user(dst, Slot::dst));
     prog_.add(dnnl::concat(pd), pd, std::move(args));
   }
   void execute(const KernelArgs& args) const override { prog_.bind_and_run(args); }
@@ -71,11 +72,21 @@ class ConcatBwd final : public ProgramKernel {
   std::vector<std::size_t> block_;
 };
 
+bool same_layouts(const KernelProblem& p) {
+  for (size_t i = 0; i < p.src.size(); ++i)
+    if (p.src_layout_of(i) != p.dst_layout) return false;
+  return true;
+}
+
 }  // namespace
 
 std::unique_ptr<ProgramKernel> make_add(const KernelProblem& p, std::string& why_not) {
   if (p.src.size() != 2 || p.src[0] != p.dst || p.src[1] != p.dst) {
     why_not = "Add expects two inputs of the output's shape";
+    return nullptr;
+  }
+  if (!same_layouts(p)) {  // flat: any one layout
+    why_not = "Add inputs and output in different layouts";
     return nullptr;
   }
   if (p.pass == Pass::fwd) return std::make_unique<AddFwd>(p);
@@ -85,6 +96,12 @@ std::unique_ptr<ProgramKernel> make_add(const KernelProblem& p, std::string& why
 std::unique_ptr<ProgramKernel> make_concat(const KernelProblem& p, std::string& why_not) {
   if (p.src.empty() || p.dst.rank() < 2 || p.dst.rank() > 6) {
     why_not = "Concat expects inputs of rank 2..6";
+    return nullptr;
+  }
+  // Per image, a blocked16 input's channels are one contiguous run of the output's (every input has a
+  // multiple of 16 channels), as in the plain layout: the backward's copies hold for one shared layout.
+  if (!same_layouts(p)) {
+    why_not = "Concat inputs and output in different layouts";
     return nullptr;
   }
   if (p.pass == Pass::fwd) return std::make_unique<ConcatFwd>(p);

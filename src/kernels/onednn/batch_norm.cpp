@@ -1,11 +1,12 @@
-// BatchNorm2d on oneDNN (batch_normalization with use_scale | use_shift), on the row-major input.
+// BatchNorm2d on oneDNN (batch_normalization with use_scale | use_shift), on the row-major or nChw16c
+// input (the C-sized loops below have a version for each layout).
 //   training fwd: batch statistics computed here into scratch (mean, biased variance; see
 //     batch_statistics), then oneDNN normalises with them (use_global_stats); C-sized loops write
 //     aux = {mean, inv_std = 1 / sqrt(var + eps)} and update the running statistics with the unbiased
 //     variance and PyTorch momentum (as the reference).
 //   frozen fwd: use_global_stats from the running statistics; aux written from them.
 //   bwd_data: backward from aux (oneDNN 2.6 has no backward_data with a scale, so diff_scale / diff_shift
-//     go to C floats of scratch); the variance oneDNN wants is rebuilt in scratch as 1 / inv_std^2 - eps.
+//     go to C floats of scratch, or to diff_weights when the node's backward is fused, see ops/op.hpp); the variance oneDNN wants is rebuilt in scratch as 1 / inv_std^2 - eps.
 //     Frozen statistics: use_global_stats, i.e. dy * gamma * inv_std.
 //   bwd_weights: dgamma = sum(dy * xhat), dbeta = sum(dy) per channel in a plain loop (oneDNN's backward
 //     would also compute diff_src, which needs an activation-sized scratch for nothing).
@@ -22,9 +23,10 @@ using flags = dnnl::normalization_flags;
 
 struct Dims {
   int64_t N, C, S;
+  Layout layout;
   int64_t M() const { return N * S; }
 };
-Dims dims_of(const KernelProblem& p) { return {p.src[0][0], p.src[0][1], p.src[0].numel_from(2)}; }
+Dims dims_of(const KernelProblem& p) { return {p.src[0][0], p.src[0][1], p.src[0].numel_from(2), p.src_layout_of(0)}; }
 
 flags bn_flags(bool training) {
   return training ? flags::use_scale | flags::use_shift
@@ -33,7 +35,7 @@ flags bn_flags(bool training) {
 
 dnnl::batch_normalization_forward::primitive_desc fwd_pd(const BatchNormAttrs& a, const KernelProblem& p,
                                                          prop kind, flags f) {
-  dnnl::batch_normalization_forward::desc d(kind, plain_md(p.src[0]), static_cast<float>(a.eps), f);
+  dnnl::batch_normalization_forward::desc d(kind, data_md(p.src[0], p.src_layout_of(0)), static_cast<float>(a.eps), f);
   return {d, user_scratchpad(), cpu_engine()};
 }
 
@@ -45,7 +47,9 @@ bool present(const std::vector<TensorView>& v, size_t i) { return v.size() > i &
 // statistics are only ~1e-4 accurate (measured on GoogLeNet's 2x2 maps: inv_std off by 1e-4), which
 // moves ReLU decisions near 0 ~1000x more often than float rounding does.
 constexpr int64_t kChunk = 512;
+void batch_statistics_blocked(const float* x, const Dims& d, float* mean, float* var);
 void batch_statistics(const float* x, const Dims& d, float* mean, float* var) {
+  if (d.layout == Layout::blocked16) return batch_statistics_blocked(x, d, mean, var);
 #pragma omp parallel for if (d.N * d.C * d.S > (int64_t{1} << 15)) schedule(static)
   for (int64_t c = 0; c < d.C; ++c) {
     const float k = x[c * d.S];
@@ -68,6 +72,39 @@ void batch_statistics(const float* x, const Dims& d, float* mean, float* var) {
     const double M = static_cast<double>(d.M()), m1 = s1 / M;
     mean[c] = static_cast<float>(k + m1);
     var[c] = static_cast<float>(std::max(0.0, s2 / M - m1 * m1));
+  }
+}
+
+// The same on nChw16c, the 16 channels of a block side by side.
+void batch_statistics_blocked(const float* x, const Dims& d, float* mean, float* var) {
+  constexpr int64_t B = kChannelBlock;
+  const int64_t blocks = d.C / B;
+#pragma omp parallel for if (d.N * d.C * d.S > (int64_t{1} << 15)) schedule(static)
+  for (int64_t cb = 0; cb < blocks; ++cb) {
+    float k[B];
+    double s1[B] = {}, s2[B] = {};
+    for (int64_t j = 0; j < B; ++j) k[j] = x[cb * d.S * B + j];
+    for (int64_t n = 0; n < d.N; ++n) {
+      const float* blk = x + (n * blocks + cb) * d.S * B;
+      for (int64_t start = 0; start < d.S; start += kChunk) {
+        const int64_t end = std::min(d.S, start + kChunk);
+        float r1[B] = {}, r2[B] = {};
+        for (int64_t i = start; i < end; ++i)
+#pragma omp simd
+          for (int64_t j = 0; j < B; ++j) {
+            const float t = blk[i * B + j] - k[j];
+            r1[j] += t;
+            r2[j] += t * t;
+          }
+        for (int64_t j = 0; j < B; ++j) s1[j] += r1[j], s2[j] += r2[j];
+      }
+    }
+    const double M = static_cast<double>(d.M());
+    for (int64_t j = 0; j < B; ++j) {
+      const double m1 = s1[j] / M;
+      mean[cb * B + j] = static_cast<float>(k[j] + m1);
+      var[cb * B + j] = static_cast<float>(std::max(0.0, s2[j] / M - m1 * m1));
+    }
   }
 }
 
@@ -133,9 +170,12 @@ class BnFwd final : public ProgramKernel {
 
 class BnBwdData final : public ProgramKernel {
  public:
+  // With weight_grads_in_bwd_data the scale and shift gradients oneDNN computes anyway go to diff_weights
+  // (a frozen one to scratch); otherwise to scratch.
   BnBwdData(const BatchNormAttrs& a, const KernelProblem& p) : eps_(a.eps), C_(p.src[0][1]) {
     auto hint = fwd_pd(a, p, prop::forward_training, bn_flags(p.training));
-    const memory::desc data = plain_md(p.src[0]), c_md = plain_md(memory::dims{C_});
+    const memory::desc data = data_md(p.src[0], p.src_layout_of(0)), c_md = plain_md(memory::dims{C_});
+    const bool fused = p.weight_grads_in_bwd_data;
     dnnl::batch_normalization_backward::desc d(prop::backward, data, data, static_cast<float>(a.eps),
                                                bn_flags(p.training));
     dnnl::batch_normalization_backward::primitive_desc pd(d, user_scratchpad(), cpu_engine(), hint);
@@ -148,8 +188,8 @@ class BnBwdData final : public ProgramKernel {
                {DNNL_ARG_SCALE, prog_.user(c_md, Slot::weights, 0)},
                {DNNL_ARG_SHIFT, prog_.user(c_md, Slot::weights, 1)},  // required by 2.6, not read
                {DNNL_ARG_DIFF_SRC, prog_.user(data, Slot::diff_src, 0)},
-               {DNNL_ARG_DIFF_SCALE, prog_.scratch(c_md)},
-               {DNNL_ARG_DIFF_SHIFT, prog_.scratch(c_md)}});
+               {DNNL_ARG_DIFF_SCALE, fused ? prog_.user(c_md, Slot::diff_weights, 0, true) : prog_.scratch(c_md)},
+               {DNNL_ARG_DIFF_SHIFT, fused ? prog_.user(c_md, Slot::diff_weights, 1, true) : prog_.scratch(c_md)}});
   }
 
   void execute(const KernelArgs& args) const override {
@@ -181,6 +221,7 @@ class BnBwdWeights final : public ProgramKernel {
     const float* mean = args.aux[0].as<float>();
     const float* inv_std = args.aux[1].as<float>();
     const Dims d = d_;
+    if (d.layout == Layout::blocked16) return blocked(x, dy, mean, inv_std, want_gamma, want_beta, args);
 #pragma omp parallel for if (d.N * d.C * d.S > (1 << 15)) schedule(static)
     for (int64_t c = 0; c < d.C; ++c) {
       const float mc = mean[c];
@@ -203,6 +244,33 @@ class BnBwdWeights final : public ProgramKernel {
   }
 
  private:
+  void blocked(const float* x, const float* dy, const float* mean, const float* inv_std, bool want_gamma,
+               bool want_beta, const KernelArgs& args) const {
+    constexpr int64_t B = kChannelBlock;
+    const Dims d = d_;
+    const int64_t blocks = d.C / B;
+#pragma omp parallel for if (d.N * d.C * d.S > (1 << 15)) schedule(static)
+    for (int64_t cb = 0; cb < blocks; ++cb) {
+      double s1[B] = {}, s2[B] = {};
+      for (int64_t n = 0; n < d.N; ++n) {
+        const float* xb = x + (n * blocks + cb) * d.S * B;
+        const float* gb = dy + (n * blocks + cb) * d.S * B;
+        float a1[B] = {}, a2[B] = {};
+        for (int64_t i = 0; i < d.S; ++i)
+#pragma omp simd
+          for (int64_t j = 0; j < B; ++j) {
+            a1[j] += gb[i * B + j];
+            a2[j] += gb[i * B + j] * (xb[i * B + j] - mean[cb * B + j]);
+          }
+        for (int64_t j = 0; j < B; ++j) s1[j] += a1[j], s2[j] += a2[j];
+      }
+      for (int64_t j = 0; j < B; ++j) {
+        if (want_gamma) args.diff_weights[0].as<float>()[cb * B + j] = static_cast<float>(s2[j] * inv_std[cb * B + j]);
+        if (want_beta) args.diff_weights[1].as<float>()[cb * B + j] = static_cast<float>(s1[j]);
+      }
+    }
+  }
+
   Dims d_;
 };
 
@@ -213,8 +281,13 @@ std::unique_ptr<ProgramKernel> make_batch_norm(const BatchNormAttrs& a, const Ke
     why_not = "BatchNorm expects one input of rank 2..5";
     return nullptr;
   }
-  if (p.weight_grads_in_bwd_data) {
-    why_not = "the fused BatchNorm backward (diff_src and diff_weights in one pass) is the reference's";
+  const bool blocked = p.src_layout_of(0) == Layout::blocked16;
+  if (p.src_layout_of(0) != p.dst_layout) {
+    why_not = "BatchNorm input and output in different layouts";
+    return nullptr;
+  }
+  if (p.weight_grads_in_bwd_data && !blocked) {
+    why_not = "the fused BatchNorm backward (diff_src and diff_weights in one pass) on NCHW is the reference's";
     return nullptr;
   }
   switch (p.pass) {
@@ -223,7 +296,7 @@ std::unique_ptr<ProgramKernel> make_batch_norm(const BatchNormAttrs& a, const Ke
       // On NCHW oneDNN runs its generic (ncsp) backward, which computes the scale and shift
       // gradients too; the reference's two passes are faster (MobileNetV2 224² batch 8, all BN
       // bwd_data: 32 ms ref vs 53 ms oneDNN). The aux tensors are canonical, so fwd stays here.
-      if (p.training && p.src[0].rank() == 4) {
+      if (p.training && p.src[0].rank() == 4 && !blocked) {
         why_not = "BatchNorm training bwd_data on NCHW: the reference is faster than oneDNN's ncsp backward";
         return nullptr;
       }

@@ -2,9 +2,10 @@
 // convolution_backward_weights (with the bias gradient), grouped and depthwise through 5-D weights
 // [G, OC/G, IC/G, KH, KW] (the same bytes as the row-major [OC, IC/G, KH, KW]); oneDNN dilation = d - 1.
 //
-// Layouts: with conv_layout_any() (the default) the descriptors use format_tag::any and the kernel
-// reorders the row-major views into oneDNN's choice (and the outputs back) through scratch; reorders()
-// counts them. Measured at batch 8 on 2 threads this is 1.4-2.3x faster than oneDNN on the plain layouts
+// Layouts: an activation the problem gives in blocked16 is handed to oneDNN as it is. A plain one,
+// with conv_layout_any() (the default), is described with format_tag::any and the kernel reorders the
+// row-major view into oneDNN's choice (and an output back) through scratch; reorders() counts them, as
+// it counts the weight reorders (parameters stay row-major). Measured at batch 8 on 2 threads this is 1.4-2.3x faster than oneDNN on the plain layouts
 // (which runs im2col + GEMM) and 5x on depthwise, reorders included. EDGETRAIN_ONEDNN_LAYOUT=plain
 // forces the plain layouts.
 // A frozen weight gradient with a trainable bias (bias-only training) sums diff_dst directly; a frozen
@@ -33,6 +34,9 @@ using alg = dnnl::algorithm;
 
 struct Geometry {
   memory::dims src, weights, bias, dst, strides, dilates, pad_l, pad_r;
+  Layout src_layout = Layout::plain, dst_layout = Layout::plain;
+  memory::desc user_src() const { return data_md(Shape(src), src_layout); }
+  memory::desc user_dst() const { return data_md(Shape(dst), dst_layout); }
 };
 
 Geometry geometry(const Conv2dAttrs& a, const KernelProblem& p) {
@@ -46,19 +50,28 @@ Geometry geometry(const Conv2dAttrs& a, const KernelProblem& p) {
   g.dilates = {a.dilation_h - 1, a.dilation_w - 1};
   g.pad_l = {a.pad_h, a.pad_w};
   g.pad_r = {a.pad_h, a.pad_w};  // the output size rounds down: symmetric padding is consistent
+  g.src_layout = p.src_layout_of(0);
+  g.dst_layout = p.dst_layout;
   return g;
 }
 
 memory::desc md(const memory::dims& d, bool any) {
   return any ? memory::desc(d, memory::data_type::f32, tag::any) : plain_md(d);
 }
+// An activation (or its gradient): a blocked one is given to oneDNN as it is (no reorder); a plain one
+// lets oneDNN choose (`any`) and is reordered through scratch.
+memory::desc act_md(const memory::dims& d, Layout l, bool any) {
+  return l == Layout::plain ? md(d, any) : data_md(Shape(d), l);
+}
+memory::desc src_md(const Geometry& g, bool any) { return act_md(g.src, g.src_layout, any); }
+memory::desc dst_md(const Geometry& g, bool any) { return act_md(g.dst, g.dst_layout, any); }
 
 dnnl::convolution_forward::primitive_desc fwd_pd(const Conv2dAttrs& a, const Geometry& g, bool any) {
   const auto d = a.bias ? dnnl::convolution_forward::desc(prop::forward_training, alg::convolution_direct,
-                                                          md(g.src, any), md(g.weights, any), plain_md(g.bias),
-                                                          md(g.dst, any), g.strides, g.dilates, g.pad_l, g.pad_r)
+                                                          src_md(g, any), md(g.weights, any), plain_md(g.bias),
+                                                          dst_md(g, any), g.strides, g.dilates, g.pad_l, g.pad_r)
                         : dnnl::convolution_forward::desc(prop::forward_training, alg::convolution_direct,
-                                                          md(g.src, any), md(g.weights, any), md(g.dst, any),
+                                                          src_md(g, any), md(g.weights, any), dst_md(g, any),
                                                           g.strides, g.dilates, g.pad_l, g.pad_r);
   return {d, user_scratchpad(), cpu_engine()};
 }
@@ -69,9 +82,9 @@ class ConvFwd final : public ProgramKernel {
     const Geometry g = geometry(a, p);
     auto pd = fwd_pd(a, g, any);
     std::vector<std::pair<int, memory>> args{
-        {DNNL_ARG_SRC, prog_.reorder_in(prog_.user(plain_md(g.src), Slot::src, 0), pd.src_desc())},
+        {DNNL_ARG_SRC, prog_.reorder_in(prog_.user(g.user_src(), Slot::src, 0), pd.src_desc())},
         {DNNL_ARG_WEIGHTS, prog_.reorder_in(prog_.user(plain_md(g.weights), Slot::weights, 0), pd.weights_desc())},
-        {DNNL_ARG_DST, prog_.reorder_out(prog_.user(plain_md(g.dst), Slot::dst), pd.dst_desc())}};
+        {DNNL_ARG_DST, prog_.reorder_out(prog_.user(g.user_dst(), Slot::dst), pd.dst_desc())}};
     if (a.bias) args.emplace_back(DNNL_ARG_BIAS, prog_.user(plain_md(g.bias), Slot::weights, 1));
     prog_.add(dnnl::convolution_forward(pd), pd, std::move(args));
   }
@@ -83,16 +96,16 @@ class ConvBwdData final : public ProgramKernel {
   ConvBwdData(const Conv2dAttrs& a, const KernelProblem& p, bool any) {
     const Geometry g = geometry(a, p);
     auto hint = fwd_pd(a, g, any);
-    dnnl::convolution_backward_data::desc d(alg::convolution_direct, md(g.src, any), md(g.weights, any),
-                                            md(g.dst, any), g.strides, g.dilates, g.pad_l, g.pad_r);
+    dnnl::convolution_backward_data::desc d(alg::convolution_direct, src_md(g, any), md(g.weights, any),
+                                            dst_md(g, any), g.strides, g.dilates, g.pad_l, g.pad_r);
     dnnl::convolution_backward_data::primitive_desc pd(d, user_scratchpad(), cpu_engine(), hint);
     prog_.add(dnnl::convolution_backward_data(pd), pd,
               {{DNNL_ARG_DIFF_DST,
-                prog_.reorder_in(prog_.user(plain_md(g.dst), Slot::diff_dst), pd.diff_dst_desc())},
+                prog_.reorder_in(prog_.user(g.user_dst(), Slot::diff_dst), pd.diff_dst_desc())},
                {DNNL_ARG_WEIGHTS,
                 prog_.reorder_in(prog_.user(plain_md(g.weights), Slot::weights, 0), pd.weights_desc())},
                {DNNL_ARG_DIFF_SRC,
-                prog_.reorder_out(prog_.user(plain_md(g.src), Slot::diff_src, 0), pd.diff_src_desc())}});
+                prog_.reorder_out(prog_.user(g.user_src(), Slot::diff_src, 0), pd.diff_src_desc())}});
   }
   void execute(const KernelArgs& args) const override {
     if (args.diff_src.empty() || !args.diff_src[0]) return;
@@ -102,21 +115,21 @@ class ConvBwdData final : public ProgramKernel {
 
 class ConvBwdWeights final : public ProgramKernel {
  public:
-  ConvBwdWeights(const Conv2dAttrs& a, const KernelProblem& p, bool any) : bias_(a.bias) {
+  ConvBwdWeights(const Conv2dAttrs& a, const KernelProblem& p, bool any) : bias_(a.bias), dy_layout_(p.dst_layout) {
     const Geometry g = geometry(a, p);
     N_ = g.dst[0], OC_ = g.dst[1], P_ = g.dst[2] * g.dst[3];
     auto hint = fwd_pd(a, g, any);
-    const auto d = a.bias ? dnnl::convolution_backward_weights::desc(alg::convolution_direct, md(g.src, any),
+    const auto d = a.bias ? dnnl::convolution_backward_weights::desc(alg::convolution_direct, src_md(g, any),
                                                                      md(g.weights, any), plain_md(g.bias),
-                                                                     md(g.dst, any), g.strides, g.dilates, g.pad_l,
+                                                                     dst_md(g, any), g.strides, g.dilates, g.pad_l,
                                                                      g.pad_r)
-                          : dnnl::convolution_backward_weights::desc(alg::convolution_direct, md(g.src, any),
-                                                                     md(g.weights, any), md(g.dst, any), g.strides,
+                          : dnnl::convolution_backward_weights::desc(alg::convolution_direct, src_md(g, any),
+                                                                     md(g.weights, any), dst_md(g, any), g.strides,
                                                                      g.dilates, g.pad_l, g.pad_r);
     dnnl::convolution_backward_weights::primitive_desc pd(d, user_scratchpad(), cpu_engine(), hint);
     std::vector<std::pair<int, memory>> args{
-        {DNNL_ARG_SRC, prog_.reorder_in(prog_.user(plain_md(g.src), Slot::src, 0), pd.src_desc())},
-        {DNNL_ARG_DIFF_DST, prog_.reorder_in(prog_.user(plain_md(g.dst), Slot::diff_dst), pd.diff_dst_desc())},
+        {DNNL_ARG_SRC, prog_.reorder_in(prog_.user(g.user_src(), Slot::src, 0), pd.src_desc())},
+        {DNNL_ARG_DIFF_DST, prog_.reorder_in(prog_.user(g.user_dst(), Slot::diff_dst), pd.diff_dst_desc())},
         {DNNL_ARG_DIFF_WEIGHTS, prog_.reorder_out(prog_.user(plain_md(g.weights), Slot::diff_weights, 0),
                                                   pd.diff_weights_desc())}};
     if (a.bias)
@@ -134,6 +147,7 @@ class ConvBwdWeights final : public ProgramKernel {
  private:
   // db[oc] = sum over images and positions of dy (bias-only training: no weight gradient to compute).
   void bias_grad(const float* dy, float* db) const {
+    if (dy_layout_ == Layout::blocked16) return bias_grad_blocked(dy, db);
 #pragma omp parallel for if (N_ * OC_ * P_ > (1 << 15)) schedule(static)
     for (int64_t oc = 0; oc < OC_; ++oc) {
       double acc = 0;
@@ -148,7 +162,27 @@ class ConvBwdWeights final : public ProgramKernel {
     }
   }
 
+  // The same on nChw16c: 16 channels summed side by side.
+  void bias_grad_blocked(const float* dy, float* db) const {
+    constexpr int64_t B = kChannelBlock;
+    const int64_t blocks = OC_ / B;
+#pragma omp parallel for if (N_ * OC_ * P_ > (1 << 15)) schedule(static)
+    for (int64_t cb = 0; cb < blocks; ++cb) {
+      double acc[B] = {};
+      for (int64_t n = 0; n < N_; ++n) {
+        const float* r = dy + (n * blocks + cb) * P_ * B;
+        float s[B] = {};
+        for (int64_t i = 0; i < P_; ++i)
+#pragma omp simd
+          for (int64_t j = 0; j < B; ++j) s[j] += r[i * B + j];
+        for (int64_t j = 0; j < B; ++j) acc[j] += s[j];
+      }
+      for (int64_t j = 0; j < B; ++j) db[cb * B + j] = static_cast<float>(acc[j]);
+    }
+  }
+
   bool bias_;
+  Layout dy_layout_;
   int64_t N_ = 0, OC_ = 0, P_ = 0;
 };
 
@@ -160,14 +194,16 @@ std::unique_ptr<ProgramKernel> make_conv2d(const Conv2dAttrs& a, const KernelPro
     return nullptr;
   }
   const bool any = conv_layout_any();
-  // Pointwise convolutions on large maps have little arithmetic per byte: the reorders into and out of
-  // the blocked layout cost more than oneDNN gains, and the reference GEMM (no im2col for 1x1, stride
-  // 1) is 2-3x faster for fwd and bwd_data (bench/conv_bench: MobileNetV2 16->96 at 112², fwd 108 vs
-  // 320 GFLOPS). bwd_weights stays here (113 vs 68 GFLOPS). Convolutions have no aux: passes may mix.
+  // Pointwise convolutions on large plain maps have little arithmetic per byte: the reorders into and
+  // out of the blocked layout cost more than oneDNN gains, and the reference GEMM (no im2col for 1x1,
+  // stride 1) is 2-3x faster for fwd and bwd_data (bench/conv_bench: MobileNetV2 16->96 at 112², fwd 108
+  // vs 320 GFLOPS). bwd_weights stays here (113 vs 68 GFLOPS). On persistent blocked activations there
+  // are no reorders and oneDNN runs them. Convolutions have no aux: passes may mix.
   const bool pointwise = a.kernel_h == 1 && a.kernel_w == 1 && a.stride_h == 1 && a.stride_w == 1 &&
                          a.pad_h == 0 && a.pad_w == 0 && a.groups == 1;
-  if (pointwise && p.pass != Pass::bwd_weights && p.dst[2] * p.dst[3] >= 56 * 56) {
-    why_not = "pointwise convolution on a large map: the reference GEMM is faster than blocked oneDNN + reorders";
+  const bool reorders_data = p.src_layout_of(0) == Layout::plain || p.dst_layout == Layout::plain;
+  if (pointwise && reorders_data && p.pass != Pass::bwd_weights && p.dst[2] * p.dst[3] >= 56 * 56) {
+    why_not = "pointwise convolution on a large plain map: the reference GEMM is faster than oneDNN + reorders";
     return nullptr;
   }
   switch (p.pass) {

@@ -1,4 +1,4 @@
-// ReLU and ReLU6 on oneDNN eltwise over the flat tensor. Backward reads dst only:
+// ReLU and ReLU6 on oneDNN eltwise over the flat tensor (so on either layout, see core/layout.hpp). Backward reads dst only:
 // eltwise_relu_use_dst_for_bwd (alpha 0) and eltwise_clip_v2_use_dst_for_bwd (alpha 0, beta 6), whose
 // gradients are dy where dst > 0 (ReLU) and where 0 < dst < 6 (ReLU6), as the reference.
 #include "kernels/onednn/ops.hpp"
@@ -54,6 +54,10 @@ class EltwiseBwd final : public ProgramKernel {
 std::unique_ptr<ProgramKernel> make_eltwise(bool relu6, const KernelProblem& p, std::string& why_not) {
   if (p.src.size() != 1) {
     why_not = "eltwise expects one input";
+    return nullptr;
+  }
+  if (p.src_layout_of(0) != p.dst_layout) {  // flat: any one layout
+    why_not = "eltwise input and output in different layouts";
     return nullptr;
   }
   const memory::desc md = flat_md(p.dst.numel());

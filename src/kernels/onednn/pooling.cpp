@@ -1,4 +1,4 @@
-// MaxPool2d, AvgPool2d and GlobalAvgPool on oneDNN pooling, on row-major NCHW.
+// MaxPool2d, AvgPool2d and GlobalAvgPool on oneDNN pooling, on NCHW or nChw16c (input and output alike).
 //
 // Right padding is explicit: the smallest pad_r >= 0 that gives the op's output size
 // ((OH - 1) * stride + kernel - H - pad_l, floored at 0; ceil_mode makes it exceed pad_l).
@@ -30,16 +30,21 @@ Pool pool_of(dnnl::algorithm alg, int kh, int kw, int sh, int sw, int ph, int pw
           {right_pad(p.src[0][2], p.dst[2], kh, sh, ph), right_pad(p.src[0][3], p.dst[3], kw, sw, pw)}};
 }
 
+memory::desc src_md(const KernelProblem& p) { return data_md(p.src[0], p.src_layout_of(0)); }
+// A 1x1 output (global pooling) is byte for byte the same in both layouts: it takes the input's.
+memory::desc dst_md(const KernelProblem& p) {
+  return data_md(p.dst, p.dst.numel_from(2) == 1 ? p.src_layout_of(0) : p.dst_layout);
+}
+
 dnnl::pooling_forward::primitive_desc fwd_pd(const Pool& pl, const KernelProblem& p, bool training) {
   dnnl::pooling_forward::desc d(training ? prop::forward_training : prop::forward_inference, pl.alg,
-                                plain_md(p.src[0]), plain_md(p.dst), pl.strides, pl.kernel, pl.pad_l, pl.pad_r);
+                                src_md(p), dst_md(p), pl.strides, pl.kernel, pl.pad_l, pl.pad_r);
   return {d, user_scratchpad(), cpu_engine()};
 }
 
 dnnl::pooling_backward::primitive_desc bwd_pd(const Pool& pl, const KernelProblem& p,
                                               const dnnl::pooling_forward::primitive_desc& hint) {
-  dnnl::pooling_backward::desc d(pl.alg, plain_md(p.src[0]), plain_md(p.dst), pl.strides, pl.kernel, pl.pad_l,
-                                 pl.pad_r);
+  dnnl::pooling_backward::desc d(pl.alg, src_md(p), dst_md(p), pl.strides, pl.kernel, pl.pad_l, pl.pad_r);
   return {d, user_scratchpad(), cpu_engine(), hint};
 }
 
@@ -50,8 +55,8 @@ class PoolFwd final : public ProgramKernel {
   PoolFwd(const Pool& pl, const KernelProblem& p) {
     const bool ws = is_max(pl) && p.training;
     auto pd = fwd_pd(pl, p, ws);
-    std::vector<std::pair<int, memory>> args{{DNNL_ARG_SRC, prog_.user(plain_md(p.src[0]), Slot::src, 0)},
-                                             {DNNL_ARG_DST, prog_.user(plain_md(p.dst), Slot::dst)}};
+    std::vector<std::pair<int, memory>> args{{DNNL_ARG_SRC, prog_.user(src_md(p), Slot::src, 0)},
+                                             {DNNL_ARG_DST, prog_.user(dst_md(p), Slot::dst)}};
     if (ws) args.emplace_back(DNNL_ARG_WORKSPACE, prog_.user(pd.workspace_desc(), Slot::aux, 0));
     prog_.add(dnnl::pooling_forward(pd), pd, std::move(args));
   }
@@ -63,8 +68,8 @@ class PoolBwd final : public ProgramKernel {
   PoolBwd(const Pool& pl, const KernelProblem& p) {
     auto hint = fwd_pd(pl, p, true);
     auto pd = bwd_pd(pl, p, hint);
-    std::vector<std::pair<int, memory>> args{{DNNL_ARG_DIFF_DST, prog_.user(plain_md(p.dst), Slot::diff_dst)},
-                                             {DNNL_ARG_DIFF_SRC, prog_.user(plain_md(p.src[0]), Slot::diff_src, 0)}};
+    std::vector<std::pair<int, memory>> args{{DNNL_ARG_DIFF_DST, prog_.user(dst_md(p), Slot::diff_dst)},
+                                             {DNNL_ARG_DIFF_SRC, prog_.user(src_md(p), Slot::diff_src, 0)}};
     if (is_max(pl)) args.emplace_back(DNNL_ARG_WORKSPACE, prog_.user(hint.workspace_desc(), Slot::aux, 0));
     prog_.add(dnnl::pooling_backward(pd), pd, std::move(args));
   }
@@ -77,6 +82,10 @@ class PoolBwd final : public ProgramKernel {
 bool check_input(const KernelProblem& p, std::string& why_not) {
   if (p.src.size() != 1 || p.src[0].rank() != 4) {
     why_not = "pooling expects one 4-D input";
+    return false;
+  }
+  if (p.src_layout_of(0) != p.dst_layout && p.dst.numel_from(2) != 1) {
+    why_not = "pooling input and output in different layouts";
     return false;
   }
   return true;

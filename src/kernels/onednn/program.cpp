@@ -49,6 +49,11 @@ memory::desc plain_md(const memory::dims& dims) {
   return memory::desc(dims, memory::data_type::f32, plain_tag(dims.size()));
 }
 memory::desc plain_md(const Shape& shape) { return plain_md(memory::dims(shape.dims())); }
+memory::desc data_md(const Shape& shape, Layout l) {
+  if (l == Layout::plain) return plain_md(shape);
+  ET_ASSERT(blockable(shape));
+  return memory::desc(memory::dims(shape.dims()), memory::data_type::f32, tag::nChw16c);
+}
 memory::desc flat_md(int64_t n) { return memory::desc({n}, memory::data_type::f32, tag::a); }
 
 std::size_t Program::book(std::size_t bytes) {

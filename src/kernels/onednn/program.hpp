@@ -31,6 +31,8 @@ dnnl::primitive_attr user_scratchpad();
 // Dense row-major f32 descriptor of a shape (any rank 1..6).
 memory::desc plain_md(const Shape& shape);
 memory::desc plain_md(const memory::dims& dims);
+// f32 descriptor of an activation in layout l (blocked16: nChw16c; see core/layout.hpp).
+memory::desc data_md(const Shape& shape, Layout l);
 // A flat 1-D f32 descriptor of n elements.
 memory::desc flat_md(int64_t n);
 
