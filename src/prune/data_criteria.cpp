@@ -75,6 +75,7 @@ std::vector<std::vector<double>> data_channel_scores(const Model& model, const C
   o.optimizer.lr = 0.0;
   o.optimizer.momentum = 0.0;
   o.backward_in_place = false;  // ReLU6 / Pointwise backward would overwrite dL/da with dL/d(pre-activation)
+  o.blocked_layouts = false;    // the loops below read activations and gradients as NCHW
   Plan plan = compile(work.graph, o);
   OptimizerState opt(work.graph, plan.trainable, o.optimizer);
   Executor exec(plan, work.params, taylor ? &opt : nullptr);

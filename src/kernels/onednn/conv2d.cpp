@@ -197,12 +197,13 @@ std::unique_ptr<ProgramKernel> make_conv2d(const Conv2dAttrs& a, const KernelPro
   // Pointwise convolutions on large plain maps have little arithmetic per byte: the reorders into and
   // out of the blocked layout cost more than oneDNN gains, and the reference GEMM (no im2col for 1x1,
   // stride 1) is 2-3x faster for fwd and bwd_data (bench/conv_bench: MobileNetV2 16->96 at 112², fwd 108
-  // vs 320 GFLOPS). bwd_weights stays here (113 vs 68 GFLOPS). On persistent blocked activations there
-  // are no reorders and oneDNN runs them. Convolutions have no aux: passes may mix.
+  // vs 320 GFLOPS). bwd_weights stays here (113 vs 68 GFLOPS). With a persistent blocked input or
+  // output, at most one side is reordered and oneDNN runs them (the reference could not take the
+  // blocked side anyway). Convolutions have no aux: passes may mix.
   const bool pointwise = a.kernel_h == 1 && a.kernel_w == 1 && a.stride_h == 1 && a.stride_w == 1 &&
                          a.pad_h == 0 && a.pad_w == 0 && a.groups == 1;
-  const bool reorders_data = p.src_layout_of(0) == Layout::plain || p.dst_layout == Layout::plain;
-  if (pointwise && reorders_data && p.pass != Pass::bwd_weights && p.dst[2] * p.dst[3] >= 56 * 56) {
+  const bool all_plain = p.src_layout_of(0) == Layout::plain && p.dst_layout == Layout::plain;
+  if (pointwise && all_plain && p.pass != Pass::bwd_weights && p.dst[2] * p.dst[3] >= 56 * 56) {
     why_not = "pointwise convolution on a large plain map: the reference GEMM is faster than oneDNN + reorders";
     return nullptr;
   }
