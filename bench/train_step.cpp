@@ -125,8 +125,11 @@ int main(int argc, char** argv) {
     const Plan& plan = trainer.plan();
 
     std::map<std::string, int> impls;  // kernel steps per implementation
+    int reorders = 0;                  // layout conversions one step executes
     for (const Step& s : plan.steps)
-      if (s.kernel) ++impls[std::string(s.kernel->impl_name())];
+      if (s.kernel) ++impls[std::string(s.kernel->impl_name())], reorders += s.kernel->reorders();
+    int blocked = 0;  // graph values kept in the blocked16 layout
+    for (Layout l : plan.value_layouts) blocked += l == Layout::blocked16;
 
     std::mt19937 rng(0);
     std::normal_distribution<float> normal(0.f, 1.f);
@@ -158,6 +161,8 @@ int main(int argc, char** argv) {
     out["train_gflops"] = 2.0 * static_cast<double>(plan.trained_macs) / sec / 1e9;
     out["train_gflops_3x"] = 3.0 * 2.0 * static_cast<double>(plan.forward_macs) / sec / 1e9;
     out["impls"] = impls;
+    out["reorders_per_step"] = reorders;
+    out["blocked_values"] = blocked;
     out["final_loss"] = loss;
   } catch (const Error& e) {
     out["error"] = e.what();
