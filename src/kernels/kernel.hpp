@@ -13,6 +13,10 @@
 
 namespace edgetrain {
 
+// An element-wise activation fused into the step that produces its input (compile.cpp): the step
+// writes act(output) and its backward masks the incoming gradient by the activation's derivative.
+enum class Activation : uint8_t { none, relu, relu6 };
+
 // Everything one execution touches. Slots not used by a (op, pass) stay empty. Parameters and 2-D
 // tensors are dense row-major; a 4-D activation and its gradient are in the layout the problem names. Every kernel *overwrites* its outputs (dst, diff_src, diff_weights, aux written in fwd).
 struct KernelArgs {
@@ -39,6 +43,8 @@ struct KernelProblem {
   // bwd_data also writes the present diff_weights (ops whose two backward passes share their
   // reductions, see fuses_weight_grads in ops/op.hpp); no bwd_weights step runs for the node.
   bool weight_grads_in_bwd_data = false;
+  // With an activation: dst is act(op output), and the backward passes read dst to mask diff_dst.
+  Activation fused_activation = Activation::none;
   // Layouts of the forward inputs and output (and of their gradients); empty src_layout: all plain.
   std::vector<Layout> src_layout;
   Layout dst_layout = Layout::plain;

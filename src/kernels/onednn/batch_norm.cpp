@@ -1,20 +1,25 @@
-// BatchNorm2d on oneDNN (batch_normalization with use_scale | use_shift), on the row-major or nChw16c
-// input (the C-sized loops below have a version for each layout).
+// BatchNorm2d in the oneDNN backend.
+// On row-major input, oneDNN batch_normalization (use_scale | use_shift):
 //   training fwd: batch statistics computed here into scratch (mean, biased variance; see
 //     batch_statistics), then oneDNN normalises with them (use_global_stats); C-sized loops write
 //     aux = {mean, inv_std = 1 / sqrt(var + eps)} and update the running statistics with the unbiased
 //     variance and PyTorch momentum (as the reference).
 //   frozen fwd: use_global_stats from the running statistics; aux written from them.
 //   bwd_data: backward from aux (oneDNN 2.6 has no backward_data with a scale, so diff_scale / diff_shift
-//     go to C floats of scratch); on nChw16c computed here (BnBwdBlocked), fused with the weight
-//     gradients where the node's backward is (see ops/op.hpp); the variance oneDNN wants is rebuilt in scratch as 1 / inv_std^2 - eps.
-//     Frozen statistics: use_global_stats, i.e. dy * gamma * inv_std.
+//     go to C floats of scratch); the variance oneDNN wants is rebuilt in scratch as 1 / inv_std^2 - eps.
+//     Frozen statistics: use_global_stats, i.e. dy * gamma * inv_std. Training 4-D: the reference is
+//     faster and takes it.
 //   bwd_weights: dgamma = sum(dy * xhat), dbeta = sum(dy) per channel in a plain loop (oneDNN's backward
 //     would also compute diff_src, which needs an activation-sized scratch for nothing).
+// On nChw16c (persistent blocked activations) every pass is computed here with the loops of
+// bn_blocked.hpp — BnFwdBlocked, BnBwdBlocked (also the fused backward that writes the weight gradients,
+// see ops/op.hpp) and BnBwdWeights — and a ReLU / ReLU6 that compile() fuses into the node is applied
+// in the forward and masked in the backward (KernelProblem::fused_activation).
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
+#include "kernels/onednn/bn_blocked.hpp"
 #include "kernels/onednn/ops.hpp"
 
 namespace edgetrain::onednn {
@@ -49,9 +54,7 @@ bool present(const std::vector<TensorView>& v, size_t i) { return v.size() > i &
 // statistics are only ~1e-4 accurate (measured on GoogLeNet's 2x2 maps: inv_std off by 1e-4), which
 // moves ReLU decisions near 0 ~1000x more often than float rounding does.
 constexpr int64_t kChunk = 512;
-void batch_statistics_blocked(const float* x, const Dims& d, float* mean, float* var);
 void batch_statistics(const float* x, const Dims& d, float* mean, float* var) {
-  if (d.layout == Layout::blocked16) return batch_statistics_blocked(x, d, mean, var);
 #pragma omp parallel for if (d.N * d.C * d.S > (int64_t{1} << 15)) schedule(static)
   for (int64_t c = 0; c < d.C; ++c) {
     const float k = x[c * d.S];
@@ -77,39 +80,67 @@ void batch_statistics(const float* x, const Dims& d, float* mean, float* var) {
   }
 }
 
-// The same on nChw16c, the 16 channels of a block side by side.
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-void batch_statistics_blocked(const float* x, const Dims& d, float* mean, float* var) {
-  constexpr int64_t B = kChannelBlock;
-  const int64_t blocks = d.C / B;
-#pragma omp parallel for if (d.N * d.C * d.S > (int64_t{1} << 15)) schedule(static)
-  for (int64_t cb = 0; cb < blocks; ++cb) {
-    float k[B];
-    double s1[B] = {}, s2[B] = {};
-    for (int64_t j = 0; j < B; ++j) k[j] = x[cb * d.S * B + j];
-    for (int64_t n = 0; n < d.N; ++n) {
-      const float* blk = x + (n * blocks + cb) * d.S * B;
-      for (int64_t start = 0; start < d.S; start += kChunk) {
-        const int64_t end = std::min(d.S, start + kChunk);
-        float r1[B] = {}, r2[B] = {};
-        for (int64_t i = start; i < end; ++i)
-#pragma omp simd
-          for (int64_t j = 0; j < B; ++j) {
-            const float t = blk[i * B + j] - k[j];
-            r1[j] += t;
-            r2[j] += t * t;
-          }
-        for (int64_t j = 0; j < B; ++j) s1[j] += r1[j], s2[j] += r2[j];
+// After a forward: aux = {mean, inv_std} of the statistics used (batch ones in training, else the
+// running ones), and in training the running statistics updated with the unbiased variance and
+// PyTorch's momentum.
+void store_statistics(const KernelArgs& args, const BatchNormAttrs& a, const Dims& d, bool training,
+                      const float* mean, const float* var) {
+  const bool aux = present(args.aux, 1), state = present(args.state, 1);
+  const double M = static_cast<double>(d.M()), m = a.momentum;
+  for (int64_t c = 0; c < d.C; ++c) {
+    if (training) {
+      if (aux) {
+        args.aux[0].as<float>()[c] = mean[c];
+        args.aux[1].as<float>()[c] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(var[c]) + a.eps));
       }
-    }
-    const double M = static_cast<double>(d.M());
-    for (int64_t j = 0; j < B; ++j) {
-      const double m1 = s1[j] / M;
-      mean[cb * B + j] = static_cast<float>(k[j] + m1);
-      var[cb * B + j] = static_cast<float>(std::max(0.0, s2[j] / M - m1 * m1));
+      if (state) {
+        const double unbiased = d.M() > 1 ? var[c] * M / (M - 1) : var[c];
+        float* rm = args.state[0].as<float>();
+        float* rv = args.state[1].as<float>();
+        rm[c] = static_cast<float>((1.0 - m) * rm[c] + m * mean[c]);
+        rv[c] = static_cast<float>((1.0 - m) * rv[c] + m * unbiased);
+      }
+    } else if (aux) {
+      args.aux[0].as<float>()[c] = args.state[0].as<float>()[c];
+      args.aux[1].as<float>()[c] =
+          static_cast<float>(1.0 / std::sqrt(static_cast<double>(args.state[1].as<float>()[c]) + a.eps));
     }
   }
 }
+
+// On nChw16c, the forward is computed here (bn_blocked.hpp): statistics, then
+// y = act((x - mean) * gamma * inv_std + beta), the activation fused where compile() asks.
+class BnFwdBlocked final : public ProgramKernel {
+ public:
+  BnFwdBlocked(const BatchNormAttrs& a, const KernelProblem& p)
+      : a_(a), d_(dims_of(p)), training_(p.training), act_(p.fused_activation) {
+    stats_ = prog_.scratch(plain_md(memory::dims{2 * d_.C}));   // batch mean, variance
+    coeffs_ = prog_.scratch(plain_md(memory::dims{d_.C}));  // scale = gamma * inv_std
+  }
+  std::string_view detail() const override { return "edgetrain:nChw16c"; }
+
+  void execute(const KernelArgs& args) const override {
+    const float* x = args.src[0].as<float>();
+    auto* stats = static_cast<float*>(prog_.scratch_ptr(args, stats_));
+    auto* scale = static_cast<float*>(prog_.scratch_ptr(args, coeffs_));
+    const bn_blocked::Extent e{d_.N, d_.C, d_.S};
+    if (training_) bn_blocked::statistics(x, e, stats, stats + d_.C);
+    const float* mean = training_ ? stats : args.state[0].as<float>();
+    const float* var = training_ ? stats + d_.C : args.state[1].as<float>();
+    const float* gamma = args.weights[0].as<float>();
+    const float* beta = args.weights[1].as<float>();
+    for (int64_t c = 0; c < d_.C; ++c) scale[c] = static_cast<float>(gamma[c] / std::sqrt(static_cast<double>(var[c]) + a_.eps));
+    bn_blocked::normalize(x, mean, scale, beta, act_, e, args.dst.as<float>());
+    store_statistics(args, a_, d_, training_, training_ ? mean : nullptr, training_ ? var : nullptr);
+  }
+
+ private:
+  BatchNormAttrs a_;
+  Dims d_;
+  bool training_;
+  Activation act_;
+  memory stats_, coeffs_;
+};
 
 class BnFwd final : public ProgramKernel {
  public:
@@ -139,32 +170,17 @@ class BnFwd final : public ProgramKernel {
       batch_statistics(args.src[0].as<float>(), d_, static_cast<float*>(prog_.scratch_ptr(args, mean_)),
                        static_cast<float*>(prog_.scratch_ptr(args, var_)));
     prog_.bind_and_run(args);
-    const bool aux = present(args.aux, 1), state = present(args.state, 1);
-    const float* mean = training_ ? static_cast<const float*>(prog_.scratch_ptr(args, mean_)) : nullptr;
-    const float* var = training_ ? static_cast<const float*>(prog_.scratch_ptr(args, var_)) : nullptr;
-    const double M = static_cast<double>(d_.M()), m = a_.momentum;
-    for (int64_t c = 0; c < d_.C; ++c) {
-      if (training_) {
-        if (aux) {
-          args.aux[0].as<float>()[c] = mean[c];
-          args.aux[1].as<float>()[c] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(var[c]) + a_.eps));
-        }
-        if (state) {
-          const double unbiased = d_.M() > 1 ? var[c] * M / (M - 1) : var[c];
-          float* rm = args.state[0].as<float>();
-          float* rv = args.state[1].as<float>();
-          rm[c] = static_cast<float>((1.0 - m) * rm[c] + m * mean[c]);
-          rv[c] = static_cast<float>((1.0 - m) * rv[c] + m * unbiased);
-        }
-      } else if (aux) {
-        args.aux[0].as<float>()[c] = args.state[0].as<float>()[c];
-        args.aux[1].as<float>()[c] =
-            static_cast<float>(1.0 / std::sqrt(static_cast<double>(args.state[1].as<float>()[c]) + a_.eps));
-      }
-    }
+    store_statistics(args, a_, d_, training_, mean_ptr(args), var_ptr(args));
   }
 
  private:
+  const float* mean_ptr(const KernelArgs& args) const {
+    return training_ ? static_cast<const float*>(prog_.scratch_ptr(args, mean_)) : nullptr;
+  }
+  const float* var_ptr(const KernelArgs& args) const {
+    return training_ ? static_cast<const float*>(prog_.scratch_ptr(args, var_)) : nullptr;
+  }
+
   BatchNormAttrs a_;
   Dims d_;
   bool training_;
@@ -209,59 +225,6 @@ class BnBwdData final : public ProgramKernel {
   memory var_;
 };
 
-// The loops over nChw16c below are compiled for AVX-512 and AVX2 as well (the project builds for the
-// x86-64 baseline; a 16-channel block is one AVX-512 register).
-#define ET_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-
-// Per channel of an nChw16c tensor: s1 = sum(dy), s2 = sum(dy * (x - mean)): float sums over runs of at
-// most kChunk positions, combined in double.
-ET_SIMD_CLONES void channel_sums_blocked(const float* x, const float* dy, const float* mean, const Dims& d,
-                                         double* s1, double* s2) {
-  constexpr int64_t B = kChannelBlock;
-  const int64_t blocks = d.C / B;
-#pragma omp parallel for if (d.N * d.C * d.S > (1 << 15)) schedule(static)
-  for (int64_t cb = 0; cb < blocks; ++cb) {
-    double a1[B] = {}, a2[B] = {};
-    float m[B];
-    for (int64_t j = 0; j < B; ++j) m[j] = mean[cb * B + j];
-    for (int64_t n = 0; n < d.N; ++n) {
-      const float* xb = x + (n * blocks + cb) * d.S * B;
-      const float* gb = dy + (n * blocks + cb) * d.S * B;
-      for (int64_t start = 0; start < d.S; start += kChunk) {
-        const int64_t end = std::min(d.S, start + kChunk);
-        float r1[B] = {}, r2[B] = {};
-        for (int64_t i = start; i < end; ++i)
-#pragma omp simd
-          for (int64_t j = 0; j < B; ++j) {
-            r1[j] += gb[i * B + j];
-            r2[j] += gb[i * B + j] * (xb[i * B + j] - m[j]);
-          }
-        for (int64_t j = 0; j < B; ++j) a1[j] += r1[j], a2[j] += r2[j];
-      }
-    }
-    for (int64_t j = 0; j < B; ++j) s1[cb * B + j] = a1[j], s2[cb * B + j] = a2[j];
-  }
-}
-
-// dx = scale * dy - shift * (x - mean) - offset per channel, over nChw16c.
-ET_SIMD_CLONES void bn_backward_blocked(const float* x, const float* dy, const float* mean, const float* scale,
-                                        const float* shift, const float* offset, const Dims& d, float* dx) {
-  constexpr int64_t B = kChannelBlock;
-  const int64_t blocks = d.C / B, S = d.S;
-#pragma omp parallel for if (d.N * d.C * d.S > (1 << 15)) schedule(static)
-  for (int64_t nb = 0; nb < d.N * blocks; ++nb) {
-    const int64_t c0 = (nb % blocks) * B;
-    float a[B], b[B], c[B], m[B];
-    for (int64_t j = 0; j < B; ++j) a[j] = scale[c0 + j], b[j] = shift[c0 + j], c[j] = offset[c0 + j], m[j] = mean[c0 + j];
-    const float* xb = x + nb * S * B;
-    const float* gb = dy + nb * S * B;
-    float* db = dx + nb * S * B;
-    for (int64_t i = 0; i < S; ++i)
-#pragma omp simd
-      for (int64_t j = 0; j < B; ++j) db[i * B + j] = a[j] * gb[i * B + j] - b[j] * (xb[i * B + j] - m[j]) - c[j];
-  }
-}
-
 // BatchNorm backward on nChw16c, computed here rather than by oneDNN 2.6 (as fast: 34 vs 30 ms per
 // MobileNetV2 224² batch-8 step) so that it is the reference's fused backward: the per-channel sums
 // s1 = sum(dy), s2 = sum(dy * (x - mean)) combine float runs in double as the statistics do, and with
@@ -270,45 +233,49 @@ ET_SIMD_CLONES void bn_backward_blocked(const float* x, const float* dy, const f
 // statistics dx = gamma * inv_std * dy. The C-sized sums and coefficients live in scratch.
 class BnBwdBlocked final : public ProgramKernel {
  public:
-  explicit BnBwdBlocked(const KernelProblem& p) : d_(dims_of(p)), training_(p.training) {
+  explicit BnBwdBlocked(const KernelProblem& p) : d_(dims_of(p)), training_(p.training), act_(p.fused_activation) {
     sums_ = prog_.scratch(plain_md(memory::dims{4 * d_.C}));    // s1, s2: 2*C doubles
-    coeffs_ = prog_.scratch(plain_md(memory::dims{3 * d_.C}));  // scale, shift, offset
+    coeffs_ = prog_.scratch(plain_md(memory::dims{3 * d_.C}));  // a, b, c of dx = a * g - b * (x - mean) - c
   }
+  std::string_view detail() const override { return "edgetrain:nChw16c"; }
 
   void execute(const KernelArgs& args) const override {
     if (!present(args.diff_src, 0)) return;
     const float* x = args.src[0].as<float>();
     const float* dy = args.diff_dst.as<float>();
+    const float* y = act_ != Activation::none ? args.dst.as<float>() : nullptr;
     const float* gamma = args.weights[0].as<float>();
     const float* mean = args.aux[0].as<float>();
     const float* inv_std = args.aux[1].as<float>();
     auto* s1 = static_cast<double*>(prog_.scratch_ptr(args, sums_));
     double* s2 = s1 + d_.C;
-    auto* scale = static_cast<float*>(prog_.scratch_ptr(args, coeffs_));
-    float *shift = scale + d_.C, *offset = shift + d_.C;
+    auto* a = static_cast<float*>(prog_.scratch_ptr(args, coeffs_));
+    float *b = a + d_.C, *c = b + d_.C;
+    const bn_blocked::Extent e{d_.N, d_.C, d_.S};
     const bool want_gamma = present(args.diff_weights, 0), want_beta = present(args.diff_weights, 1);
-    if (training_ || want_gamma || want_beta) channel_sums_blocked(x, dy, mean, d_, s1, s2);
+    if (training_ || want_gamma || want_beta) bn_blocked::channel_sums(x, dy, y, act_, mean, e, s1, s2);
     const double M = static_cast<double>(d_.M());
-    for (int64_t c = 0; c < d_.C; ++c) {
-      if (want_gamma) args.diff_weights[0].as<float>()[c] = static_cast<float>(s2[c] * inv_std[c]);
-      if (want_beta) args.diff_weights[1].as<float>()[c] = static_cast<float>(s1[c]);
-      const double is = inv_std[c], g = gamma[c] * is;
-      scale[c] = static_cast<float>(g);
-      shift[c] = training_ ? static_cast<float>(g * is * is * s2[c] / M) : 0.f;
-      offset[c] = training_ ? static_cast<float>(g * s1[c] / M) : 0.f;
+    for (int64_t k = 0; k < d_.C; ++k) {
+      if (want_gamma) args.diff_weights[0].as<float>()[k] = static_cast<float>(s2[k] * inv_std[k]);
+      if (want_beta) args.diff_weights[1].as<float>()[k] = static_cast<float>(s1[k]);
+      const double is = inv_std[k], g = gamma[k] * is;
+      a[k] = static_cast<float>(g);
+      b[k] = training_ ? static_cast<float>(g * is * is * s2[k] / M) : 0.f;
+      c[k] = training_ ? static_cast<float>(g * s1[k] / M) : 0.f;
     }
-    bn_backward_blocked(x, dy, mean, scale, shift, offset, d_, args.diff_src[0].as<float>());
+    bn_blocked::backward(x, dy, y, act_, mean, a, b, c, e, args.diff_src[0].as<float>());
   }
 
  private:
   Dims d_;
   bool training_;
+  Activation act_;
   memory sums_, coeffs_;
 };
 
 class BnBwdWeights final : public ProgramKernel {
  public:
-  explicit BnBwdWeights(const KernelProblem& p) : d_(dims_of(p)) {}
+  explicit BnBwdWeights(const KernelProblem& p) : d_(dims_of(p)), act_(p.fused_activation) {}
 
   void execute(const KernelArgs& args) const override {
     const bool want_gamma = present(args.diff_weights, 0), want_beta = present(args.diff_weights, 1);
@@ -344,7 +311,8 @@ class BnBwdWeights final : public ProgramKernel {
   void blocked(const float* x, const float* dy, const float* mean, const float* inv_std, bool want_gamma,
                bool want_beta, const KernelArgs& args) const {
     std::vector<double> s1(static_cast<size_t>(d_.C)), s2(s1.size());  // C doubles per call: not a hot path
-    channel_sums_blocked(x, dy, mean, d_, s1.data(), s2.data());
+    const float* y = act_ != Activation::none ? args.dst.as<float>() : nullptr;
+    bn_blocked::channel_sums(x, dy, y, act_, mean, {d_.N, d_.C, d_.S}, s1.data(), s2.data());
     for (int64_t c = 0; c < d_.C; ++c) {
       if (want_gamma) args.diff_weights[0].as<float>()[c] = static_cast<float>(s2[static_cast<size_t>(c)] * inv_std[c]);
       if (want_beta) args.diff_weights[1].as<float>()[c] = static_cast<float>(s1[static_cast<size_t>(c)]);
@@ -352,6 +320,7 @@ class BnBwdWeights final : public ProgramKernel {
   }
 
   Dims d_;
+  Activation act_;
 };
 
 }  // namespace
@@ -361,7 +330,11 @@ std::unique_ptr<ProgramKernel> make_batch_norm(const BatchNormAttrs& a, const Ke
     why_not = "BatchNorm expects one input of rank 2..5";
     return nullptr;
   }
-  const bool blocked = p.src_layout_of(0) == Layout::blocked16;
+  const bool blocked = p.src_layout_of(0) == Layout::blocked16 && p.src[0].rank() == 4;
+  if (p.fused_activation != Activation::none && !blocked) {
+    why_not = "a fused activation needs the blocked16 layout";
+    return nullptr;
+  }
   if (p.src_layout_of(0) != p.dst_layout) {
     why_not = "BatchNorm input and output in different layouts";
     return nullptr;
@@ -371,7 +344,9 @@ std::unique_ptr<ProgramKernel> make_batch_norm(const BatchNormAttrs& a, const Ke
     return nullptr;
   }
   switch (p.pass) {
-    case Pass::fwd: return std::make_unique<BnFwd>(a, p);
+    case Pass::fwd:
+      if (blocked) return std::make_unique<BnFwdBlocked>(a, p);
+      return std::make_unique<BnFwd>(a, p);
     case Pass::bwd_data:
       // On NCHW oneDNN runs its generic (ncsp) backward, which computes the scale and shift
       // gradients too; the reference's two passes are faster (MobileNetV2 224² batch 8, all BN
@@ -380,7 +355,7 @@ std::unique_ptr<ProgramKernel> make_batch_norm(const BatchNormAttrs& a, const Ke
         why_not = "BatchNorm training bwd_data on NCHW: the reference is faster than oneDNN's ncsp backward";
         return nullptr;
       }
-      if (blocked && p.src[0].rank() == 4) return std::make_unique<BnBwdBlocked>(p);
+      if (blocked) return std::make_unique<BnBwdBlocked>(p);
       return std::make_unique<BnBwdData>(a, p);
     case Pass::bwd_weights: return std::make_unique<BnBwdWeights>(p);
   }

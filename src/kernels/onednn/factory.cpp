@@ -15,6 +15,10 @@ std::unique_ptr<Kernel> make_onednn_kernel(const KernelProblem& p, std::string& 
     why_not = fmt::format("oneDNN backend runs f32 only (element type {})", dtype_info(p.dtype).name);
     return nullptr;
   }
+  if (p.fused_activation != Activation::none && !is<BatchNormAttrs>(p.attrs)) {
+    why_not = fmt::format("no fused activation for {} in this backend", op_name(p.attrs));
+    return nullptr;
+  }
   std::unique_ptr<ProgramKernel> k;
   try {
     k = std::visit(

@@ -1,0 +1,141 @@
+#include "kernels/onednn/bn_blocked.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace edgetrain::onednn::bn_blocked {
+namespace {
+
+constexpr int64_t B = kChannelBlock;
+constexpr int64_t kChunk = 512;  // positions summed in float before the double accumulators
+
+// The activation's output range: ReLU [0, inf), ReLU6 [0, 6]; none: unbounded.
+struct Range {
+  float lo, hi;
+};
+Range range_of(Activation act) {
+  constexpr float inf = std::numeric_limits<float>::infinity();
+  switch (act) {
+    case Activation::relu: return {0.f, inf};
+    case Activation::relu6: return {0.f, 6.f};
+    case Activation::none: break;
+  }
+  return {-inf, inf};
+}
+
+// The gradient passes where the output is strictly inside the range (as the reference ReLU/ReLU6
+// backward: dy where y > 0, and y < 6 for ReLU6).
+[[gnu::always_inline]] inline float masked(float dy, float y, Range r) { return y > r.lo && y < r.hi ? dy : 0.f; }
+
+#define ET_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+
+ET_SIMD_CLONES void sums(const float* x, const float* dy, const float* y, Range r, bool mask, const float* mean,
+                         const Extent& e, double* s1, double* s2) {
+  const int64_t blocks = e.C / B;
+#pragma omp parallel for if (e.N * e.C * e.S > (1 << 15)) schedule(static)
+  for (int64_t cb = 0; cb < blocks; ++cb) {
+    double a1[B] = {}, a2[B] = {};
+    float m[B];
+    for (int64_t j = 0; j < B; ++j) m[j] = mean[cb * B + j];
+    for (int64_t n = 0; n < e.N; ++n) {
+      const int64_t base = (n * blocks + cb) * e.S * B;
+      for (int64_t start = 0; start < e.S; start += kChunk) {
+        const int64_t end = std::min(e.S, start + kChunk);
+        float r1[B] = {}, r2[B] = {};
+        for (int64_t i = start; i < end; ++i)
+#pragma omp simd
+          for (int64_t j = 0; j < B; ++j) {
+            const int64_t k = base + i * B + j;
+            const float g = mask ? masked(dy[k], y[k], r) : dy[k];
+            r1[j] += g;
+            r2[j] += g * (x[k] - m[j]);
+          }
+        for (int64_t j = 0; j < B; ++j) a1[j] += r1[j], a2[j] += r2[j];
+      }
+    }
+    for (int64_t j = 0; j < B; ++j) s1[cb * B + j] = a1[j], s2[cb * B + j] = a2[j];
+  }
+}
+
+ET_SIMD_CLONES void grad(const float* x, const float* dy, const float* y, Range r, bool mask, const float* mean,
+                         const float* a, const float* b, const float* c, const Extent& e, float* dx) {
+  const int64_t blocks = e.C / B;
+#pragma omp parallel for if (e.N * e.C * e.S > (1 << 15)) schedule(static)
+  for (int64_t nb = 0; nb < e.N * blocks; ++nb) {
+    const int64_t c0 = (nb % blocks) * B;
+    float ka[B], kb[B], kc[B], m[B];
+    for (int64_t j = 0; j < B; ++j) ka[j] = a[c0 + j], kb[j] = b[c0 + j], kc[j] = c[c0 + j], m[j] = mean[c0 + j];
+    const int64_t base = nb * e.S * B;
+    for (int64_t i = 0; i < e.S; ++i)
+#pragma omp simd
+      for (int64_t j = 0; j < B; ++j) {
+        const int64_t k = base + i * B + j;
+        const float g = mask ? masked(dy[k], y[k], r) : dy[k];
+        dx[k] = ka[j] * g - kb[j] * (x[k] - m[j]) - kc[j];
+      }
+  }
+}
+
+}  // namespace
+
+ET_SIMD_CLONES void statistics(const float* x, const Extent& e, float* mean, float* var) {
+  const int64_t blocks = e.C / B;
+#pragma omp parallel for if (e.N * e.C * e.S > (int64_t{1} << 15)) schedule(static)
+  for (int64_t cb = 0; cb < blocks; ++cb) {
+    float k[B];  // one value of each channel: the shifted sums do not cancel
+    double s1[B] = {}, s2[B] = {};
+    for (int64_t j = 0; j < B; ++j) k[j] = x[cb * e.S * B + j];
+    for (int64_t n = 0; n < e.N; ++n) {
+      const float* blk = x + (n * blocks + cb) * e.S * B;
+      for (int64_t start = 0; start < e.S; start += kChunk) {
+        const int64_t end = std::min(e.S, start + kChunk);
+        float r1[B] = {}, r2[B] = {};
+        for (int64_t i = start; i < end; ++i)
+#pragma omp simd
+          for (int64_t j = 0; j < B; ++j) {
+            const float t = blk[i * B + j] - k[j];
+            r1[j] += t;
+            r2[j] += t * t;
+          }
+        for (int64_t j = 0; j < B; ++j) s1[j] += r1[j], s2[j] += r2[j];
+      }
+    }
+    const double M = static_cast<double>(e.N * e.S);
+    for (int64_t j = 0; j < B; ++j) {
+      const double m1 = s1[j] / M;
+      mean[cb * B + j] = static_cast<float>(k[j] + m1);
+      var[cb * B + j] = static_cast<float>(std::max(0.0, s2[j] / M - m1 * m1));
+    }
+  }
+}
+
+ET_SIMD_CLONES void normalize(const float* x, const float* mean, const float* scale, const float* shift,
+                              Activation act, const Extent& e, float* y) {
+  const Range r = range_of(act);
+  const int64_t blocks = e.C / B;
+#pragma omp parallel for if (e.N * e.C * e.S > (1 << 15)) schedule(static)
+  for (int64_t nb = 0; nb < e.N * blocks; ++nb) {
+    const int64_t c0 = (nb % blocks) * B;
+    float m[B], a[B], b[B];
+    for (int64_t j = 0; j < B; ++j) m[j] = mean[c0 + j], a[j] = scale[c0 + j], b[j] = shift[c0 + j];
+    const int64_t base = nb * e.S * B;
+    for (int64_t i = 0; i < e.S; ++i)
+#pragma omp simd
+      for (int64_t j = 0; j < B; ++j) {
+        const int64_t k = base + i * B + j;
+        y[k] = std::min(std::max((x[k] - m[j]) * a[j] + b[j], r.lo), r.hi);
+      }
+  }
+}
+
+void channel_sums(const float* x, const float* dy, const float* y, Activation act, const float* mean,
+                  const Extent& e, double* s1, double* s2) {
+  sums(x, dy, y, range_of(act), act != Activation::none, mean, e, s1, s2);
+}
+
+void backward(const float* x, const float* dy, const float* y, Activation act, const float* mean, const float* a,
+              const float* b, const float* c, const Extent& e, float* dx) {
+  grad(x, dy, y, range_of(act), act != Activation::none, mean, a, b, c, e, dx);
+}
+
+}  // namespace edgetrain::onednn::bn_blocked

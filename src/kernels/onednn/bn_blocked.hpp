@@ -1,0 +1,34 @@
+// BatchNorm loops over nChw16c tensors [N, C/16, S, 16] (S = H*W), with an optional ReLU / ReLU6 fused
+// after the normalisation. Used by the oneDNN backend's BatchNorm kernels (batch_norm.cpp) where
+// oneDNN 2.6 has no equivalent (its statistics are ~1e-4 accurate, its BN has no ReLU6 and no fused
+// weight gradients). Compiled for AVX-512 and AVX2 as well (one 16-channel block is one AVX-512
+// register); the project itself builds for the x86-64 baseline.
+#pragma once
+#include <cstdint>
+
+#include "kernels/kernel.hpp"
+
+namespace edgetrain::onednn::bn_blocked {
+
+struct Extent {
+  int64_t N, C, S;
+};
+
+// Batch mean and biased variance per channel (float runs of shifted values combined in double).
+void statistics(const float* x, const Extent& e, float* mean, float* var);
+
+// y = act((x - mean) * scale + shift) per channel (subtracting first: scale * x + (shift - mean * scale)
+// loses the digits of x - mean when the mean is large against the deviation).
+void normalize(const float* x, const float* mean, const float* scale, const float* shift, Activation act,
+               const Extent& e, float* y);
+
+// Per channel s1 = sum(g), s2 = sum(g * (x - mean)), g = dy masked by the activation's derivative at
+// its output y (act none: y unused, may be null).
+void channel_sums(const float* x, const float* dy, const float* y, Activation act, const float* mean,
+                  const Extent& e, double* s1, double* s2);
+
+// dx = a * g - b * (x - mean) - c per channel, g as in channel_sums.
+void backward(const float* x, const float* dy, const float* y, Activation act, const float* mean, const float* a,
+              const float* b, const float* c, const Extent& e, float* dx);
+
+}  // namespace edgetrain::onednn::bn_blocked
