@@ -76,6 +76,7 @@ std::vector<std::vector<double>> data_channel_scores(const Model& model, const C
   o.optimizer.momentum = 0.0;
   o.backward_in_place = false;  // ReLU6 / Pointwise backward would overwrite dL/da with dL/d(pre-activation)
   o.blocked_layouts = false;    // the loops below read activations and gradients as NCHW
+  o.fuse_activations = false;   // and each value from its own buffer
   Plan plan = compile(work.graph, o);
   OptimizerState opt(work.graph, plan.trainable, o.optimizer);
   Executor exec(plan, work.params, taylor ? &opt : nullptr);

@@ -24,11 +24,14 @@ namespace {
 // neighbour's layouts mixed, so it spreads one step per round).
 class PlanBuilder {
  public:
-  PlanBuilder(const Graph& g, const CompileOptions& o, const std::vector<bool>& demoted)
-      : g_(g), o_(o), demoted_(demoted) {}
+  PlanBuilder(const Graph& g, const CompileOptions& o, const std::vector<bool>& demoted,
+              const std::vector<bool>& unfused)
+      : g_(g), o_(o), demoted_(demoted), unfused_(unfused) {}
 
-  // Values this build found that must be plain (empty: the plan is final).
+  // Values this build found that must be plain, nodes that must not fuse their activation (both empty:
+  // the plan is final).
   const std::vector<int>& new_demotions() const { return new_demotions_; }
+  const std::vector<int>& new_unfused() const { return new_unfused_; }
 
   Plan build() {
     plan_.training = o_.training;
@@ -39,6 +42,7 @@ class PlanBuilder {
     plan_.num_classes = shaped.values[g_.logits].shape[1];
     resolve_training();
     choose_layouts();
+    choose_fusions();
     value_buffer_.assign(g_.values.size(), -1);
     diff_buffer_.assign(g_.values.size(), -1);
     aux_buffers_.assign(g_.nodes.size(), {});
@@ -121,6 +125,39 @@ class PlanBuilder {
     }
   }
 
+  // Activation fusion: a ReLU / ReLU6 whose input has no other reader is computed by the step that
+  // produces that input (a kernel problem with fused_activation). The activation node then emits no
+  // steps: its input value shares its output's buffer (it is never materialised on its own), the
+  // producer's forward writes act(output) there, and the producer's backward reads that output to mask
+  // the incoming gradient. A producer whose kernel declines the fused problem is marked for the next
+  // round, as layouts are.
+  void choose_fusions() {
+    fused_act_.assign(g_.nodes.size(), -1);
+    fused_into_.assign(g_.nodes.size(), -1);
+    if (!o_.fuse_activations || o_.backend == "ref") return;
+    for (size_t a = 0; a < g_.nodes.size(); ++a) {
+      const Node& act = g_.nodes[a];
+      if (!is<ReluAttrs>(act.attrs) && !is<Relu6Attrs>(act.attrs)) continue;
+      const int v = act.inputs[0], p = g_.values[static_cast<size_t>(v)].producer;
+      if (p < 0 || unfused_[static_cast<size_t>(p)] || consumers_[v].size() != 1 || v == g_.logits ||
+          !fusable_producer(g_.nodes[static_cast<size_t>(p)].attrs) || value_layout_[v] != value_layout_[act.output])
+        continue;
+      fused_act_[static_cast<size_t>(p)] = static_cast<int>(a);
+      fused_into_[a] = p;
+    }
+  }
+  static bool fusable_producer(const Attrs& a) { return is<BatchNormAttrs>(a) || is<Conv2dAttrs>(a); }
+  Activation fused_activation(int node) const {
+    const int a = fused_act_[static_cast<size_t>(node)];
+    if (a < 0) return Activation::none;
+    return is<Relu6Attrs>(g_.nodes[static_cast<size_t>(a)].attrs) ? Activation::relu6 : Activation::relu;
+  }
+  // The value a node's forward step writes: its output, or its fused activation's.
+  int written_value(int node) const {
+    const int a = fused_act_[static_cast<size_t>(node)];
+    return a < 0 ? g_.nodes[static_cast<size_t>(node)].output : g_.nodes[static_cast<size_t>(a)].output;
+  }
+
   // The input whose buffer the forward output may take (its bytes are needed by no one after this
   // step), or -1.
   int in_place_input(const Node& n) const {
@@ -153,6 +190,7 @@ class PlanBuilder {
     p.dtype = DType::f32;
     for (int v : n.inputs) p.src_layout.push_back(value_layout_[v]);
     p.dst_layout = value_layout_[n.output];
+    p.fused_activation = fused_activation(node_id_of(n));
     p.training = kernel_training(n);
     if (p.training && is<BatchNormAttrs>(n.attrs) && pass == Pass::fwd)
       ET_REQUIRE(p.src[0].numel() / p.src[0][1] > 1,
@@ -173,6 +211,8 @@ class PlanBuilder {
     s.problem = problem_string(n.attrs, prob.src, prob.dst);
     s.macs = forward_macs(n.attrs, prob.src, prob.dst);
     s.kernel = select_layout_kernel(n, prob);
+    if (prob.fused_activation != Activation::none)
+      s.problem += prob.fused_activation == Activation::relu6 ? "+ReLU6" : "+ReLU";
     s.refs = std::move(refs);
     if (std::size_t bytes = s.kernel->scratch_bytes(); bytes > 0) {
       int b = request(n.name + ".scratch." + std::string(pass_name(pass)), bytes, BufferKind::workspace);
@@ -182,21 +222,28 @@ class PlanBuilder {
     return plan_.steps.back();
   }
 
-  // The kernel for the problem in the chosen layouts; when none takes them, the plain problem's kernel,
-  // and the node's blocked values are demoted for the next round.
+  // The kernel for the problem in the chosen layouts (and with its fused activation); when none takes
+  // it, the plain unfused problem's kernel, and the node is unfused (if it fused) or else its blocked
+  // values are demoted, for the next round.
   std::shared_ptr<const Kernel> select_layout_kernel(const Node& n, KernelProblem& prob) {
-    if (!prob.all_plain()) {
+    if (!prob.all_plain() || prob.fused_activation != Activation::none) {
       std::string reasons;
       if (std::unique_ptr<Kernel> k = try_select_kernel(prob, o_.backend, reasons)) return k;
-      std::vector<int> values = n.inputs;
-      values.push_back(n.output);
-      for (int v : values)
-        if (value_layout_[v] != Layout::plain) new_demotions_.push_back(v);
+      if (prob.fused_activation != Activation::none) {
+        new_unfused_.push_back(node_id_of(n));
+      } else {
+        std::vector<int> values = n.inputs;
+        values.push_back(n.output);
+        for (int v : values)
+          if (value_layout_[v] != Layout::plain) new_demotions_.push_back(v);
+      }
       prob.src_layout.assign(prob.src.size(), Layout::plain);
       prob.dst_layout = Layout::plain;
+      prob.fused_activation = Activation::none;
     }
     return select_kernel(prob, o_.backend);
   }
+  int node_id_of(const Node& n) const { return static_cast<int>(&n - g_.nodes.data()); }
 
   void add_param_refs(const Node& n, StepRefs& refs) {
     for (int p : n.params) refs.weights.push_back({TensorRef::Space::param, p, g_.params[p].shape, DType::f32});
@@ -210,11 +257,13 @@ class PlanBuilder {
       value_buffer_[n.output] = value_buffer_[n.inputs[0]];
       return;
     }
+    if (fused_into_[static_cast<size_t>(id)] >= 0) return;  // computed by its producer's step
     StepRefs refs;
     for (int v : n.inputs) refs.src.push_back(value_ref(v));
     const int alias = in_place_input(n);
     value_buffer_[n.output] = alias >= 0 ? value_buffer_[alias] : request(n.name, n.output, BufferKind::activation);
-    refs.dst = value_ref(n.output);
+    value_buffer_[written_value(id)] = value_buffer_[n.output];
+    refs.dst = value_ref(written_value(id));
     add_param_refs(n, refs);
     std::vector<Shape> src_shapes;
     for (int v : n.inputs) src_shapes.push_back(plan_.value_shapes[v]);
@@ -236,7 +285,7 @@ class PlanBuilder {
   void add_reads(const Node& n, int id, Pass pass, StepRefs& refs) {
     BackwardReads r = backward_reads(n.attrs, pass);
     if (r.src) for (int v : n.inputs) refs.src.push_back(value_ref(v));
-    if (r.dst) refs.dst = value_ref(n.output);
+    if (r.dst || fused_act_[static_cast<size_t>(id)] >= 0) refs.dst = value_ref(written_value(id));
     if (r.aux) for (const TensorRef& a : aux_buffers_[id]) refs.aux.push_back(arena_ref(a.index, a.shape, a.dtype));
     add_param_refs(n, refs);
   }
@@ -250,6 +299,10 @@ class PlanBuilder {
     for (size_t i = 0; i < n.inputs.size(); ++i)
       if (requires_grad_[n.inputs[i]]) grad_inputs.push_back(static_cast<int>(i));
 
+    if (fused_into_[static_cast<size_t>(id)] >= 0) {  // the producer's backward applies the mask
+      diff_buffer_[n.inputs[0]] = diff_buffer_[n.output];
+      return;
+    }
     if (is<FlattenAttrs>(n.attrs)) {
       if (grad_inputs.empty()) return;
       int in = n.inputs[0];
@@ -375,7 +428,7 @@ class PlanBuilder {
       if (s.pass == Pass::fwd) plan_.forward_macs += s.macs;
       plan_.trained_macs += s.macs;
     }
-    if (o_.memory_budget > 0 && m.total() > o_.memory_budget && new_demotions_.empty()) {
+    if (o_.memory_budget > 0 && m.total() > o_.memory_budget && new_demotions_.empty() && new_unfused_.empty()) {
       fail("memory budget {} is impossible for this configuration: the training step needs {} (weights {}, "
            "optimizer state {}, planned activations/gradients/workspace {}, kernel workspace {}); lower the batch size ({} now) or "
            "train fewer layers (e.g. --trainable last:2)",
@@ -387,7 +440,9 @@ class PlanBuilder {
   const Graph& g_;
   const CompileOptions& o_;
   const std::vector<bool>& demoted_;
-  std::vector<int> new_demotions_;
+  const std::vector<bool>& unfused_;
+  std::vector<int> new_demotions_, new_unfused_;
+  std::vector<int> fused_act_, fused_into_;  // per node: the activation fused into it / the node it is fused into
   std::vector<Layout> value_layout_;
   Plan plan_;
   std::vector<bool> node_trains_, requires_grad_, read_by_backward_;
@@ -405,15 +460,17 @@ Plan compile(const Graph& graph, const CompileOptions& options) {
   CompileOptions o = options;
   if (const char* env = std::getenv("EDGETRAIN_LAYOUT"); env && std::string_view(env) == "plain")
     o.blocked_layouts = false;
-  std::vector<bool> demoted(graph.values.size(), false);
+  if (const char* env = std::getenv("EDGETRAIN_FUSE"); env && std::string_view(env) == "0") o.fuse_activations = false;
+  std::vector<bool> demoted(graph.values.size(), false), unfused(graph.nodes.size(), false);
   for (int round = 1;; ++round) {
-    PlanBuilder builder(graph, o, demoted);
+    PlanBuilder builder(graph, o, demoted, unfused);
     Plan plan = builder.build();
-    if (builder.new_demotions().empty()) {
+    if (builder.new_demotions().empty() && builder.new_unfused().empty()) {
       plan.compile_rounds = round;
       return plan;
     }
     for (int v : builder.new_demotions()) demoted[static_cast<size_t>(v)] = true;
+    for (int n : builder.new_unfused()) unfused[static_cast<size_t>(n)] = true;
   }
 }
 

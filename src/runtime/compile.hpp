@@ -25,6 +25,10 @@ struct CompileOptions {
   // touching them takes it (see core/layout.hpp). false: all plain (inspection reads values as NCHW).
   // EDGETRAIN_LAYOUT=plain turns it off for every compile (benchmark comparisons).
   bool blocked_layouts = true;
+  // Compute a ReLU / ReLU6 inside the step producing its input where a kernel can (BatchNorm on
+  // blocked16, oneDNN convolutions): fewer passes over the activation. false: every node
+  // its own steps (inspection reads each value). EDGETRAIN_FUSE=0 turns it off for every compile.
+  bool fuse_activations = true;
 };
 
 Plan compile(const Graph& graph, const CompileOptions& options);

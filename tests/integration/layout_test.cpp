@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 
 #include "io/model_io.hpp"
@@ -131,6 +132,65 @@ TEST(BlockedLayouts, WhichValuesAreBlocked) {
     if (touches) {
       EXPECT_EQ(s.kernel->impl_name(), "onednn") << s.name << " " << pass_name(s.pass);
     }
+  }
+}
+
+// ReLU / ReLU6 fused into the BatchNorm or convolution step before them (where that step's output has
+// no other reader): the activation steps are gone, and the fused steps compute bit for bit what the
+// separate steps compute (the same float operations; the mask applied inside the BN backward, or to
+// the convolution's incoming gradient).
+TEST(FusedActivations, ReluStepsAreFusedAndExact) {
+  struct Case {
+    std::string arch;
+    Shape input;
+    int fused;  // nodes that take their activation
+  };
+  // MobileNetV2: every ReLU6 follows a BatchNorm; ResNet-18: the stem's and each block's first ReLU
+  // (the second follows the residual Add); SqueezeNet: every ReLU follows a convolution (squeeze,
+  // both expands, the stem and the classifier); fmnist-cnn: its two convolutions' and the hidden
+  // linear layer's — the last stays a step (no Linear fusion).
+  for (const Case& c : {Case{"mobilenet_v2", {3, 32, 32}, 35}, Case{"resnet18", {3, 32, 32}, 9},
+                        Case{"squeezenet1_1", {3, 64, 64}, 26}, Case{"fmnist-cnn", {1, 28, 28}, 2}}) {
+    const std::string& arch = c.arch;
+    SCOPED_TRACE(arch);
+    std::vector<std::vector<float>> params;
+    std::vector<int> activation_steps;
+    int fused_nodes = 0;
+    for (bool fuse : {true, false}) {
+      Model m = io::make_zoo_model(arch, 10, c.input, 1.0, 5);
+      CompileOptions o;
+      o.batch = 8;
+      o.optimizer.lr = 0.05;
+      o.optimizer.momentum = 0.9;
+      o.fuse_activations = fuse;
+      Plan plan = compile(m.graph, o);
+      int acts = 0, fused = 0;
+      for (const Step& s : plan.steps) {
+        acts += s.op == "ReLU" || s.op == "ReLU6";
+        fused += s.pass == Pass::fwd && s.problem.find("+ReLU") != std::string::npos;
+      }
+      activation_steps.push_back(acts);
+      if (fuse) fused_nodes = fused;
+      OptimizerState opt(m.graph, plan.trainable, o.optimizer);
+      Executor exec(plan, m.params, &opt);
+      std::mt19937 rng(9);
+      std::normal_distribution<float> normal;
+      std::vector<float> images(static_cast<size_t>(8 * c.input.numel()));
+      std::vector<int32_t> labels{0, 1, 2, 3, 4, 5, 6, 7};
+      for (int step = 0; step < 2; ++step) {
+        for (float& x : images) x = normal(rng);
+        exec.run(images.data(), labels.data());
+      }
+      params.emplace_back();
+      for (size_t p = 0; p < m.params.num_params(); ++p) {
+        const std::vector<float> v = values_of(m.params.param(static_cast<int>(p)));
+        params.back().insert(params.back().end(), v.begin(), v.end());
+      }
+    }
+    EXPECT_EQ(fused_nodes, c.fused);
+    EXPECT_EQ(activation_steps[1] - activation_steps[0], 2 * fused_nodes);  // a forward and a backward each
+    ASSERT_EQ(params[0].size(), params[1].size());
+    EXPECT_EQ(0, std::memcmp(params[0].data(), params[1].data(), params[0].size() * sizeof(float)));
   }
 }
 

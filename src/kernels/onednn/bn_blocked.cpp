@@ -1,7 +1,8 @@
 #include "kernels/onednn/bn_blocked.hpp"
 
+#include "kernels/onednn/activation_mask.hpp"
+
 #include <algorithm>
-#include <limits>
 
 namespace edgetrain::onednn::bn_blocked {
 namespace {
@@ -9,28 +10,21 @@ namespace {
 constexpr int64_t B = kChannelBlock;
 constexpr int64_t kChunk = 512;  // positions summed in float before the double accumulators
 
-// The activation's output range: ReLU [0, inf), ReLU6 [0, 6]; none: unbounded.
-struct Range {
-  float lo, hi;
-};
-Range range_of(Activation act) {
-  constexpr float inf = std::numeric_limits<float>::infinity();
-  switch (act) {
-    case Activation::relu: return {0.f, inf};
-    case Activation::relu6: return {0.f, 6.f};
-    case Activation::none: break;
-  }
-  return {-inf, inf};
-}
+using Range = ActivationRange;
 
 // The gradient passes where the output is strictly inside the range (as the reference ReLU/ReLU6
 // backward: dy where y > 0, and y < 6 for ReLU6).
-[[gnu::always_inline]] inline float masked(float dy, float y, Range r) { return y > r.lo && y < r.hi ? dy : 0.f; }
+template <bool Mask>
+[[gnu::always_inline]] inline float masked(float dy, float y, Range r) {
+  if constexpr (Mask) return ((y > r.lo) & (y < r.hi)) ? dy : 0.f;
+  return dy;
+}
 
 #define ET_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 
-ET_SIMD_CLONES void sums(const float* x, const float* dy, const float* y, Range r, bool mask, const float* mean,
-                         const Extent& e, double* s1, double* s2) {
+template <bool Mask>
+[[gnu::always_inline]] inline void sums_body(const float* x, const float* dy, const float* y, Range r,
+                                             const float* mean, const Extent& e, double* s1, double* s2) {
   const int64_t blocks = e.C / B;
 #pragma omp parallel for if (e.N * e.C * e.S > (1 << 15)) schedule(static)
   for (int64_t cb = 0; cb < blocks; ++cb) {
@@ -46,7 +40,7 @@ ET_SIMD_CLONES void sums(const float* x, const float* dy, const float* y, Range 
 #pragma omp simd
           for (int64_t j = 0; j < B; ++j) {
             const int64_t k = base + i * B + j;
-            const float g = mask ? masked(dy[k], y[k], r) : dy[k];
+            const float g = masked<Mask>(dy[k], Mask ? y[k] : 0.f, r);
             r1[j] += g;
             r2[j] += g * (x[k] - m[j]);
           }
@@ -57,8 +51,10 @@ ET_SIMD_CLONES void sums(const float* x, const float* dy, const float* y, Range 
   }
 }
 
-ET_SIMD_CLONES void grad(const float* x, const float* dy, const float* y, Range r, bool mask, const float* mean,
-                         const float* a, const float* b, const float* c, const Extent& e, float* dx) {
+template <bool Mask>
+[[gnu::always_inline]] inline void grad_body(const float* x, const float* dy, const float* y, Range r,
+                                            const float* mean, const float* a, const float* b, const float* c,
+                                            const Extent& e, float* dx) {
   const int64_t blocks = e.C / B;
 #pragma omp parallel for if (e.N * e.C * e.S > (1 << 15)) schedule(static)
   for (int64_t nb = 0; nb < e.N * blocks; ++nb) {
@@ -70,10 +66,22 @@ ET_SIMD_CLONES void grad(const float* x, const float* dy, const float* y, Range 
 #pragma omp simd
       for (int64_t j = 0; j < B; ++j) {
         const int64_t k = base + i * B + j;
-        const float g = mask ? masked(dy[k], y[k], r) : dy[k];
+        const float g = masked<Mask>(dy[k], Mask ? y[k] : 0.f, r);
         dx[k] = ka[j] * g - kb[j] * (x[k] - m[j]) - kc[j];
       }
   }
+}
+
+ET_SIMD_CLONES void sums(const float* x, const float* dy, const float* y, Range r, bool mask, const float* mean,
+                         const Extent& e, double* s1, double* s2) {
+  if (mask) return sums_body<true>(x, dy, y, r, mean, e, s1, s2);
+  sums_body<false>(x, dy, y, r, mean, e, s1, s2);
+}
+
+ET_SIMD_CLONES void grad(const float* x, const float* dy, const float* y, Range r, bool mask, const float* mean,
+                         const float* a, const float* b, const float* c, const Extent& e, float* dx) {
+  if (mask) return grad_body<true>(x, dy, y, r, mean, a, b, c, e, dx);
+  grad_body<false>(x, dy, y, r, mean, a, b, c, e, dx);
 }
 
 }  // namespace

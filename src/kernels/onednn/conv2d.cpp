@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "kernels/onednn/activation_mask.hpp"
 #include "kernels/onednn/ops.hpp"
 
 namespace edgetrain::onednn {
@@ -66,21 +67,41 @@ memory::desc act_md(const memory::dims& d, Layout l, bool any) {
 memory::desc src_md(const Geometry& g, bool any) { return act_md(g.src, g.src_layout, any); }
 memory::desc dst_md(const Geometry& g, bool any) { return act_md(g.dst, g.dst_layout, any); }
 
-dnnl::convolution_forward::primitive_desc fwd_pd(const Conv2dAttrs& a, const Geometry& g, bool any) {
+// The forward's attributes: user scratchpad, and a fused ReLU / ReLU6 as an eltwise post-op.
+dnnl::primitive_attr fwd_attr(Activation act) {
+  dnnl::primitive_attr attr = user_scratchpad();
+  if (act == Activation::none) return attr;
+  dnnl::post_ops ops;
+  if (act == Activation::relu) ops.append_eltwise(1.f, alg::eltwise_relu, 0.f, 0.f);
+  else ops.append_eltwise(1.f, alg::eltwise_clip_v2, 0.f, 6.f);
+  attr.set_post_ops(ops);
+  return attr;
+}
+
+dnnl::convolution_forward::primitive_desc fwd_pd(const Conv2dAttrs& a, const Geometry& g, bool any,
+                                                 Activation act = Activation::none) {
   const auto d = a.bias ? dnnl::convolution_forward::desc(prop::forward_training, alg::convolution_direct,
                                                           src_md(g, any), md(g.weights, any), plain_md(g.bias),
                                                           dst_md(g, any), g.strides, g.dilates, g.pad_l, g.pad_r)
                         : dnnl::convolution_forward::desc(prop::forward_training, alg::convolution_direct,
                                                           src_md(g, any), md(g.weights, any), dst_md(g, any),
                                                           g.strides, g.dilates, g.pad_l, g.pad_r);
-  return {d, user_scratchpad(), cpu_engine()};
+  return {d, fwd_attr(act), cpu_engine()};
+}
+
+// With a fused activation the backward passes first turn diff_dst (the gradient of the activation's
+// output, dst) into the convolution output's gradient, in place. Both passes do it: whichever runs
+// first changes it, the second finds nothing left to mask (the mask is idempotent).
+void mask_diff_dst(const KernelArgs& args, Activation act) {
+  if (act != Activation::none && args.diff_dst)
+    mask_gradient(args.diff_dst.as<float>(), args.dst.as<float>(), args.diff_dst.numel(), act);
 }
 
 class ConvFwd final : public ProgramKernel {
  public:
   ConvFwd(const Conv2dAttrs& a, const KernelProblem& p, bool any) {
     const Geometry g = geometry(a, p);
-    auto pd = fwd_pd(a, g, any);
+    auto pd = fwd_pd(a, g, any, p.fused_activation);
     std::vector<std::pair<int, memory>> args{
         {DNNL_ARG_SRC, prog_.reorder_in(prog_.user(g.user_src(), Slot::src, 0), pd.src_desc())},
         {DNNL_ARG_WEIGHTS, prog_.reorder_in(prog_.user(plain_md(g.weights), Slot::weights, 0), pd.weights_desc())},
@@ -93,7 +114,7 @@ class ConvFwd final : public ProgramKernel {
 
 class ConvBwdData final : public ProgramKernel {
  public:
-  ConvBwdData(const Conv2dAttrs& a, const KernelProblem& p, bool any) {
+  ConvBwdData(const Conv2dAttrs& a, const KernelProblem& p, bool any) : act_(p.fused_activation) {
     const Geometry g = geometry(a, p);
     auto hint = fwd_pd(a, g, any);
     dnnl::convolution_backward_data::desc d(alg::convolution_direct, src_md(g, any), md(g.weights, any),
@@ -108,14 +129,19 @@ class ConvBwdData final : public ProgramKernel {
                 prog_.reorder_out(prog_.user(g.user_src(), Slot::diff_src, 0), pd.diff_src_desc())}});
   }
   void execute(const KernelArgs& args) const override {
+    mask_diff_dst(args, act_);
     if (args.diff_src.empty() || !args.diff_src[0]) return;
     prog_.bind_and_run(args);
   }
+
+ private:
+  Activation act_;
 };
 
 class ConvBwdWeights final : public ProgramKernel {
  public:
-  ConvBwdWeights(const Conv2dAttrs& a, const KernelProblem& p, bool any) : bias_(a.bias), dy_layout_(p.dst_layout) {
+  ConvBwdWeights(const Conv2dAttrs& a, const KernelProblem& p, bool any)
+      : bias_(a.bias), dy_layout_(p.dst_layout), act_(p.fused_activation) {
     const Geometry g = geometry(a, p);
     N_ = g.dst[0], OC_ = g.dst[1], P_ = g.dst[2] * g.dst[3];
     auto hint = fwd_pd(a, g, any);
@@ -140,6 +166,7 @@ class ConvBwdWeights final : public ProgramKernel {
   void execute(const KernelArgs& args) const override {
     const bool want_w = !args.diff_weights.empty() && args.diff_weights[0];
     const bool want_b = bias_ && args.diff_weights.size() > 1 && args.diff_weights[1];
+    if (want_w || want_b) mask_diff_dst(args, act_);
     if (want_w) return prog_.bind_and_run(args);
     if (want_b) bias_grad(args.diff_dst.as<float>(), args.diff_weights[1].as<float>());
   }
@@ -183,6 +210,7 @@ class ConvBwdWeights final : public ProgramKernel {
 
   bool bias_;
   Layout dy_layout_;
+  Activation act_;
   int64_t N_ = 0, OC_ = 0, P_ = 0;
 };
 

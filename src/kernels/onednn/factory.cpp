@@ -15,7 +15,7 @@ std::unique_ptr<Kernel> make_onednn_kernel(const KernelProblem& p, std::string& 
     why_not = fmt::format("oneDNN backend runs f32 only (element type {})", dtype_info(p.dtype).name);
     return nullptr;
   }
-  if (p.fused_activation != Activation::none && !is<BatchNormAttrs>(p.attrs)) {
+  if (p.fused_activation != Activation::none && !is<BatchNormAttrs>(p.attrs) && !is<Conv2dAttrs>(p.attrs)) {
     why_not = fmt::format("no fused activation for {} in this backend", op_name(p.attrs));
     return nullptr;
   }
