@@ -398,8 +398,9 @@ class PlanBuilder {
   // ---- memory ----
   void finish() {
     int last = std::max(0, next_step() - 1);
-    // The executor reads the loss and predictions after the last step.
-    for (int b : {plan_.loss_buffer, plan_.prediction_buffer, plan_.input_buffer, plan_.labels_buffer})
+    // The executor reads the loss and predictions after the last step. The input batch lives until its
+    // last reader (with a frozen stem, the first step), so its bytes are reused after that.
+    for (int b : {plan_.loss_buffer, plan_.prediction_buffer, plan_.labels_buffer})
       if (b >= 0) touch(b, last);
     for (BufferRequest& r : plan_.buffers) {
       if (r.first_step < 0) r.first_step = r.last_step = 0;  // never touched: keep it tiny and harmless
