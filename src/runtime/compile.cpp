@@ -134,7 +134,9 @@ class PlanBuilder {
   void choose_fusions() {
     fused_act_.assign(g_.nodes.size(), -1);
     fused_into_.assign(g_.nodes.size(), -1);
-    if (!o_.fuse_activations || o_.backend == "ref") return;
+    // Not when every gradient must keep its own buffer (inspection): fused, the activation's input and
+    // output share their value and gradient buffers.
+    if (!o_.fuse_activations || !o_.backward_in_place || o_.backend == "ref") return;
     for (size_t a = 0; a < g_.nodes.size(); ++a) {
       const Node& act = g_.nodes[a];
       if (!is<ReluAttrs>(act.attrs) && !is<Relu6Attrs>(act.attrs)) continue;

@@ -26,7 +26,8 @@ struct CompileOptions {
   // EDGETRAIN_LAYOUT=plain turns it off for every compile (benchmark comparisons).
   bool blocked_layouts = true;
   // Compute a ReLU / ReLU6 inside the step producing its input where a kernel can (BatchNorm on
-  // blocked16, oneDNN convolutions): fewer passes over the activation. false: every node
+  // blocked16, oneDNN convolutions): fewer passes over the activation (not with backward_in_place =
+  // false: fused values share buffers). false: every node
   // its own steps (inspection reads each value). EDGETRAIN_FUSE=0 turns it off for every compile.
   bool fuse_activations = true;
 };

@@ -148,6 +148,12 @@ TEST(Autodiff, BackwardScopeFollowsTheTrainableSpec) {
     for (const Step& s : p.steps) n += s.kind == StepKind::kernel && s.pass == pass;
     return n;
   };
+  // Step counts of the graph's own nodes: no activation fused into its producer (see layout_test).
+  auto training = [](int64_t batch, const std::string& spec) {
+    CompileOptions o = edgetrain::training(batch, spec);
+    o.fuse_activations = false;
+    return o;
+  };
   Plan all = compile(g, training(2, "all"));
   EXPECT_EQ(count(all, Pass::bwd_weights), 4);  // conv1, conv2, fc1, fc2
   // conv1's input is the image: no bwd_data for it; loss + relu x3 + pool x2 + conv2 + fc1 + fc2.
