@@ -375,6 +375,86 @@ TEST(OnednnBlocked, EltwisePoolingAddConcat) {
   compare_blocked(ConcatAttrs{}, {Shape{2, 16, 4, 4}, Shape{2, 32, 4, 4}, Shape{2, 16, 4, 4}});
 }
 
+// A ReLU / ReLU6 fused into a convolution or a BatchNorm (KernelProblem::fused_activation) against the
+// reference op followed by the activation: forward act(op(x)); backward the op's gradients of
+// dy masked where the activation's output leaves (0, hi) — what the reference ReLU / ReLU6 backward
+// computes. The fused backward passes get the unmasked dy and the activation's output as dst.
+void compare_fused(const Attrs& attrs, const Shape& x, Activation act, Mode mode) {
+  SCOPED_TRACE(fmt::format("{} {} {} {}", op_name(attrs), x.str(), act == Activation::relu ? "ReLU" : "ReLU6",
+                           mode == Mode::plain ? "plain" : "blocked"));
+  const double hi = act == Activation::relu6 ? 6.0 : INFINITY;
+  auto incoming = [](OpHarness& h) {
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<double> u(-1.0, 1.0);
+    for (int64_t i = 0; i < h.diff_dst.numel(); ++i) h.diff_dst.set(i, u(rng));
+  };
+  OpHarness r(attrs, {x}, DType::f32, true);  // the reference chain
+  r.fill(42);
+  incoming(r);
+  r.fwd();
+  for (int64_t i = 0; i < r.dst.numel(); ++i) {
+    const double y = std::min(std::max(r.dst.get(i), 0.0), hi);
+    r.dst.set(i, y);
+    if (!(y > 0.0 && y < hi)) r.diff_dst.set(i, 0.0);
+  }
+  r.bwd_data();
+  r.bwd_weights();
+
+  OpHarness d(attrs, {x}, DType::f32, true);  // oneDNN, fused
+  d.fill(42);
+  incoming(d);
+  fill_garbage(d.dst);
+  for (Tensor& t : d.diff_src) fill_garbage(t);
+  for (Tensor& t : d.diff_weights) fill_garbage(t);
+  const Layout src_layout = layout_for(x, mode), dst_layout = layout_for(d.dst.view.shape, mode);
+  relayout_in_place(d.src[0], Layout::plain, src_layout);
+  relayout_in_place(d.diff_dst, Layout::plain, dst_layout);
+  for (Pass pass : {Pass::fwd, Pass::bwd_data, Pass::bwd_weights}) {
+    KernelProblem p = d.problem(pass);
+    p.src_layout = {src_layout};
+    p.dst_layout = dst_layout;
+    p.fused_activation = act;
+    std::string why;
+    std::unique_ptr<Kernel> k = make_onednn_kernel(p, why);
+    ASSERT_NE(k, nullptr) << pass_name(pass) << ": " << why;
+    AlignedBuffer scratch(k->scratch_bytes());
+    KernelArgs a = d.args();
+    a.scratch = TensorView(scratch.data(), Shape{static_cast<int64_t>(scratch.size())}, DType::u8);
+    k->execute(a);
+  }
+  relayout_in_place(d.dst, dst_layout, Layout::plain);
+  relayout_in_place(d.diff_src[0], src_layout, Layout::plain);
+  expect_close(d.dst, r.dst, 1e-5, "dst");
+  expect_close(d.diff_src[0], r.diff_src[0], 1e-4, "diff_src");
+  for (size_t i = 0; i < r.diff_weights.size(); ++i)
+    expect_close(d.diff_weights[i], r.diff_weights[i], 1e-3, fmt::format("diff_weights[{}]", i));
+}
+
+TEST(OnednnFused, ConvolutionAndBatchNormWithReluOrRelu6) {
+  for (Activation act : {Activation::relu, Activation::relu6}) {
+    for (Mode mode : {Mode::plain, Mode::blocked}) {
+      compare_fused(conv_attrs(kConvCases[1]), kConvCases[1].x, act, mode);  // 16 -> 32, stride 2, bias
+      compare_fused(conv_attrs(kConvCases[5]), kConvCases[5].x, act, mode);  // depthwise
+      compare_fused(conv_attrs(kConvCases[8]), kConvCases[8].x, act, mode);  // 7x7, odd channels (plain)
+    }
+    for (const Shape& x : {Shape{2, 32, 7, 7}, Shape{8, 16, 1, 1}}) {
+      BatchNormAttrs bn;
+      bn.channels = x[1];
+      compare_fused(bn, x, act, Mode::blocked);  // BatchNorm fuses on blocked16 only
+    }
+  }
+  std::string why;
+  BatchNormAttrs bn;
+  bn.channels = 16;
+  KernelProblem p = problem_of_shapes(bn, {Shape{2, 16, 4, 4}});
+  p.fused_activation = Activation::relu;
+  EXPECT_EQ(make_onednn_kernel(p, why), nullptr);  // plain BatchNorm: oneDNN's, no ReLU6, no fusion
+  EXPECT_EQ(make_ref_kernel(p, why), nullptr);
+  KernelProblem add = problem_of_shapes(AddAttrs{}, {Shape{2, 16, 4, 4}, Shape{2, 16, 4, 4}});
+  add.fused_activation = Activation::relu;
+  EXPECT_EQ(make_onednn_kernel(add, why), nullptr);
+}
+
 TEST(OnednnBlocked, MixedLayoutsDeclineAndTheReferenceTakesOnlyPlain) {
   std::string why;
   KernelProblem p = problem_of_shapes(ReluAttrs{}, {Shape{2, 16, 4, 4}});
