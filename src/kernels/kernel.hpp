@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/layout.hpp"
+#include "core/param_layout.hpp"
 #include "core/tensor_view.hpp"
 #include "ops/attrs.hpp"
 #include "ops/op.hpp"
@@ -17,8 +18,10 @@ namespace edgetrain {
 // writes act(output) and its backward masks the incoming gradient by the activation's derivative.
 enum class Activation : uint8_t { none, relu, relu6 };
 
-// Everything one execution touches. Slots not used by a (op, pass) stay empty. Parameters and 2-D
-// tensors are dense row-major; a 4-D activation and its gradient are in the layout the problem names. Every kernel *overwrites* its outputs (dst, diff_src, diff_weights, aux written in fwd).
+// Everything one execution touches. Slots not used by a (op, pass) stay empty. 2-D tensors are dense
+// row-major; a 4-D activation and its gradient are in the layout the problem names, a parameter and its
+// gradient in the problem's weight layout. Every kernel *overwrites* its outputs (dst, diff_src,
+// diff_weights, aux written in fwd).
 struct KernelArgs {
   std::vector<TensorView> src;           // forward inputs, in node order
   TensorView dst;                        // forward output
@@ -48,11 +51,16 @@ struct KernelProblem {
   // Layouts of the forward inputs and output (and of their gradients); empty src_layout: all plain.
   std::vector<Layout> src_layout;
   Layout dst_layout = Layout::plain;
+  // Layouts of the parameters (and their gradients), in param_specs order; empty or missing: plain.
+  std::vector<ParamLayout> weight_layouts;
 
   Layout src_layout_of(size_t i) const { return i < src_layout.size() ? src_layout[i] : Layout::plain; }
+  ParamLayout weight_layout_of(size_t i) const { return i < weight_layouts.size() ? weight_layouts[i] : ParamLayout{}; }
   bool all_plain() const {
     for (Layout l : src_layout)
       if (l != Layout::plain) return false;
+    for (const ParamLayout& l : weight_layouts)
+      if (!l.plain()) return false;
     return dst_layout == Layout::plain;
   }
 };
@@ -65,6 +73,9 @@ class Kernel {
   virtual std::size_t scratch_bytes() const { return 0; }
   // Layout conversions one execution performs (reported by EDGETRAIN_VERBOSE=1).
   virtual int reorders() const { return 0; }
+  // The layout this kernel would rather have parameter i in (plain: no preference, or none it can
+  // describe densely); compile() adopts it for the next round (see Plan::param_layouts).
+  virtual ParamLayout preferred_weight_layout(size_t /*i*/) const { return {}; }
   // The implementation inside the backend where it has several (oneDNN: "jit:avx512_core",
   // "gemm:jit", "ref:any", ...; empty otherwise): the latency predictor's feature.
   virtual std::string_view detail() const { return {}; }

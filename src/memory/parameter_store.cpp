@@ -23,6 +23,7 @@ ParameterStore::ParameterStore(const Graph& g, uint64_t seed) {
     states_.emplace_back(p, s.shape, DType::f32);
     p += padded(static_cast<size_t>(s.shape.numel()) * 4);
   }
+  layouts_.resize(g.params.size());
   std::mt19937_64 rng(seed);
   for (size_t i = 0; i < g.params.size(); ++i) {
     const Slot& s = g.params[i];
@@ -47,6 +48,19 @@ ParameterStore::ParameterStore(const Graph& g, uint64_t seed) {
     float* d = states_[i].as<float>();
     for (int64_t j = 0; j < s.shape.numel(); ++j) d[j] = init;
   }
+}
+
+TensorView ParameterStore::param(int id) const {
+  set_layout(id, ParamLayout{});
+  return params_[static_cast<size_t>(id)];
+}
+
+void ParameterStore::set_layout(int id, const ParamLayout& l) const {
+  ParamLayout& current = layouts_[static_cast<size_t>(id)];
+  if (current == l) return;
+  const TensorView& v = params_[static_cast<size_t>(id)];
+  relayout_params(v.as<float>(), v.numel(), current, l);
+  current = l;
 }
 
 std::size_t ParameterStore::param_bytes() const {

@@ -1,10 +1,18 @@
 // ParameterStore: the persistent memory of a model — every parameter and every state tensor (BN
 // running statistics) in one aligned arena, addressed by the graph's slot ids.
+//
+// A parameter's bytes are row-major unless an executor has put them in its plan's layout
+// (Plan::param_layouts, e.g. a convolution weight in oneDNN's OIhw16i16o) to train without reorders.
+// param() always gives the row-major view, converting back first if needed: everything outside the
+// executor (checkpoints, export, pruning, inspection, tests) reads and writes plain tensors, and the
+// executor converts again before its next step. The layout is a representation, not a value: it
+// changes under const access, like a cache.
 #pragma once
 #include <cstdint>
 #include <vector>
 
 #include "core/aligned_buffer.hpp"
+#include "core/param_layout.hpp"
 #include "core/tensor_view.hpp"
 #include "graph/graph.hpp"
 
@@ -17,7 +25,13 @@ class ParameterStore {
   // rules: kaiming-uniform weights, fan-in uniform biases, BN scale 1 / shift 0 / mean 0 / var 1).
   ParameterStore(const Graph& graph, uint64_t seed);
 
-  TensorView param(int id) const { return params_[static_cast<size_t>(id)]; }
+  // Row-major view of parameter id (converted to plain first when it is not).
+  TensorView param(int id) const;
+  // The bytes as they are, in layout(id) (for executors: their kernels were compiled for it).
+  TensorView stored_param(int id) const { return params_[static_cast<size_t>(id)]; }
+  const ParamLayout& layout(int id) const { return layouts_[static_cast<size_t>(id)]; }
+  // Converts parameter id's bytes to layout l in place (nothing when already in it).
+  void set_layout(int id, const ParamLayout& l) const;
   TensorView state(int id) const { return states_[static_cast<size_t>(id)]; }
   size_t num_params() const { return params_.size(); }
   size_t num_states() const { return states_.size(); }
@@ -28,6 +42,7 @@ class ParameterStore {
  private:
   AlignedBuffer storage_;
   std::vector<TensorView> params_, states_;
+  mutable std::vector<ParamLayout> layouts_;  // per parameter: the layout its bytes are in
 };
 
 }  // namespace edgetrain

@@ -22,16 +22,35 @@ namespace {
 // reference backend) runs in plain layouts, and every blocked value it touches is demoted to plain: the
 // plan is built again with those values plain, until no step demotes any (a demotion can make a
 // neighbour's layouts mixed, so it spreads one step per round).
+//
+// Parameters start row-major. A convolution weight whose forward kernel prefers another dense layout
+// (preferred_weight_layout: oneDNN's choice, e.g. OIhw16i16o) takes it in the next round, for every step
+// touching it (fwd, bwd_data, bwd_weights, the update) and for its gradient and optimizer state; a step
+// whose kernel declines it makes it row-major for good. Only a weight read by a single node qualifies.
+
+// What earlier rounds decided.
+struct Decisions {
+  std::vector<bool> demoted;               // per value: must be plain
+  std::vector<bool> unfused;               // per node: must not fuse its activation
+  std::vector<ParamLayout> param_layouts;  // per parameter: the layout adopted
+  std::vector<bool> param_plain;           // per parameter: must stay row-major
+};
+
 class PlanBuilder {
  public:
-  PlanBuilder(const Graph& g, const CompileOptions& o, const std::vector<bool>& demoted,
-              const std::vector<bool>& unfused)
-      : g_(g), o_(o), demoted_(demoted), unfused_(unfused) {}
+  PlanBuilder(const Graph& g, const CompileOptions& o, const Decisions& d)
+      : g_(g), o_(o), demoted_(d.demoted), unfused_(d.unfused), param_layouts_(d.param_layouts),
+        param_plain_(d.param_plain) {}
 
-  // Values this build found that must be plain, nodes that must not fuse their activation (both empty:
-  // the plan is final).
+  // Values this build found that must be plain, nodes that must not fuse their activation, parameters
+  // that must be row-major or would rather take a layout (all empty: the plan is final).
   const std::vector<int>& new_demotions() const { return new_demotions_; }
   const std::vector<int>& new_unfused() const { return new_unfused_; }
+  const std::vector<int>& new_plain_params() const { return new_plain_params_; }
+  const std::vector<std::pair<int, ParamLayout>>& new_param_layouts() const { return new_param_layouts_; }
+  bool final() const {
+    return new_demotions_.empty() && new_unfused_.empty() && new_plain_params_.empty() && new_param_layouts_.empty();
+  }
 
   Plan build() {
     plan_.training = o_.training;
@@ -41,6 +60,7 @@ class PlanBuilder {
     for (const Value& v : shaped.values) plan_.value_shapes.push_back(v.shape);
     plan_.num_classes = shaped.values[g_.logits].shape[1];
     resolve_training();
+    plan_.param_grad_buffers.assign(g_.params.size(), -1);
     choose_layouts();
     choose_fusions();
     value_buffer_.assign(g_.values.size(), -1);
@@ -101,6 +121,9 @@ class PlanBuilder {
     // Which values some backward step may read (conservative: any node on the gradient path).
     read_by_backward_.assign(g_.values.size(), false);
     consumers_ = g_.consumers();
+    param_readers_.assign(g_.params.size(), 0);
+    for (const Node& node : g_.nodes)
+      for (int w : node.params) ++param_readers_[static_cast<size_t>(w)];
     for (size_t n = 0; n < g_.nodes.size(); ++n) {
       const Node& node = g_.nodes[n];
       if (!requires_grad_[node.output]) continue;
@@ -192,6 +215,7 @@ class PlanBuilder {
     p.dtype = DType::f32;
     for (int v : n.inputs) p.src_layout.push_back(value_layout_[v]);
     p.dst_layout = value_layout_[n.output];
+    for (int w : n.params) p.weight_layouts.push_back(param_layouts_[static_cast<size_t>(w)]);
     p.fused_activation = fused_activation(node_id_of(n));
     p.training = kernel_training(n);
     if (p.training && is<BatchNormAttrs>(n.attrs) && pass == Pass::fwd)
@@ -213,6 +237,7 @@ class PlanBuilder {
     s.problem = problem_string(n.attrs, prob.src, prob.dst);
     s.macs = forward_macs(n.attrs, prob.src, prob.dst);
     s.kernel = select_layout_kernel(n, prob);
+    if (pass == Pass::fwd) propose_param_layouts(n, *s.kernel);
     if (prob.fused_activation != Activation::none)
       s.problem += prob.fused_activation == Activation::relu6 ? "+ReLU6" : "+ReLU";
     s.refs = std::move(refs);
@@ -238,14 +263,29 @@ class PlanBuilder {
         values.push_back(n.output);
         for (int v : values)
           if (value_layout_[v] != Layout::plain) new_demotions_.push_back(v);
+        for (int w : n.params)
+          if (!param_layouts_[static_cast<size_t>(w)].plain()) new_plain_params_.push_back(w);
       }
       prob.src_layout.assign(prob.src.size(), Layout::plain);
       prob.dst_layout = Layout::plain;
+      prob.weight_layouts.clear();
       prob.fused_activation = Activation::none;
     }
     return select_kernel(prob, o_.backend);
   }
   int node_id_of(const Node& n) const { return static_cast<int>(&n - g_.nodes.data()); }
+
+  // A row-major parameter of n that n's forward kernel would rather have in another layout.
+  void propose_param_layouts(const Node& n, const Kernel& k) {
+    if (!o_.blocked_layouts || o_.backend == "ref") return;
+    for (size_t i = 0; i < n.params.size(); ++i) {
+      const size_t w = static_cast<size_t>(n.params[i]);
+      if (param_plain_[w] || !param_layouts_[w].plain() || param_readers_[w] != 1) continue;
+      ParamLayout l = k.preferred_weight_layout(i);
+      if (!l.plain() && l.numel() == g_.params[w].shape.numel() && l.dense())
+        new_param_layouts_.emplace_back(static_cast<int>(w), std::move(l));
+    }
+  }
 
   void add_param_refs(const Node& n, StepRefs& refs) {
     for (int p : n.params) refs.weights.push_back({TensorRef::Space::param, p, g_.params[p].shape, DType::f32});
@@ -326,6 +366,7 @@ class PlanBuilder {
         int b = request("d(" + g_.params[p].name + ")", static_cast<size_t>(g_.params[p].shape.numel()) * 4,
                         BufferKind::weight_grad);
         refs.diff_weights[i] = arena_ref(b, g_.params[p].shape, DType::f32);
+        plan_.param_grad_buffers[static_cast<size_t>(p)] = b;
         grads.emplace_back(p, b);
       }
     };
@@ -411,6 +452,7 @@ class PlanBuilder {
     plan_.value_buffers = value_buffer_;
     plan_.grad_buffers = diff_buffer_;
     plan_.value_layouts = value_layout_;
+    plan_.param_layouts = param_layouts_;
     MemoryBreakdown& m = plan_.breakdown;
     for (size_t p = 0; p < g_.params.size(); ++p) {
       std::size_t bytes = static_cast<size_t>(g_.params[p].shape.numel()) * 4;
@@ -431,7 +473,7 @@ class PlanBuilder {
       if (s.pass == Pass::fwd) plan_.forward_macs += s.macs;
       plan_.trained_macs += s.macs;
     }
-    if (o_.memory_budget > 0 && m.total() > o_.memory_budget && new_demotions_.empty() && new_unfused_.empty()) {
+    if (o_.memory_budget > 0 && m.total() > o_.memory_budget && final()) {
       fail("memory budget {} is impossible for this configuration: the training step needs {} (weights {}, "
            "optimizer state {}, planned activations/gradients/workspace {}, kernel workspace {}); lower the batch size ({} now) or "
            "train fewer layers (e.g. --trainable last:2)",
@@ -444,7 +486,11 @@ class PlanBuilder {
   const CompileOptions& o_;
   const std::vector<bool>& demoted_;
   const std::vector<bool>& unfused_;
-  std::vector<int> new_demotions_, new_unfused_;
+  const std::vector<ParamLayout>& param_layouts_;
+  const std::vector<bool>& param_plain_;
+  std::vector<int> new_demotions_, new_unfused_, new_plain_params_;
+  std::vector<std::pair<int, ParamLayout>> new_param_layouts_;
+  std::vector<int> param_readers_;  // per parameter: nodes reading it
   std::vector<int> fused_act_, fused_into_;  // per node: the activation fused into it / the node it is fused into
   std::vector<Layout> value_layout_;
   Plan plan_;
@@ -464,16 +510,25 @@ Plan compile(const Graph& graph, const CompileOptions& options) {
   if (const char* env = std::getenv("EDGETRAIN_LAYOUT"); env && std::string_view(env) == "plain")
     o.blocked_layouts = false;
   if (const char* env = std::getenv("EDGETRAIN_FUSE"); env && std::string_view(env) == "0") o.fuse_activations = false;
-  std::vector<bool> demoted(graph.values.size(), false), unfused(graph.nodes.size(), false);
+  Decisions d;
+  d.demoted.assign(graph.values.size(), false);
+  d.unfused.assign(graph.nodes.size(), false);
+  d.param_layouts.assign(graph.params.size(), ParamLayout{});
+  d.param_plain.assign(graph.params.size(), false);
   for (int round = 1;; ++round) {
-    PlanBuilder builder(graph, o, demoted, unfused);
+    PlanBuilder builder(graph, o, d);
     Plan plan = builder.build();
-    if (builder.new_demotions().empty() && builder.new_unfused().empty()) {
+    if (builder.final()) {
       plan.compile_rounds = round;
       return plan;
     }
-    for (int v : builder.new_demotions()) demoted[static_cast<size_t>(v)] = true;
-    for (int n : builder.new_unfused()) unfused[static_cast<size_t>(n)] = true;
+    for (int v : builder.new_demotions()) d.demoted[static_cast<size_t>(v)] = true;
+    for (int n : builder.new_unfused()) d.unfused[static_cast<size_t>(n)] = true;
+    for (const auto& [w, l] : builder.new_param_layouts()) d.param_layouts[static_cast<size_t>(w)] = l;
+    for (int w : builder.new_plain_params()) {
+      d.param_layouts[static_cast<size_t>(w)] = ParamLayout{};
+      d.param_plain[static_cast<size_t>(w)] = true;
+    }
   }
 }
 

@@ -42,9 +42,9 @@ TensorView Executor::resolve(const TensorRef& t) const {
     case TensorRef::Space::none: return {};
     case TensorRef::Space::arena:
       return TensorView(arena_.data() + plan_.memory.offsets[static_cast<size_t>(t.index)], t.shape, t.dtype);
-    case TensorRef::Space::param: return params_.param(t.index);
+    case TensorRef::Space::param: return params_.stored_param(t.index);
     case TensorRef::Space::state: return params_.state(t.index);
-    case TensorRef::Space::opt_state: return optimizer_->slot(t.index / 2, t.index % 2);
+    case TensorRef::Space::opt_state: return optimizer_->stored_slot(t.index / 2, t.index % 2);
   }
   return {};
 }
@@ -59,6 +59,15 @@ std::byte* Executor::buffer_data(int request) const {
   return arena_.data() + plan_.memory.offsets[static_cast<size_t>(request)];
 }
 
+std::vector<float> Executor::param_gradient(int p) const {
+  const int b = plan_.param_grad_buffers.at(static_cast<size_t>(p));
+  if (b < 0) return {};
+  const auto* g = reinterpret_cast<const float*>(buffer_data(b));
+  std::vector<float> out(g, g + plan_.buffers[static_cast<size_t>(b)].bytes / sizeof(float));
+  relayout_params(out.data(), static_cast<int64_t>(out.size()), plan_.param_layouts[static_cast<size_t>(p)], {});
+  return out;
+}
+
 void Executor::set_step_times(std::vector<double>* ms) {
   step_ms_ = ms;
   if (ms) ms->assign(plan_.steps.size(), 0.0);
@@ -70,12 +79,24 @@ const int32_t* Executor::predictions() const {
   return reinterpret_cast<const int32_t*>(buffer_data(plan_.prediction_buffer));
 }
 
+// Parameters (and their optimizer state) in this plan's layouts: a no-op comparison each step, a
+// conversion only after someone outside read them row-major (a checkpoint, an evaluation on another
+// plan) or before the first step.
+void Executor::adopt_param_layouts() const {
+  for (size_t p = 0; p < plan_.param_layouts.size(); ++p) {
+    const ParamLayout& l = plan_.param_layouts[p];
+    params_.set_layout(static_cast<int>(p), l);
+    if (optimizer_) optimizer_->set_layout(static_cast<int>(p), l);
+  }
+}
+
 void Executor::run(const float* images, const int32_t* labels) {
   const int64_t batch = plan_.batch;
   // Labels are the only input that can break a kernel's assumptions: check them first.
   for (int64_t i = 0; i < batch; ++i)
     ET_REQUIRE(labels[i] >= 0 && labels[i] < plan_.num_classes,
                "label {} of sample {} is outside the model's {} classes", labels[i], i, plan_.num_classes);
+  adopt_param_layouts();
   std::memcpy(buffer_data(plan_.input_buffer), images, plan_.buffers[static_cast<size_t>(plan_.input_buffer)].bytes);
   std::memcpy(buffer_data(plan_.labels_buffer), labels, static_cast<size_t>(batch) * sizeof(int32_t));
 

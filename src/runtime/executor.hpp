@@ -30,11 +30,15 @@ class Executor {
   const std::byte* arena() const { return arena_.data(); }
   TensorView buffer(int request) const;        // a planned buffer (tests, inspection)
   std::byte* buffer_data(int request) const;   // its bytes (allocation-free)
+  // Parameter p's gradient after a step, row-major (a copy: the buffer holds it in the parameter's
+  // layout); empty for a frozen parameter. For tests and inspection.
+  std::vector<float> param_gradient(int p) const;
   const Plan& plan() const { return plan_; }
   int64_t steps_run() const { return runs_; }
 
  private:
   TensorView resolve(const TensorRef& ref) const;
+  void adopt_param_layouts() const;
 
   const Plan& plan_;
   const ParameterStore& params_;

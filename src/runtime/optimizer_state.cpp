@@ -9,6 +9,7 @@ OptimizerState::OptimizerState(const Graph& g, const std::vector<bool>& trainabl
     if (trainable[p]) total += static_cast<size_t>(g.params[p].shape.numel()) * 4 * static_cast<size_t>(slots_per_param_);
   storage_.resize(total);
   slots_.resize(g.params.size() * 2);
+  layouts_.resize(g.params.size());
   std::byte* at = storage_.data();
   for (size_t p = 0; p < g.params.size(); ++p) {
     if (!trainable[p]) continue;
@@ -17,6 +18,20 @@ OptimizerState::OptimizerState(const Graph& g, const std::vector<bool>& trainabl
       at += static_cast<size_t>(g.params[p].shape.numel()) * 4;
     }
   }
+}
+
+TensorView OptimizerState::slot(int param, int k) const {
+  set_layout(param, ParamLayout{});
+  return stored_slot(param, k);
+}
+
+void OptimizerState::set_layout(int param, const ParamLayout& l) const {
+  ParamLayout& current = layouts_[static_cast<size_t>(param)];
+  if (current == l) return;
+  for (int k = 0; k < 2; ++k)
+    if (const TensorView& v = slots_[static_cast<size_t>(param) * 2 + k])
+      relayout_params(v.as<float>(), v.numel(), current, l);
+  current = l;
 }
 
 }  // namespace edgetrain

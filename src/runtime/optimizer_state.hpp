@@ -1,7 +1,9 @@
 // OptimizerState: persistent per-parameter optimizer tensors (momentum, Adam moments) for the
-// trainable parameters of a plan, zero-initialised, plus the step counter.
+// trainable parameters of a plan, zero-initialised, plus the step counter. A parameter's slots are in
+// its layout (see ParameterStore): slot() gives them row-major, converting back first if needed.
 #pragma once
 #include "core/aligned_buffer.hpp"
+#include "core/param_layout.hpp"
 #include "core/tensor_view.hpp"
 #include "graph/graph.hpp"
 #include "optim/optimizer_config.hpp"
@@ -14,7 +16,11 @@ class OptimizerState {
   OptimizerState(const Graph& graph, const std::vector<bool>& trainable, const optim::OptimizerConfig& config);
 
   // Slot k (0 or 1) of parameter p; an empty view where the parameter is frozen or the slot unused.
-  TensorView slot(int param, int k) const { return slots_[static_cast<size_t>(param) * 2 + k]; }
+  TensorView slot(int param, int k) const;
+  // The bytes as they are, in the parameter's layout (for executors).
+  TensorView stored_slot(int param, int k) const { return slots_[static_cast<size_t>(param) * 2 + k]; }
+  // Converts parameter `param`'s slots to layout l in place (nothing when already in it).
+  void set_layout(int param, const ParamLayout& l) const;
   int slots_per_param() const { return slots_per_param_; }
   std::size_t bytes() const { return storage_.size(); }
   const optim::OptimizerConfig& config() const { return config_; }
@@ -25,6 +31,7 @@ class OptimizerState {
   int slots_per_param_ = 0;
   AlignedBuffer storage_;
   std::vector<TensorView> slots_;
+  mutable std::vector<ParamLayout> layouts_;  // per parameter
 };
 
 }  // namespace edgetrain

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/layout.hpp"
+#include "core/param_layout.hpp"
 #include "kernels/kernel.hpp"
 #include "memory/buffer_request.hpp"
 #include "memory/planner.hpp"
@@ -71,6 +72,10 @@ struct Plan {
   // only when compiled with backward_in_place = false (inspection: pruning criteria, tests).
   std::vector<int> value_buffers, grad_buffers;
   std::vector<Layout> value_layouts;  // per graph value: the layout of it and of its gradient
+  // Per parameter: the layout of it, its gradient and its optimizer state while this plan runs (the
+  // executor converts the ParameterStore and OptimizerState to it; see core/param_layout.hpp).
+  std::vector<ParamLayout> param_layouts;
+  std::vector<int> param_grad_buffers;  // per parameter: the buffer its gradient is written to (-1: frozen)
   int compile_rounds = 1;             // plans built to settle the layouts (see compile.cpp)
   int64_t forward_macs = 0;           // per step (whole batch)
   int64_t trained_macs = 0;           // fwd + bwd_data + bwd_weights MACs of the step

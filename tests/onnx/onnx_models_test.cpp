@@ -83,12 +83,6 @@ std::vector<float> in_edgetrain_layout(const io::TensorRecord& r, const Shape& o
   return t;
 }
 
-int find_buffer(const Plan& plan, const std::string& label) {
-  for (size_t i = 0; i < plan.buffers.size(); ++i)
-    if (plan.buffers[i].label == label) return static_cast<int>(i);
-  return -1;
-}
-
 const float* floats_of(const Executor& exec, int buffer) {
   return reinterpret_cast<const float*>(exec.buffer_data(buffer));
 }
@@ -111,8 +105,8 @@ std::vector<double> gradient_errors(const Model& m, const Plan& plan, const Exec
   }
   std::vector<double> errors;
   for (size_t k = 0; k < m.graph.params.size(); ++k) {
-    const int g = find_buffer(plan, "d(" + m.graph.params[k].name + ")");
-    errors.push_back(g < 0 ? INFINITY : relative_l2(floats_of(exec, g), want[k], 1e-4 * largest));
+    const std::vector<float> grad = exec.param_gradient(static_cast<int>(k));
+    errors.push_back(grad.empty() ? INFINITY : relative_l2(grad.data(), want[k], 1e-4 * largest));
   }
   return errors;
 }

@@ -5,7 +5,9 @@
 // Layouts: an activation the problem gives in blocked16 is handed to oneDNN as it is. A plain one,
 // with conv_layout_any() (the default), is described with format_tag::any and the kernel reorders the
 // row-major view into oneDNN's choice (and an output back) through scratch; reorders() counts them, as
-// it counts the weight reorders (parameters stay row-major). Measured at batch 8 on 2 threads this is 1.4-2.3x faster than oneDNN on the plain layouts
+// it counts the weight reorders. Weights (and their gradients) are in the problem's weight layout: row-major
+// or the blocked layout compile() adopted from preferred_weight_layout(), the forward's choice, which
+// the forward then takes without a reorder (bwd_weights usually too; bwd_data wants another). Measured at batch 8 on 2 threads this is 1.4-2.3x faster than oneDNN on the plain layouts
 // (which runs im2col + GEMM) and 5x on depthwise, reorders included. EDGETRAIN_ONEDNN_LAYOUT=plain
 // forces the plain layouts.
 // A frozen weight gradient with a trainable bias (bias-only training) sums diff_dst directly; a frozen
@@ -36,8 +38,10 @@ using alg = dnnl::algorithm;
 struct Geometry {
   memory::dims src, weights, bias, dst, strides, dilates, pad_l, pad_r;
   Layout src_layout = Layout::plain, dst_layout = Layout::plain;
+  ParamLayout weight_layout;
   memory::desc user_src() const { return data_md(Shape(src), src_layout); }
   memory::desc user_dst() const { return data_md(Shape(dst), dst_layout); }
+  memory::desc user_weights() const { return param_md(weights, weight_layout); }
 };
 
 Geometry geometry(const Conv2dAttrs& a, const KernelProblem& p) {
@@ -53,6 +57,7 @@ Geometry geometry(const Conv2dAttrs& a, const KernelProblem& p) {
   g.pad_r = {a.pad_h, a.pad_w};  // the output size rounds down: symmetric padding is consistent
   g.src_layout = p.src_layout_of(0);
   g.dst_layout = p.dst_layout;
+  g.weight_layout = p.weight_layout_of(0);
   return g;
 }
 
@@ -104,12 +109,17 @@ class ConvFwd final : public ProgramKernel {
     auto pd = fwd_pd(a, g, any, p.fused_activation);
     std::vector<std::pair<int, memory>> args{
         {DNNL_ARG_SRC, prog_.reorder_in(prog_.user(g.user_src(), Slot::src, 0), pd.src_desc())},
-        {DNNL_ARG_WEIGHTS, prog_.reorder_in(prog_.user(plain_md(g.weights), Slot::weights, 0), pd.weights_desc())},
+        {DNNL_ARG_WEIGHTS, prog_.reorder_in(prog_.user(g.user_weights(), Slot::weights, 0), pd.weights_desc())},
         {DNNL_ARG_DST, prog_.reorder_out(prog_.user(g.user_dst(), Slot::dst), pd.dst_desc())}};
     if (a.bias) args.emplace_back(DNNL_ARG_BIAS, prog_.user(plain_md(g.bias), Slot::weights, 1));
     prog_.add(dnnl::convolution_forward(pd), pd, std::move(args));
+    preferred_ = param_layout_of(pd.weights_desc());
   }
   void execute(const KernelArgs& args) const override { prog_.bind_and_run(args); }
+  ParamLayout preferred_weight_layout(size_t i) const override { return i == 0 ? preferred_ : ParamLayout{}; }
+
+ private:
+  ParamLayout preferred_;
 };
 
 class ConvBwdData final : public ProgramKernel {
@@ -124,7 +134,7 @@ class ConvBwdData final : public ProgramKernel {
               {{DNNL_ARG_DIFF_DST,
                 prog_.reorder_in(prog_.user(g.user_dst(), Slot::diff_dst), pd.diff_dst_desc())},
                {DNNL_ARG_WEIGHTS,
-                prog_.reorder_in(prog_.user(plain_md(g.weights), Slot::weights, 0), pd.weights_desc())},
+                prog_.reorder_in(prog_.user(g.user_weights(), Slot::weights, 0), pd.weights_desc())},
                {DNNL_ARG_DIFF_SRC,
                 prog_.reorder_out(prog_.user(g.user_src(), Slot::diff_src, 0), pd.diff_src_desc())}});
   }
@@ -156,7 +166,7 @@ class ConvBwdWeights final : public ProgramKernel {
     std::vector<std::pair<int, memory>> args{
         {DNNL_ARG_SRC, prog_.reorder_in(prog_.user(g.user_src(), Slot::src, 0), pd.src_desc())},
         {DNNL_ARG_DIFF_DST, prog_.reorder_in(prog_.user(g.user_dst(), Slot::diff_dst), pd.diff_dst_desc())},
-        {DNNL_ARG_DIFF_WEIGHTS, prog_.reorder_out(prog_.user(plain_md(g.weights), Slot::diff_weights, 0),
+        {DNNL_ARG_DIFF_WEIGHTS, prog_.reorder_out(prog_.user(g.user_weights(), Slot::diff_weights, 0),
                                                   pd.diff_weights_desc())}};
     if (a.bias)
       args.emplace_back(DNNL_ARG_DIFF_BIAS, prog_.user(plain_md(g.bias), Slot::diff_weights, 1, /*fallback=*/true));

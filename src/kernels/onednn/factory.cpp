@@ -19,6 +19,12 @@ std::unique_ptr<Kernel> make_onednn_kernel(const KernelProblem& p, std::string& 
     why_not = fmt::format("no fused activation for {} in this backend", op_name(p.attrs));
     return nullptr;
   }
+  bool blocked_weights = false;
+  for (const ParamLayout& l : p.weight_layouts) blocked_weights = blocked_weights || !l.plain();
+  if (blocked_weights && !is<Conv2dAttrs>(p.attrs)) {
+    why_not = fmt::format("{} takes its parameters row-major only", op_name(p.attrs));
+    return nullptr;
+  }
   std::unique_ptr<ProgramKernel> k;
   try {
     k = std::visit(

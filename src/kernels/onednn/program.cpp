@@ -56,6 +56,56 @@ memory::desc data_md(const Shape& shape, Layout l) {
 }
 memory::desc flat_md(int64_t n) { return memory::desc({n}, memory::data_type::f32, tag::a); }
 
+memory::desc param_md(const memory::dims& dims, const ParamLayout& l) {
+  if (l.plain()) return plain_md(dims);
+  ET_ASSERT(l.dims == dims);
+  dnnl_memory_desc_t d{};  // filled as oneDNN describes a dense blocked tensor (no padding, no offset)
+  d.ndims = static_cast<int>(dims.size());
+  d.data_type = dnnl_f32;
+  d.format_kind = dnnl_blocked;
+  for (size_t i = 0; i < dims.size(); ++i) {
+    d.dims[i] = d.padded_dims[i] = dims[i];
+    d.format_desc.blocking.strides[i] = l.strides[i];
+  }
+  d.format_desc.blocking.inner_nblks = static_cast<int>(l.inner_blks.size());
+  for (size_t j = 0; j < l.inner_blks.size(); ++j) {
+    d.format_desc.blocking.inner_blks[j] = l.inner_blks[j];
+    d.format_desc.blocking.inner_idxs[j] = l.inner_idxs[j];
+  }
+  return memory::desc(d);
+}
+
+ParamLayout param_layout_of(const memory::desc& md) {
+  const dnnl_memory_desc_t& d = md.data;
+  if (d.format_kind != dnnl_blocked || d.data_type != dnnl_f32 || md == plain_md(md.dims())) return {};
+  ParamLayout l;
+  for (int i = 0; i < d.ndims; ++i) {
+    if (d.padded_dims[i] != d.dims[i] || d.padded_offsets[i] != 0) return {};
+    l.dims.push_back(d.dims[i]);
+    l.strides.push_back(d.format_desc.blocking.strides[i]);
+  }
+  if (d.offset0 != 0 || d.extra.flags != 0) return {};
+  for (int j = 0; j < d.format_desc.blocking.inner_nblks; ++j) {
+    l.inner_blks.push_back(static_cast<int>(d.format_desc.blocking.inner_blks[j]));
+    l.inner_idxs.push_back(static_cast<int>(d.format_desc.blocking.inner_idxs[j]));
+  }
+  // oneDNN's notation: dims a, b, c, ... (upper case where blocked), then the inner blocks.
+  std::vector<std::pair<int64_t, int>> order;  // (stride, dim): outer dims from largest stride
+  for (int i = 0; i < d.ndims; ++i) order.emplace_back(l.strides[static_cast<size_t>(i)], i);
+  std::sort(order.begin(), order.end(), [](auto a, auto b) { return a.first > b.first; });
+  for (auto [stride, i] : order) {
+    bool blocked = false;
+    for (int idx : l.inner_idxs) blocked = blocked || idx == i;
+    l.name += static_cast<char>((blocked ? 'A' : 'a') + i);
+  }
+  for (size_t j = 0; j < l.inner_blks.size(); ++j) {
+    l.name += std::to_string(l.inner_blks[j]);
+    l.name.push_back(static_cast<char>('a' + l.inner_idxs[j]));
+  }
+  if (!l.dense()) return {};
+  return l;
+}
+
 std::size_t Program::book(std::size_t bytes) {
   const std::size_t off = buffers_;
   buffers_ += align64(std::max<std::size_t>(bytes, 1));

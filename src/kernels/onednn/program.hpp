@@ -35,6 +35,10 @@ memory::desc plain_md(const memory::dims& dims);
 memory::desc data_md(const Shape& shape, Layout l);
 // A flat 1-D f32 descriptor of n elements.
 memory::desc flat_md(int64_t n);
+// f32 descriptor of a parameter over `dims` in layout l (plain: row-major over dims).
+memory::desc param_md(const memory::dims& dims, const ParamLayout& l);
+// The layout of a descriptor as a ParamLayout; plain when it is row-major, padded or not blocked.
+ParamLayout param_layout_of(const memory::desc& md);
 
 // Where a memory object's bytes come from at execution.
 enum class Slot : uint8_t { src, dst, weights, state, aux, diff_dst, diff_src, diff_weights, scratch, scratchpad };

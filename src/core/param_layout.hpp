@@ -1,0 +1,45 @@
+// Memory layouts of parameters (convolution weights) and of what follows them: their gradients and
+// optimizer state.
+//   plain:   row-major over the parameter's shape (the default, and the layout of every edge:
+//            checkpoints, export, pruning, inspection).
+//   blocked: the parameter seen as `dims` (e.g. [G, OC/G, IC/G, KH, KW] for a grouped convolution),
+//            each dim split into an outer index with a stride and inner blocks stored innermost, in
+//            oneDNN's blocking notation: OIhw16i16o is dims [O, I, H, W], inner_blks {16, 16},
+//            inner_idxs {1, 0} (16 input channels, then 16 output channels, innermost last).
+// Only dense layouts are used (every dim a multiple of its blocks, no padding), so a blocked parameter
+// has exactly its plain twin's bytes and element-wise steps (the optimizer update, gradient
+// accumulation) run on it unchanged. compile() chooses a layout per parameter (Plan::param_layouts);
+// the ParameterStore and OptimizerState hold their tensors in it while an executor trains and convert
+// back on demand.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace edgetrain {
+
+struct ParamLayout {
+  std::vector<int64_t> dims;     // logical dims (their row-major order is the plain layout); empty: plain
+  std::vector<int64_t> strides;  // per dim: stride of its outer (block) index, in elements
+  std::vector<int> inner_blks;   // inner block sizes, outermost first
+  std::vector<int> inner_idxs;   // the dim each inner block splits
+  std::string name;              // for printing, e.g. "OIhw16i16o"
+
+  bool plain() const { return dims.empty(); }
+  bool operator==(const ParamLayout& o) const {
+    return dims == o.dims && strides == o.strides && inner_blks == o.inner_blks && inner_idxs == o.inner_idxs;
+  }
+  bool operator!=(const ParamLayout& o) const { return !(*this == o); }
+
+  int64_t numel() const;
+  // Whether the layout holds exactly numel() elements, each at its own offset (no padding, no gaps).
+  bool dense() const;
+  // Offset of the element whose row-major index over `dims` is `index`.
+  int64_t offset_of(int64_t index) const;
+};
+
+// Converts n floats in place from layout `from` to layout `to` (either may be plain; both over the
+// same n elements). Allocates a temporary copy: for the edges, never inside a training step.
+void relayout_params(float* data, int64_t n, const ParamLayout& from, const ParamLayout& to);
+
+}  // namespace edgetrain
