@@ -277,7 +277,7 @@ class PlanBuilder {
 
   // A row-major parameter of n that n's forward kernel would rather have in another layout.
   void propose_param_layouts(const Node& n, const Kernel& k) {
-    if (!o_.blocked_layouts || o_.backend == "ref") return;
+    if (!o_.blocked_layouts || !o_.blocked_params || o_.backend == "ref") return;
     for (size_t i = 0; i < n.params.size(); ++i) {
       const size_t w = static_cast<size_t>(n.params[i]);
       if (param_plain_[w] || !param_layouts_[w].plain() || param_readers_[w] != 1) continue;
@@ -509,6 +509,8 @@ Plan compile(const Graph& graph, const CompileOptions& options) {
   CompileOptions o = options;
   if (const char* env = std::getenv("EDGETRAIN_LAYOUT"); env && std::string_view(env) == "plain")
     o.blocked_layouts = false;
+  if (const char* env = std::getenv("EDGETRAIN_PARAM_LAYOUT"); env && std::string_view(env) == "plain")
+    o.blocked_params = false;
   if (const char* env = std::getenv("EDGETRAIN_FUSE"); env && std::string_view(env) == "0") o.fuse_activations = false;
   Decisions d;
   d.demoted.assign(graph.values.size(), false);

@@ -25,6 +25,10 @@ struct CompileOptions {
   // touching them takes it (see core/layout.hpp). false: all plain (inspection reads values as NCHW).
   // EDGETRAIN_LAYOUT=plain turns it off for every compile (benchmark comparisons).
   bool blocked_layouts = true;
+  // Keep a convolution weight, its gradient and its optimizer state in the layout its forward kernel
+  // prefers (see core/param_layout.hpp) instead of row-major (needs blocked_layouts).
+  // EDGETRAIN_PARAM_LAYOUT=plain turns it off for every compile (benchmark comparisons).
+  bool blocked_params = true;
   // Compute a ReLU / ReLU6 inside the step producing its input where a kernel can (BatchNorm on
   // blocked16, oneDNN convolutions): fewer passes over the activation (not with backward_in_place =
   // false: fused values share buffers). false: every node

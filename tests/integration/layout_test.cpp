@@ -194,6 +194,73 @@ TEST(FusedActivations, ReluStepsAreFusedAndExact) {
   }
 }
 
+// Convolution weights, their gradients and momentum in the forward kernel's blocked layout: the
+// plan adopts it for the convolutions with 16-multiple channels (and none elsewhere), the steps convert
+// fewer layouts, and training is bit for bit what it is with row-major weights (the kernels compute in
+// the same blocked layout either way; the update is element-wise) — also when the parameters and
+// momentum are read row-major between steps (a checkpoint, an evaluation) and converted back.
+TEST(BlockedWeights, TrainBitForBitAsRowMajorWeights) {
+  for (const std::string arch : {"resnet18", "mobilenet_v2"}) {
+    SCOPED_TRACE(arch);
+    std::vector<std::vector<float>> params, momentum;
+    std::vector<int> reorders, blocked_params;
+    for (bool blocked : {true, false}) {
+      Model m = io::make_zoo_model(arch, 10, Shape{3, 32, 32}, 1.0, 5);
+      CompileOptions o;
+      o.batch = 4;
+      o.optimizer.lr = 0.05;
+      o.optimizer.momentum = 0.9;
+      o.optimizer.weight_decay = 1e-4;
+      o.blocked_params = blocked;
+      const Plan plan = compile(m.graph, o);
+      int blocked_count = 0, r = 0;
+      for (size_t p = 0; p < plan.param_layouts.size(); ++p) {
+        const ParamLayout& l = plan.param_layouts[p];
+        if (l.plain()) continue;
+        ++blocked_count;
+        EXPECT_TRUE(l.dense()) << m.graph.params[p].name;
+        EXPECT_EQ(l.numel(), m.graph.params[p].shape.numel());
+        EXPECT_EQ(m.graph.params[p].shape.rank(), 4) << m.graph.params[p].name << " " << l.name;  // conv weights only
+      }
+      for (const Step& st : plan.steps)
+        if (st.kernel) r += st.kernel->reorders();
+      reorders.push_back(r);
+      blocked_params.push_back(blocked_count);
+      OptimizerState opt(m.graph, plan.trainable, o.optimizer);
+      Executor exec(plan, m.params, &opt);
+      std::mt19937 rng(9);
+      std::normal_distribution<float> normal;
+      std::vector<float> images(static_cast<size_t>(4 * 3 * 32 * 32));
+      std::vector<int32_t> labels{0, 3, 6, 9};
+      for (int step = 0; step < 3; ++step) {
+        for (float& x : images) x = normal(rng);
+        exec.run(images.data(), labels.data());
+        if (step == 0) {  // read row-major mid-training, as a checkpoint does
+          for (size_t p = 0; p < m.params.num_params(); ++p) {
+            EXPECT_TRUE(m.params.layout(static_cast<int>(p)) == plan.param_layouts[p]);
+            (void)m.params.param(static_cast<int>(p));
+            (void)opt.slot(static_cast<int>(p), 0);
+          }
+        }
+      }
+      params.emplace_back();
+      momentum.emplace_back();
+      for (size_t p = 0; p < m.params.num_params(); ++p) {
+        const std::vector<float> v = values_of(m.params.param(static_cast<int>(p)));
+        params.back().insert(params.back().end(), v.begin(), v.end());
+        const std::vector<float> mo = values_of(opt.slot(static_cast<int>(p), 0));
+        momentum.back().insert(momentum.back().end(), mo.begin(), mo.end());
+      }
+    }
+    EXPECT_GE(blocked_params[0], arch == "resnet18" ? 19 : 30);
+    EXPECT_EQ(blocked_params[1], 0);
+    EXPECT_LT(reorders[0], reorders[1]);
+    ASSERT_EQ(params[0].size(), params[1].size());
+    EXPECT_EQ(0, std::memcmp(params[0].data(), params[1].data(), params[0].size() * sizeof(float)));
+    EXPECT_EQ(0, std::memcmp(momentum[0].data(), momentum[1].data(), momentum[0].size() * sizeof(float)));
+  }
+}
+
 TEST(BlockedLayouts, ReferenceBackendAndInspectionStayPlain) {
   Model m = io::make_zoo_model("resnet20", 10, Shape{3, 32, 32}, 1.0, 11);
   CompileOptions o;
@@ -203,7 +270,12 @@ TEST(BlockedLayouts, ReferenceBackendAndInspectionStayPlain) {
   o.backend = "auto";
   EXPECT_GT(count_blocked(compile(m.graph, o)), 0);
   o.blocked_layouts = false;
-  EXPECT_EQ(count_blocked(compile(m.graph, o)), 0);
+  const Plan plain = compile(m.graph, o);
+  EXPECT_EQ(count_blocked(plain), 0);
+  for (const ParamLayout& l : plain.param_layouts) EXPECT_TRUE(l.plain());
+  o.blocked_layouts = true;
+  o.backend = "ref";
+  for (const ParamLayout& l : compile(m.graph, o).param_layouts) EXPECT_TRUE(l.plain());
 }
 
 }  // namespace
