@@ -163,6 +163,8 @@ int main(int argc, char** argv) {
     out["impls"] = impls;
     out["reorders_per_step"] = reorders;
     out["blocked_values"] = blocked;
+    out["blocked_params"] = std::count_if(plan.param_layouts.begin(), plan.param_layouts.end(),
+                                          [](const ParamLayout& l) { return !l.plain(); });
     out["final_loss"] = loss;
   } catch (const Error& e) {
     out["error"] = e.what();
