@@ -131,20 +131,29 @@ int main(int argc, char** argv) {
     int blocked = 0;  // graph values kept in the blocked16 layout
     for (Layout l : plan.value_layouts) blocked += l == Layout::blocked16;
 
-    std::mt19937 rng(0);
-    std::normal_distribution<float> normal(0.f, 1.f);
-    std::uniform_int_distribution<int32_t> label(0, static_cast<int32_t>(a.classes - 1));
-    std::vector<float> images(static_cast<size_t>(a.batch * channels * a.res * a.res));
-    std::vector<int32_t> labels(static_cast<size_t>(a.batch));
-    for (float& x : images) x = normal(rng);
-    for (int32_t& y : labels) y = label(rng);
+    // The batch is written straight into the step's input buffers before every step, as the trainer's
+    // loader does (zero-copy input: no batch outside the plan); the same batch each time.
+    const int64_t pixels = a.batch * channels * a.res * a.res;
+    auto load_batch = [&] {
+      std::mt19937 rng(0);
+      std::normal_distribution<float> normal(0.f, 1.f);
+      std::uniform_int_distribution<int32_t> label(0, static_cast<int32_t>(a.classes - 1));
+      float* images = trainer.input_images();
+      int32_t* labels = trainer.input_labels();
+      for (int64_t i = 0; i < pixels; ++i) images[i] = normal(rng);
+      for (int64_t i = 0; i < a.batch; ++i) labels[i] = label(rng);
+    };
 
     float loss = 0;
-    for (int i = 0; i < a.warmup; ++i) loss = trainer.train_step(images.data(), labels.data());
+    for (int i = 0; i < a.warmup; ++i) {
+      load_batch();
+      loss = trainer.train_step();
+    }
     std::vector<double> ms;
     for (int i = 0; i < a.steps; ++i) {
+      load_batch();
       auto t0 = std::chrono::steady_clock::now();
-      loss = trainer.train_step(images.data(), labels.data());
+      loss = trainer.train_step();
       ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
     const double med = median(ms);

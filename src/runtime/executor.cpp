@@ -91,14 +91,18 @@ void Executor::adopt_param_layouts() const {
 }
 
 void Executor::run(const float* images, const int32_t* labels) {
-  const int64_t batch = plan_.batch;
+  std::memcpy(input_images(), images, plan_.buffers[static_cast<size_t>(plan_.input_buffer)].bytes);
+  std::memcpy(input_labels(), labels, static_cast<size_t>(plan_.batch) * sizeof(int32_t));
+  run();
+}
+
+void Executor::run() {
+  const int32_t* labels = input_labels();
   // Labels are the only input that can break a kernel's assumptions: check them first.
-  for (int64_t i = 0; i < batch; ++i)
+  for (int64_t i = 0; i < plan_.batch; ++i)
     ET_REQUIRE(labels[i] >= 0 && labels[i] < plan_.num_classes,
                "label {} of sample {} is outside the model's {} classes", labels[i], i, plan_.num_classes);
   adopt_param_layouts();
-  std::memcpy(buffer_data(plan_.input_buffer), images, plan_.buffers[static_cast<size_t>(plan_.input_buffer)].bytes);
-  std::memcpy(buffer_data(plan_.labels_buffer), labels, static_cast<size_t>(batch) * sizeof(int32_t));
 
   ++runs_;
   if (optimizer_ && plan_.training) ++optimizer_->step;

@@ -19,6 +19,12 @@ class Executor {
   // Copies the batch in ([batch, C, H, W] floats, [batch] labels) and runs the whole step.
   // Throws Error only if a label is out of range (checked before any step runs).
   void run(const float* images, const int32_t* labels);
+  // Zero-copy input: a loader writes the batch straight into the plan's input and label buffers, then
+  // run() runs the step on them. The images' bytes are reused by later steps (the input lives until its
+  // last reader), so they must be written again before each run; the labels survive the step.
+  float* input_images() const { return reinterpret_cast<float*>(buffer_data(plan_.input_buffer)); }
+  int32_t* input_labels() const { return reinterpret_cast<int32_t*>(buffer_data(plan_.labels_buffer)); }
+  void run();
 
   void set_learning_rate(double lr) { lr_ = lr; }
   void set_seed(uint64_t seed) { seed_ = seed; }  // dropout masks derive from seed and step count

@@ -1,6 +1,7 @@
 #include "train/trainer.hpp"
 
 #include <chrono>
+#include <cstring>
 
 #include "core/check.hpp"
 
@@ -28,14 +29,17 @@ Trainer::Trainer(Model& model, const TrainConfig& config) : model_(model), confi
   optimizer_ = OptimizerState(model.graph, plan_.trainable, config.optimizer);
   executor_ = std::make_unique<Executor>(plan_, model.params, &optimizer_);
   executor_->set_seed(config.seed);
-  const Shape in = plan_.value_shapes[static_cast<size_t>(model.graph.input)];
-  images_.resize(static_cast<size_t>(in.numel()));
-  labels_.resize(static_cast<size_t>(config.batch));
 }
 
 float Trainer::train_step(const float* images, const int32_t* labels) {
+  std::memcpy(input_images(), images, static_cast<size_t>(plan_.value_shapes[static_cast<size_t>(model_.graph.input)].numel()) * sizeof(float));
+  std::memcpy(input_labels(), labels, static_cast<size_t>(config_.batch) * sizeof(int32_t));
+  return train_step();
+}
+
+float Trainer::train_step() {
   executor_->set_learning_rate(optim::lr_at(config_.schedule, config_.optimizer.lr, optimizer_.step));
-  executor_->run(images, labels);
+  executor_->run();
   return executor_->loss();
 }
 
@@ -47,10 +51,12 @@ EpochResult Trainer::train_epoch(data::BatchLoader& loader, int64_t epoch, const
   EpochResult r;
   double loss_sum = 0;
   int64_t correct = 0, batches = 0, total = loader.batches_per_epoch();
-  while (loader.next(images_.data(), labels_.data()) > 0) {
-    loss_sum += train_step(images_.data(), labels_.data());
+  // The loader writes each batch straight into the step's input buffers (no copy of the batch).
+  while (loader.next(input_images(), input_labels()) > 0) {
+    loss_sum += train_step();
     const int32_t* pred = executor_->predictions();
-    for (int64_t i = 0; i < config_.batch; ++i) correct += pred[i] == labels_[static_cast<size_t>(i)];
+    const int32_t* labels = input_labels();  // the labels survive the step
+    for (int64_t i = 0; i < config_.batch; ++i) correct += pred[i] == labels[i];
     ++batches;
     r.samples += config_.batch;
     if (progress) progress(batches, total, loss_sum / static_cast<double>(batches),
@@ -79,21 +85,20 @@ EvalResult evaluate(const Model& model, std::shared_ptr<const data::Dataset> dat
   lo.augment.std = model.info.std;
   data::BatchLoader loader(dataset, lo);
   loader.start_epoch(0);
-  const Shape in = plan.value_shapes[static_cast<size_t>(model.graph.input)];
-  const int64_t sample = in.numel_from(1);
-  std::vector<float> images(static_cast<size_t>(in.numel()));
-  std::vector<int32_t> labels(static_cast<size_t>(batch));
+  const int64_t sample = plan.value_shapes[static_cast<size_t>(model.graph.input)].numel_from(1);
+  float* images = exec.input_images();  // the loader writes into the step's input buffers
+  int32_t* labels = exec.input_labels();
   EvalResult r;
   double loss_sum = 0;
   int64_t correct = 0, batches = 0, total = loader.batches_per_epoch();
-  while (int64_t n = loader.next(images.data(), labels.data())) {
+  while (int64_t n = loader.next(images, labels)) {
     for (int64_t i = n; i < batch; ++i) {  // pad a short batch with copies of its first sample
-      std::copy_n(images.data(), sample, images.data() + i * sample);
-      labels[static_cast<size_t>(i)] = labels[0];
+      std::copy_n(images, sample, images + i * sample);
+      labels[i] = labels[0];
     }
-    exec.run(images.data(), labels.data());
+    exec.run();
     const int32_t* pred = exec.predictions();
-    for (int64_t i = 0; i < n; ++i) correct += pred[i] == labels[static_cast<size_t>(i)];
+    for (int64_t i = 0; i < n; ++i) correct += pred[i] == labels[i];
     if (n == batch) loss_sum += static_cast<double>(exec.loss()) * static_cast<double>(n);
     r.samples += n;
     ++batches;

@@ -45,8 +45,12 @@ class Trainer {
 
   // Trains on every full batch of the loader's epoch `epoch` (the loader must use drop_last).
   EpochResult train_epoch(data::BatchLoader& loader, int64_t epoch, const ProgressFn& progress = {});
-  // One step on caller memory (benchmarks, tests). Returns the loss.
+  // One step on caller memory (copied in). Returns the loss.
   float train_step(const float* images, const int32_t* labels);
+  // One step on the batch written into input_images() / input_labels() (zero-copy: see Executor).
+  float train_step();
+  float* input_images() const { return executor_->input_images(); }
+  int32_t* input_labels() const { return executor_->input_labels(); }
 
  private:
   Model& model_;
@@ -54,8 +58,6 @@ class Trainer {
   Plan plan_;
   OptimizerState optimizer_;
   std::unique_ptr<Executor> executor_;
-  std::vector<float> images_;
-  std::vector<int32_t> labels_;
 };
 
 struct EvalResult {
