@@ -1,6 +1,8 @@
 // Executor: binds a Plan to memory once (one arena for every planned buffer, the parameter store,
 // the optimizer state) and runs steps. run() allocates nothing and throws nothing past its input
-// check: everything that can fail happened in compile() or in the constructor.
+// check: everything that can fail happened in compile() or in the constructor. (The one exception: a
+// parameter someone read row-major since the last step is converted back to the plan's layout first,
+// through a temporary copy — see ParameterStore.)
 #pragma once
 #include <vector>
 
