@@ -128,6 +128,11 @@ int main(int argc, char** argv) {
     int reorders = 0;                  // layout conversions one step executes
     for (const Step& s : plan.steps)
       if (s.kernel) ++impls[std::string(s.kernel->impl_name())], reorders += s.kernel->reorders();
+    // MACs of the steps oneDNN runs with Winograd: train_gflops counts every convolution at its direct
+    // MAC count (model FLOPs), so this share says how much of it ran with fewer multiplies.
+    int64_t winograd_macs = 0;
+    for (const Step& s : plan.steps)
+      if (s.kernel && s.kernel->detail().find("wino") != std::string_view::npos) winograd_macs += s.macs;
     int blocked = 0;  // graph values kept in the blocked16 layout
     for (Layout l : plan.value_layouts) blocked += l == Layout::blocked16;
 
@@ -169,6 +174,8 @@ int main(int argc, char** argv) {
     out["trained_macs"] = plan.trained_macs;
     out["train_gflops"] = 2.0 * static_cast<double>(plan.trained_macs) / sec / 1e9;
     out["train_gflops_3x"] = 3.0 * 2.0 * static_cast<double>(plan.forward_macs) / sec / 1e9;
+    out["winograd_mac_share"] =
+        plan.trained_macs > 0 ? static_cast<double>(winograd_macs) / static_cast<double>(plan.trained_macs) : 0.0;
     out["impls"] = impls;
     out["reorders_per_step"] = reorders;
     out["blocked_values"] = blocked;

@@ -192,6 +192,39 @@ TEST(OnednnVsRef, Conv2d) {
   for (const ConvCase& c : kConvCases) compare(conv_attrs(c), {c.x}, true, Fill::uniform, {1e-4, 1e-4, 1e-3});
 }
 
+// 3x3 stride-1 convolutions with a 14x14 or larger output run oneDNN's Winograd F(4x4, 3x3) in all
+// three passes (fewer multiplies, larger rounding error than the direct algorithm); smaller outputs
+// and other shapes stay direct. The cases check which algorithm each pass chose, so a silent fallback
+// to direct would fail here rather than leave Winograd untested.
+std::string conv_detail(const ConvCase& c, Pass pass, Mode mode) {
+  OpHarness h(conv_attrs(c), {c.x}, DType::f32, true);
+  KernelProblem p = h.problem(pass);
+  p.src_layout = {layout_for(c.x, mode)};
+  p.dst_layout = layout_for(h.dst.view.shape, mode);
+  std::string why;
+  std::unique_ptr<Kernel> k = make_onednn_kernel(p, why);
+  return k ? std::string(k->detail()) : "declined: " + why;
+}
+
+TEST(OnednnVsRef, Conv2dWinograd) {
+  const ConvCase wino[] = {
+      {{2, 16, 14, 14}, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, true},    // smallest output that takes Winograd
+      {{1, 32, 17, 15}, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1, false},   // batch 1, odd sizes (partial 4x4 tiles)
+      {{2, 16, 18, 20}, 32, 3, 3, 1, 1, 0, 0, 1, 1, 1, true},    // no padding: 16x18 output
+  };
+  for (Mode mode : {Mode::plain, Mode::blocked}) {
+    for (const ConvCase& c : wino) {
+      for (Pass pass : {Pass::fwd, Pass::bwd_data, Pass::bwd_weights})
+        EXPECT_NE(conv_detail(c, pass, mode).find("wino"), std::string::npos)
+            << c.x.str() << " " << pass_name(pass) << ": " << conv_detail(c, pass, mode);
+      compare(conv_attrs(c), {c.x}, true, Fill::uniform, {1e-4, 1e-4, 1e-3}, {}, mode);
+    }
+    for (const ConvCase& c : {kConvCases[11], kConvCases[1], kConvCases[3]})  // 8x8 output, stride 2, grouped
+      for (Pass pass : {Pass::fwd, Pass::bwd_data, Pass::bwd_weights})
+        EXPECT_EQ(conv_detail(c, pass, mode).find("wino"), std::string::npos) << c.x.str() << " " << pass_name(pass);
+  }
+}
+
 TEST(OnednnVsRef, Conv2dFrozenParts) {
   const ConvCase c = kConvCases[0];
   compare(conv_attrs(c), {c.x}, true, Fill::uniform, {1e-4, 1e-4, 1e-3}, {true, false});  // bias only
