@@ -7,6 +7,10 @@
 namespace edgetrain::optim {
 namespace {
 
+// The updates are element-wise and memory-bound (SGD with momentum reads 3 and writes 2 values per
+// parameter): large tensors split across the threads, small ones stay on one.
+constexpr int64_t kParallelMin = 1 << 15;
+
 // SGD: d = g + wd*p; buf = momentum*buf + d; d = nesterov ? d + momentum*buf : buf; p -= lr*d.
 // A zero-initialised buffer makes the first step buf = d, as PyTorch's clone does.
 template <class T>
@@ -15,11 +19,13 @@ void sgd_update(const OptimizerConfig& cfg, double lr, T* __restrict param,
   const T wd = static_cast<T>(cfg.weight_decay);
   const T neg_lr = static_cast<T>(-lr);
   if (cfg.momentum == 0.0) {
+#pragma omp parallel for simd if (n > kParallelMin) schedule(static)
     for (int64_t i = 0; i < n; ++i) param[i] += neg_lr * (grad[i] + wd * param[i]);
     return;
   }
   const T mom = static_cast<T>(cfg.momentum);
   if (cfg.nesterov) {
+#pragma omp parallel for simd if (n > kParallelMin) schedule(static)
     for (int64_t i = 0; i < n; ++i) {
       const T d = grad[i] + wd * param[i];
       const T b = mom * buf[i] + d;
@@ -27,6 +33,7 @@ void sgd_update(const OptimizerConfig& cfg, double lr, T* __restrict param,
       param[i] += neg_lr * (d + mom * b);
     }
   } else {
+#pragma omp parallel for simd if (n > kParallelMin) schedule(static)
     for (int64_t i = 0; i < n; ++i) {
       const T d = grad[i] + wd * param[i];
       const T b = mom * buf[i] + d;
@@ -54,6 +61,7 @@ void adam_update(const OptimizerConfig& cfg, double lr, int64_t step, double l2,
   const T neg_step_size = static_cast<T>(-(lr / bias_correction1));
   const T bc2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
   const T eps = static_cast<T>(cfg.eps);
+#pragma omp parallel for simd if (n > kParallelMin) schedule(static)
   for (int64_t i = 0; i < n; ++i) {
     const T p = param[i] * scale;
     const T g = grad[i] + wd * p;
