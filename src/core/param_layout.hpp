@@ -13,8 +13,11 @@
 // back on demand.
 #pragma once
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <vector>
+
+#include "core/tensor_view.hpp"
 
 namespace edgetrain {
 
@@ -41,5 +44,10 @@ struct ParamLayout {
 // Converts n floats in place from layout `from` to layout `to` (either may be plain; both over the
 // same n elements). Allocates a temporary copy: for the edges, never inside a training step.
 void relayout_params(float* data, int64_t n, const ParamLayout& from, const ParamLayout& to);
+
+// Converts the f32 tensors (all in layout `current`; empty views skipped) to layout `to` in place and
+// records it in `current`; nothing when they are already in it. How the ParameterStore and the
+// OptimizerState follow an executor's plan and come back to row-major for the edges.
+void convert_tracked(ParamLayout& current, const ParamLayout& to, std::initializer_list<TensorView> tensors);
 
 }  // namespace edgetrain

@@ -56,11 +56,7 @@ TensorView ParameterStore::param(int id) const {
 }
 
 void ParameterStore::set_layout(int id, const ParamLayout& l) const {
-  ParamLayout& current = layouts_[static_cast<size_t>(id)];
-  if (current == l) return;
-  const TensorView& v = params_[static_cast<size_t>(id)];
-  relayout_params(v.as<float>(), v.numel(), current, l);
-  current = l;
+  convert_tracked(layouts_[static_cast<size_t>(id)], l, {params_[static_cast<size_t>(id)]});
 }
 
 std::size_t ParameterStore::param_bytes() const {

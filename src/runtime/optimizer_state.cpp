@@ -26,12 +26,7 @@ TensorView OptimizerState::slot(int param, int k) const {
 }
 
 void OptimizerState::set_layout(int param, const ParamLayout& l) const {
-  ParamLayout& current = layouts_[static_cast<size_t>(param)];
-  if (current == l) return;
-  for (int k = 0; k < 2; ++k)
-    if (const TensorView& v = slots_[static_cast<size_t>(param) * 2 + k])
-      relayout_params(v.as<float>(), v.numel(), current, l);
-  current = l;
+  convert_tracked(layouts_[static_cast<size_t>(param)], l, {stored_slot(param, 0), stored_slot(param, 1)});
 }
 
 }  // namespace edgetrain
