@@ -48,6 +48,9 @@ struct KernelProblem {
   bool weight_grads_in_bwd_data = false;
   // With an activation: dst is act(op output), and the backward passes read dst to mask diff_dst.
   Activation fused_activation = Activation::none;
+  // The kernel may use a Winograd algorithm where it is faster (fewer multiplies, more scratch, a
+  // little more rounding error); false: direct algorithms only.
+  bool winograd = true;
   // Layouts of the forward inputs and output (and of their gradients); empty src_layout: all plain.
   std::vector<Layout> src_layout;
   Layout dst_layout = Layout::plain;

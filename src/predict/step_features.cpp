@@ -27,7 +27,7 @@ int pass_code(const Step& s) {
 
 // 0 edgetrain's reference; oneDNN by its main primitive (the last of a program's primitives, after
 // its reorders): 1 jit, 2 jit_1x1, 3 gemm-based, 4 jit for an older ISA (avx2, sse41), 5 oneDNN's
-// own reference, 6 anything else (simple:any, ...).
+// own reference, 6 anything else (simple:any, ...), 7 Winograd (fewer multiplies than its MACs say).
 int impl_code(const Step& s) {
   if (!s.kernel || s.kernel->impl_name() == "ref") return 0;
   if (!s.kernel->impl_name().starts_with("onednn")) return 6;
@@ -35,6 +35,7 @@ int impl_code(const Step& s) {
   if (const auto plus = d.rfind('+'); plus != std::string_view::npos) d = d.substr(plus + 1);
   if (d.find("gemm") != std::string_view::npos) return 3;
   if (d.starts_with("ref")) return 5;
+  if (d.find("wino") != std::string_view::npos) return 7;
   if (d.starts_with("jit_1x1")) return d.find("avx512") != std::string_view::npos ? 2 : 4;
   if (d.starts_with("jit")) return d.find("avx512") != std::string_view::npos || d.find(":uni") != std::string_view::npos ? 1 : 4;
   return 6;

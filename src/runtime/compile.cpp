@@ -3,11 +3,13 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <string_view>
 
 #include "core/bytes.hpp"
 #include "core/check.hpp"
+#include "core/log.hpp"
 
 #include "kernels/registry.hpp"
 
@@ -217,6 +219,7 @@ class PlanBuilder {
     p.dst_layout = value_layout_[n.output];
     for (int w : n.params) p.weight_layouts.push_back(param_layouts_[static_cast<size_t>(w)]);
     p.fused_activation = fused_activation(node_id_of(n));
+    p.winograd = o_.winograd;
     p.training = kernel_training(n);
     if (p.training && is<BatchNormAttrs>(n.attrs) && pass == Pass::fwd)
       ET_REQUIRE(p.src[0].numel() / p.src[0][1] > 1,
@@ -473,13 +476,6 @@ class PlanBuilder {
       if (s.pass == Pass::fwd) plan_.forward_macs += s.macs;
       plan_.trained_macs += s.macs;
     }
-    if (o_.memory_budget > 0 && m.total() > o_.memory_budget && final()) {
-      fail("memory budget {} is impossible for this configuration: the training step needs {} (weights {}, "
-           "optimizer state {}, planned activations/gradients/workspace {}, kernel workspace {}); lower the batch size ({} now) or "
-           "train fewer layers (e.g. --trainable last:2)",
-           human_bytes(o_.memory_budget), human_bytes(m.total()), human_bytes(m.weights),
-           human_bytes(m.optimizer_state), human_bytes(m.arena), human_bytes(m.kernel_workspace), o_.batch);
-    }
   }
 
   const Graph& g_;
@@ -500,18 +496,9 @@ class PlanBuilder {
   std::vector<std::vector<TensorRef>> aux_buffers_;
 };
 
-}  // namespace
-
-Plan compile(const Graph& graph, const CompileOptions& options) {
-  ET_REQUIRE(graph.loss >= 0 && graph.input >= 0 && graph.labels >= 0, "the model has no loss: build it with a classifier");
-  ET_REQUIRE(options.batch > 0, "batch size must be positive, got {}", options.batch);
-  validate_backend(options.backend);
-  CompileOptions o = options;
-  if (const char* env = std::getenv("EDGETRAIN_LAYOUT"); env && std::string_view(env) == "plain")
-    o.blocked_layouts = false;
-  if (const char* env = std::getenv("EDGETRAIN_PARAM_LAYOUT"); env && std::string_view(env) == "plain")
-    o.blocked_params = false;
-  if (const char* env = std::getenv("EDGETRAIN_FUSE"); env && std::string_view(env) == "0") o.fuse_activations = false;
+// Compile rounds: each builds the whole plan with the decisions so far (demoted layouts, unfused
+// activations, parameter layouts) and reports new ones; the first round with none is the plan.
+Plan compile_rounds(const Graph& graph, const CompileOptions& o) {
   Decisions d;
   d.demoted.assign(graph.values.size(), false);
   d.unfused.assign(graph.nodes.size(), false);
@@ -532,6 +519,45 @@ Plan compile(const Graph& graph, const CompileOptions& options) {
       d.param_plain[static_cast<size_t>(w)] = true;
     }
   }
+}
+
+}  // namespace
+
+Plan compile(const Graph& graph, const CompileOptions& options) {
+  ET_REQUIRE(graph.loss >= 0 && graph.input >= 0 && graph.labels >= 0, "the model has no loss: build it with a classifier");
+  ET_REQUIRE(options.batch > 0, "batch size must be positive, got {}", options.batch);
+  validate_backend(options.backend);
+  CompileOptions o = options;
+  if (const char* env = std::getenv("EDGETRAIN_LAYOUT"); env && std::string_view(env) == "plain")
+    o.blocked_layouts = false;
+  if (const char* env = std::getenv("EDGETRAIN_PARAM_LAYOUT"); env && std::string_view(env) == "plain")
+    o.blocked_params = false;
+  if (const char* env = std::getenv("EDGETRAIN_FUSE"); env && std::string_view(env) == "0") o.fuse_activations = false;
+  if (const char* env = std::getenv("EDGETRAIN_WINOGRAD"); env && std::string_view(env) == "0") o.winograd = false;
+  Plan plan = compile_rounds(graph, o);
+  const auto over_budget = [&](const Plan& p) { return o.memory_budget > 0 && p.breakdown.total() > o.memory_budget; };
+  if (over_budget(plan) && o.winograd) {
+    // Winograd's tile buffers are the memory a faster kernel choice adds: a tight budget drops them
+    // (direct algorithms only) before giving up.
+    o.winograd = false;
+    Plan direct = compile_rounds(graph, o);
+    if (direct.breakdown.total() < plan.breakdown.total()) {
+      if (verbose_level() >= 1)
+        std::fprintf(stderr, "compile,memory budget %s: Winograd convolutions dropped (plan %s -> %s)\n",
+                     human_bytes(o.memory_budget).c_str(), human_bytes(plan.breakdown.total()).c_str(),
+                     human_bytes(direct.breakdown.total()).c_str());
+      plan = std::move(direct);
+    }
+  }
+  if (over_budget(plan)) {
+    const MemoryBreakdown& m = plan.breakdown;
+    fail("memory budget {} is impossible for this configuration: the training step needs {} (weights {}, "
+         "optimizer state {}, planned activations/gradients/workspace {}, kernel workspace {}); lower the batch size ({} now) or "
+         "train fewer layers (e.g. --trainable last:2)",
+         human_bytes(o.memory_budget), human_bytes(m.total()), human_bytes(m.weights), human_bytes(m.optimizer_state),
+         human_bytes(m.arena), human_bytes(m.kernel_workspace), o.batch);
+  }
+  return plan;
 }
 
 }  // namespace edgetrain

@@ -34,6 +34,10 @@ struct CompileOptions {
   // false: fused values share buffers). false: every node
   // its own steps (inspection reads each value). EDGETRAIN_FUSE=0 turns it off for every compile.
   bool fuse_activations = true;
+  // Let kernels pick Winograd convolutions where they are faster (oneDNN, 3x3 stride 1): fewer
+  // multiplies, more scratch. Dropped when the plan is over memory_budget and the direct algorithms
+  // fit. EDGETRAIN_WINOGRAD=0 turns it off for every compile (benchmark comparisons).
+  bool winograd = true;
 };
 
 Plan compile(const Graph& graph, const CompileOptions& options);

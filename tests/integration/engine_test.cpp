@@ -279,6 +279,34 @@ TEST(Checkpoint, ZooModelRoundTripsAndBadFilesAreRejected) {
   EXPECT_NE(error_of([&] { io::load_checkpoint(dir + "/missing.ckpt"); }).find("missing.ckpt"), std::string::npos);
 }
 
+// Winograd convolutions (faster, more scratch) are the first thing a tight budget gives up: a budget
+// that only the direct plan fits compiles to the direct plan; one under that still fails.
+TEST(MemoryBudget, TightBudgetDropsWinogradBeforeFailing) {
+  const Graph g = zoo("resnet18", Shape{3, 64, 64});  // layer1's 3x3 convolutions at 16x16
+  const auto winograd_steps = [](const Plan& p) {
+    int n = 0;
+    for (const Step& s : p.steps) n += s.kernel && s.kernel->detail().find("wino") != std::string_view::npos;
+    return n;
+  };
+  CompileOptions o = training(4);
+  const Plan fast = compile(g, o);
+  if (winograd_steps(fast) == 0) GTEST_SKIP() << "oneDNN has no Winograd kernel on this CPU (needs AVX-512)";
+  o.winograd = false;
+  const Plan direct = compile(g, o);
+  EXPECT_EQ(winograd_steps(direct), 0);
+  ASSERT_LT(direct.breakdown.total(), fast.breakdown.total());
+
+  o.winograd = true;
+  o.memory_budget = fast.breakdown.total();
+  EXPECT_EQ(winograd_steps(compile(g, o)), winograd_steps(fast));
+  o.memory_budget = direct.breakdown.total();
+  const Plan tight = compile(g, o);
+  EXPECT_EQ(winograd_steps(tight), 0);
+  EXPECT_EQ(tight.breakdown.total(), direct.breakdown.total());
+  o.memory_budget = direct.breakdown.total() - 1;
+  EXPECT_NE(error_of([&] { compile(g, o); }).find("memory budget"), std::string::npos);
+}
+
 TEST(BadInput, ImpossibleBudgetInconsistentShapesAndBadLabels) {
   Graph g = zoo("fmnist-cnn", Shape{1, 28, 28});
   CompileOptions o = training(64);

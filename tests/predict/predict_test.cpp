@@ -67,6 +67,9 @@ TEST(StepFeatures, NameTheImplementationThatRuns) {
     if (s.op != "Conv2d") continue;
     EXPECT_FALSE(s.kernel->detail().empty()) << s.name;  // oneDNN says which implementation it chose
     EXPECT_GE(impl_code(s), 1) << s.name << " " << s.kernel->detail();
+    // Winograd does fewer multiplies than the step's MACs: its own implementation code.
+    const bool winograd = s.kernel->detail().find("wino") != std::string_view::npos;
+    EXPECT_EQ(impl_code(s) == 7, winograd) << s.name << " " << s.kernel->detail();
   }
   for (const Step& s : ref.steps) {
     if (s.kind == StepKind::kernel) {

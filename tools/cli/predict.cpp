@@ -54,9 +54,22 @@ double epoch_seconds(const predict::Prediction& p, int64_t batch, int64_t sample
   return p.total_ms / 1e3 * std::ceil(static_cast<double>(samples) / static_cast<double>(batch));
 }
 
-predict::Prediction predict_config(const Model& m, const StepConfig& s, int64_t batch, const predict::DeviceProfile& prof) {
-  const Plan plan = compile(m.graph, compile_options(s, batch));
+predict::Prediction predict_config(const Model& m, const StepConfig& s, int64_t batch, const predict::DeviceProfile& prof,
+                                   bool winograd = true) {
+  CompileOptions c = compile_options(s, batch);
+  c.winograd = c.winograd && winograd;
+  const Plan plan = compile(m.graph, c);
   return predict::predict(plan, prof, synthetic_input_bytes(plan));
+}
+
+// The configuration as it would train within `budget` (0: none): as compile() does with a memory
+// budget, Winograd convolutions (more scratch) are dropped when that is what makes it fit.
+predict::Prediction predict_within(const Model& m, const StepConfig& s, int64_t batch, const predict::DeviceProfile& prof,
+                                   std::size_t budget) {
+  predict::Prediction p = predict_config(m, s, batch, prof);
+  if (budget == 0 || p.total_bytes <= budget) return p;
+  predict::Prediction direct = predict_config(m, s, batch, prof, /*winograd=*/false);
+  return direct.total_bytes < p.total_bytes ? direct : p;
 }
 
 nlohmann::json prediction_json(const predict::Prediction& p, int64_t batch, int64_t samples) {
@@ -74,7 +87,7 @@ nlohmann::json prediction_json(const predict::Prediction& p, int64_t batch, int6
 
 // The largest batch whose predicted total fits `budget` (0 if not even batch 1 does).
 int64_t largest_batch(const Model& m, const StepConfig& s, const predict::DeviceProfile& prof, std::size_t budget) {
-  auto fits = [&](int64_t b) { return predict_config(m, s, b, prof).total_bytes <= budget; };
+  auto fits = [&](int64_t b) { return predict_within(m, s, b, prof, budget).total_bytes <= budget; };
   if (!fits(1)) return 0;
   int64_t lo = 1, hi = 2;
   while (hi <= 65536 && fits(hi)) lo = hi, hi *= 2;
@@ -135,7 +148,7 @@ std::vector<Candidate> search_configs(const Model& model, const PredictOptions& 
       s.trainable = trainable;
       for (const std::string& b : split(o.batches)) {
         Candidate c{reached, trainable, to_int(b, "--batches"), {}, 0};
-        c.p = predict_config(m, s, c.batch, prof);
+        c.p = predict_within(m, s, c.batch, prof, memory_budget);
         c.epoch_s = epoch_seconds(c.p, c.batch, o.epoch_samples);
         if (memory_budget > 0 && c.p.total_bytes > memory_budget) continue;
         if (o.time_budget > 0 && c.epoch_s > o.time_budget) continue;

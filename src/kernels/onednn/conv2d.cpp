@@ -30,14 +30,6 @@ bool conv_layout_any() {
   return any;
 }
 
-bool conv_winograd() {
-  static const bool on = [] {
-    const char* v = std::getenv("EDGETRAIN_WINOGRAD");
-    return !(v && std::strcmp(v, "0") == 0);
-  }();
-  return on;
-}
-
 namespace {
 
 using prop = dnnl::prop_kind;
@@ -47,6 +39,7 @@ struct Geometry {
   memory::dims src, weights, bias, dst, strides, dilates, pad_l, pad_r;
   Layout src_layout = Layout::plain, dst_layout = Layout::plain;
   ParamLayout weight_layout;
+  bool winograd = true;  // the problem allows Winograd
   memory::desc user_src() const { return data_md(Shape(src), src_layout); }
   memory::desc user_dst() const { return data_md(Shape(dst), dst_layout); }
   memory::desc user_weights() const { return param_md(weights, weight_layout); }
@@ -66,21 +59,24 @@ Geometry geometry(const Conv2dAttrs& a, const KernelProblem& p) {
   g.src_layout = p.src_layout_of(0);
   g.dst_layout = p.dst_layout;
   g.weight_layout = p.weight_layout_of(0);
+  g.winograd = p.winograd;
   return g;
 }
 
 // Winograd F(4x4, 3x3) (oneDNN's jit_wino_4x3: 36 multiplies per 4x4 output tile and channel pair
 // instead of 144, plus the tile transforms; blocked layouts only; slightly larger rounding error) for 3x3,
-// stride-1, undilated, ungrouped convolutions whose output is at least 14x14: measured at batch 8 on
-// 2 threads it runs ResNet-18's 56² and 28² layers 1.7-1.9x faster than the direct JIT in all three
-// passes and its 14² layers 1.2-1.5x, but its 7² layers 1.3-1.5x slower (4x4 output tiles on 7x7
-// waste half their work). Where oneDNN has no Winograd kernel for a shape (channels not a multiple
-// of 16) or layouts are forced plain, the direct algorithm is used. Its tile buffers come from the
+// stride-1, undilated, ungrouped convolutions whose output is at least 14x14 and whose channels are
+// multiples of 16: measured at batch 8 on 2 threads it runs ResNet-18's 56² and 28² layers 1.7-1.9x
+// faster than the direct JIT in all three passes and its 14² layers 1.2-1.5x, but its 7² layers
+// 1.3-1.5x slower (4x4 output tiles on 7x7 waste half their work); a first layer (1 or 3 input
+// channels, padded to 16) runs 4-11x slower (fmnist-cnn's 1->32 at 28², batch 64). Where oneDNN has
+// no Winograd kernel for a shape or layouts are forced plain, the direct algorithm is used. Its tile buffers come from the
 // user scratchpad, so the memory plan counts them (+23 MB at ResNet-18 224² b8 and b32).
-// EDGETRAIN_WINOGRAD=0 turns it off.
+// KernelProblem::winograd = false (CompileOptions::winograd, EDGETRAIN_WINOGRAD=0) turns it off.
 bool wants_winograd(const Conv2dAttrs& a, const Geometry& g, bool any) {
-  return any && conv_winograd() && a.kernel_h == 3 && a.kernel_w == 3 && a.stride_h == 1 && a.stride_w == 1 &&
-         a.dilation_h == 1 && a.dilation_w == 1 && a.groups == 1 && g.dst[2] >= 14 && g.dst[3] >= 14;
+  return any && g.winograd && a.kernel_h == 3 && a.kernel_w == 3 && a.stride_h == 1 && a.stride_w == 1 &&
+         a.dilation_h == 1 && a.dilation_w == 1 && a.groups == 1 && g.src[1] % 16 == 0 && g.dst[1] % 16 == 0 &&
+         g.dst[2] >= 14 && g.dst[3] >= 14;
 }
 
 // make(algorithm) -> primitive descriptor, with Winograd first when wanted and oneDNN has it.

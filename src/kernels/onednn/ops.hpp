@@ -35,6 +35,5 @@ std::unique_ptr<ProgramKernel> make_concat(const KernelProblem&, std::string& wh
 // Convolution layouts inside the kernel: `any` lets oneDNN choose (blocked) layouts and reorders
 // through scratch; `plain` runs on the row-major views directly. EDGETRAIN_ONEDNN_LAYOUT=plain|any.
 bool conv_layout_any();
-bool conv_winograd();
 
 }  // namespace edgetrain::onednn
