@@ -66,10 +66,10 @@ void relayout_params(float* data, int64_t n, const ParamLayout& from, const Para
     data[to.plain() ? i : to.offset_of(i)] = copy[static_cast<size_t>(from.plain() ? i : from.offset_of(i))];
 }
 
-void convert_tracked(ParamLayout& current, const ParamLayout& to, std::initializer_list<TensorView> tensors) {
+void convert_tracked(ParamLayout& current, const ParamLayout& to, std::initializer_list<const TensorView*> tensors) {
   if (current == to) return;
-  for (const TensorView& v : tensors)
-    if (v) relayout_params(v.as<float>(), v.numel(), current, to);
+  for (const TensorView* v : tensors)
+    if (*v) relayout_params(v->as<float>(), v->numel(), current, to);
   current = to;
 }
 

@@ -46,8 +46,9 @@ struct ParamLayout {
 void relayout_params(float* data, int64_t n, const ParamLayout& from, const ParamLayout& to);
 
 // Converts the f32 tensors (all in layout `current`; empty views skipped) to layout `to` in place and
-// records it in `current`; nothing when they are already in it. How the ParameterStore and the
-// OptimizerState follow an executor's plan and come back to row-major for the edges.
-void convert_tracked(ParamLayout& current, const ParamLayout& to, std::initializer_list<TensorView> tensors);
+// records it in `current`; nothing, and no allocation, when they are already in it (it runs at the
+// start of every training step). How the ParameterStore and the OptimizerState follow an executor's
+// plan and come back to row-major for the edges.
+void convert_tracked(ParamLayout& current, const ParamLayout& to, std::initializer_list<const TensorView*> tensors);
 
 }  // namespace edgetrain

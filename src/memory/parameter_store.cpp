@@ -56,7 +56,7 @@ TensorView ParameterStore::param(int id) const {
 }
 
 void ParameterStore::set_layout(int id, const ParamLayout& l) const {
-  convert_tracked(layouts_[static_cast<size_t>(id)], l, {params_[static_cast<size_t>(id)]});
+  convert_tracked(layouts_[static_cast<size_t>(id)], l, {&params_[static_cast<size_t>(id)]});
 }
 
 std::size_t ParameterStore::param_bytes() const {

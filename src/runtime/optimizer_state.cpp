@@ -26,7 +26,8 @@ TensorView OptimizerState::slot(int param, int k) const {
 }
 
 void OptimizerState::set_layout(int param, const ParamLayout& l) const {
-  convert_tracked(layouts_[static_cast<size_t>(param)], l, {stored_slot(param, 0), stored_slot(param, 1)});
+  const size_t first = static_cast<size_t>(param) * 2;
+  convert_tracked(layouts_[static_cast<size_t>(param)], l, {&slots_[first], &slots_[first + 1]});
 }
 
 }  // namespace edgetrain

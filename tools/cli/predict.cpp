@@ -54,22 +54,23 @@ double epoch_seconds(const predict::Prediction& p, int64_t batch, int64_t sample
   return p.total_ms / 1e3 * std::ceil(static_cast<double>(samples) / static_cast<double>(batch));
 }
 
-predict::Prediction predict_config(const Model& m, const StepConfig& s, int64_t batch, const predict::DeviceProfile& prof,
-                                   bool winograd = true) {
-  CompileOptions c = compile_options(s, batch);
-  c.winograd = c.winograd && winograd;
-  const Plan plan = compile(m.graph, c);
-  return predict::predict(plan, prof, synthetic_input_bytes(plan));
+// The plan the configuration would train with within `budget` (0: none; the predicted total, process
+// included): as compile() does with a memory budget, Winograd convolutions (more scratch) are dropped
+// when that makes it smaller.
+Plan plan_within(const Model& m, const StepConfig& s, int64_t batch, const predict::DeviceProfile& prof,
+                 std::size_t budget) {
+  Plan plan = compile(m.graph, compile_options(s, batch));
+  if (budget == 0 || predict::predict(plan, prof, synthetic_input_bytes(plan)).total_bytes <= budget) return plan;
+  CompileOptions direct_options = compile_options(s, batch);
+  direct_options.winograd = false;
+  Plan direct = compile(m.graph, direct_options);
+  return direct.breakdown.total() < plan.breakdown.total() ? std::move(direct) : std::move(plan);
 }
 
-// The configuration as it would train within `budget` (0: none): as compile() does with a memory
-// budget, Winograd convolutions (more scratch) are dropped when that is what makes it fit.
-predict::Prediction predict_within(const Model& m, const StepConfig& s, int64_t batch, const predict::DeviceProfile& prof,
+predict::Prediction predict_config(const Model& m, const StepConfig& s, int64_t batch, const predict::DeviceProfile& prof,
                                    std::size_t budget) {
-  predict::Prediction p = predict_config(m, s, batch, prof);
-  if (budget == 0 || p.total_bytes <= budget) return p;
-  predict::Prediction direct = predict_config(m, s, batch, prof, /*winograd=*/false);
-  return direct.total_bytes < p.total_bytes ? direct : p;
+  const Plan plan = plan_within(m, s, batch, prof, budget);
+  return predict::predict(plan, prof, synthetic_input_bytes(plan));
 }
 
 nlohmann::json prediction_json(const predict::Prediction& p, int64_t batch, int64_t samples) {
@@ -87,7 +88,7 @@ nlohmann::json prediction_json(const predict::Prediction& p, int64_t batch, int6
 
 // The largest batch whose predicted total fits `budget` (0 if not even batch 1 does).
 int64_t largest_batch(const Model& m, const StepConfig& s, const predict::DeviceProfile& prof, std::size_t budget) {
-  auto fits = [&](int64_t b) { return predict_within(m, s, b, prof, budget).total_bytes <= budget; };
+  auto fits = [&](int64_t b) { return predict_config(m, s, b, prof, budget).total_bytes <= budget; };
   if (!fits(1)) return 0;
   int64_t lo = 1, hi = 2;
   while (hi <= 65536 && fits(hi)) lo = hi, hi *= 2;
@@ -148,7 +149,7 @@ std::vector<Candidate> search_configs(const Model& model, const PredictOptions& 
       s.trainable = trainable;
       for (const std::string& b : split(o.batches)) {
         Candidate c{reached, trainable, to_int(b, "--batches"), {}, 0};
-        c.p = predict_within(m, s, c.batch, prof, memory_budget);
+        c.p = predict_config(m, s, c.batch, prof, memory_budget);
         c.epoch_s = epoch_seconds(c.p, c.batch, o.epoch_samples);
         if (memory_budget > 0 && c.p.total_bytes > memory_budget) continue;
         if (o.time_budget > 0 && c.epoch_s > o.time_budget) continue;
@@ -206,7 +207,7 @@ int run_predict(const PredictOptions& o) {
   nlohmann::json j = {{"model", model.info.arch}, {"input", model.graph.input_shape().str()},
                       {"profile", o.profile}, {"device", prof.device}, {"threads", prof.threads}};
 
-  const Plan plan = compile(model.graph, compile_options(o.step, o.step.batch));
+  const Plan plan = plan_within(model, o.step, o.step.batch, prof, budget);
   const predict::Prediction p = predict::predict(plan, prof, synthetic_input_bytes(plan));
   fmt::print("{} (input {}), batch {}, trainable {}, optimizer {} on {} ({} threads)\n", model.info.arch,
              model.graph.input_shape().str(), o.step.batch, o.step.trainable, o.step.optimizer, prof.device, prof.threads);
