@@ -196,9 +196,10 @@ TEST(OnednnVsRef, Conv2d) {
 // Winograd F(4x4, 3x3) in all three passes (fewer multiplies, larger rounding error than the direct
 // algorithm); smaller outputs, first layers and other shapes stay direct. The cases check which algorithm each pass chose, so a silent fallback
 // to direct would fail here rather than leave Winograd untested.
-std::string conv_detail(const ConvCase& c, Pass pass, Mode mode) {
+std::string conv_detail(const ConvCase& c, Pass pass, Mode mode, Activation act = Activation::none) {
   OpHarness h(conv_attrs(c), {c.x}, DType::f32, true);
   KernelProblem p = h.problem(pass);
+  p.fused_activation = act;
   p.src_layout = {layout_for(c.x, mode)};
   p.dst_layout = layout_for(h.dst.view.shape, mode);
   std::string why;
@@ -211,6 +212,8 @@ bool winograd_cpu() {
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
          __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
 }
+
+void compare_fused(const Attrs& attrs, const Shape& x, Activation act, Mode mode);  // below
 
 TEST(OnednnVsRef, Conv2dWinograd) {
   const bool available = winograd_cpu();
@@ -226,6 +229,10 @@ TEST(OnednnVsRef, Conv2dWinograd) {
             << c.x.str() << " " << pass_name(pass) << ": " << conv_detail(c, pass, mode);
       compare(conv_attrs(c), {c.x}, true, Fill::uniform, {1e-4, 1e-4, 1e-3}, {}, mode);
     }
+    // A fused activation is an eltwise post-op: oneDNN's Winograd takes ReLU; with ReLU6 (clip) the
+    // kernel falls back to the direct algorithm. Both against the reference.
+    EXPECT_EQ(conv_detail(wino[0], Pass::fwd, mode, Activation::relu).find("wino") != std::string::npos, available);
+    for (Activation act : {Activation::relu, Activation::relu6}) compare_fused(conv_attrs(wino[0]), wino[0].x, act, mode);
     const ConvCase first{{2, 3, 16, 16}, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, true};  // 3 input channels
     for (const ConvCase& c : {kConvCases[11], kConvCases[1], kConvCases[3], first})  // 8x8 out, stride 2, grouped
       for (Pass pass : {Pass::fwd, Pass::bwd_data, Pass::bwd_weights})

@@ -1,6 +1,7 @@
 // Conv2d on oneDNN: convolution_forward (with bias), convolution_backward_data,
 // convolution_backward_weights (with the bias gradient), grouped and depthwise through 5-D weights
 // [G, OC/G, IC/G, KH, KW] (the same bytes as the row-major [OC, IC/G, KH, KW]); oneDNN dilation = d - 1.
+// Direct algorithm, or Winograd where it pays (see wants_winograd).
 //
 // Layouts: an activation the problem gives in blocked16 is handed to oneDNN as it is. A plain one,
 // with conv_layout_any() (the default), is described with format_tag::any and the kernel reorders the
@@ -70,8 +71,10 @@ Geometry geometry(const Conv2dAttrs& a, const KernelProblem& p) {
 // faster than the direct JIT in all three passes and its 14² layers 1.2-1.5x, but its 7² layers
 // 1.3-1.5x slower (4x4 output tiles on 7x7 waste half their work); a first layer (1 or 3 input
 // channels, padded to 16) runs 4-11x slower (fmnist-cnn's 1->32 at 28², batch 64). Where oneDNN has
-// no Winograd kernel for a shape or layouts are forced plain, the direct algorithm is used. Its tile buffers come from the
-// user scratchpad, so the memory plan counts them (+23 MB at ResNet-18 224² b8 and b32).
+// no Winograd kernel for a shape (no AVX-512) or layouts are forced plain, the direct algorithm is
+// used. Its tile buffers come from the user scratchpad, so the memory plan counts them (+23 MB at
+// ResNet-18 224² b8 and b32). A fused ReLU stays an eltwise post-op; oneDNN's Winograd takes no clip
+// post-op, so a convolution with a fused ReLU6 runs direct.
 // KernelProblem::winograd = false (CompileOptions::winograd, EDGETRAIN_WINOGRAD=0) turns it off.
 bool wants_winograd(const Conv2dAttrs& a, const Geometry& g, bool any) {
   return any && g.winograd && a.kernel_h == 3 && a.kernel_w == 3 && a.stride_h == 1 && a.stride_w == 1 &&
