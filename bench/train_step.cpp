@@ -132,7 +132,7 @@ int main(int argc, char** argv) {
     // MAC count (model FLOPs), so this share says how much of it ran with fewer multiplies.
     int64_t winograd_macs = 0;
     for (const Step& s : plan.steps)
-      if (s.kernel && s.kernel->detail().find("wino") != std::string_view::npos) winograd_macs += s.macs;
+      if (s.kernel && s.kernel->runs_winograd()) winograd_macs += s.macs;
     int blocked = 0;  // graph values kept in the blocked16 layout
     for (Layout l : plan.value_layouts) blocked += l == Layout::blocked16;
 

@@ -76,6 +76,9 @@ class Kernel {
   virtual std::size_t scratch_bytes() const { return 0; }
   // Layout conversions one execution performs (reported by EDGETRAIN_VERBOSE=1).
   virtual int reorders() const { return 0; }
+  // A convolution computed with a Winograd algorithm (oneDNN names it in detail()): fewer multiplies
+  // than the step's MACs say.
+  bool runs_winograd() const { return detail().find("wino") != std::string_view::npos; }
   // The layout this kernel would rather have parameter i in (plain: no preference, or none it can
   // describe densely); compile() adopts it for the next round (see Plan::param_layouts).
   virtual ParamLayout preferred_weight_layout(size_t /*i*/) const { return {}; }

@@ -19,13 +19,13 @@ void sgd_update(const OptimizerConfig& cfg, double lr, T* __restrict param,
   const T wd = static_cast<T>(cfg.weight_decay);
   const T neg_lr = static_cast<T>(-lr);
   if (cfg.momentum == 0.0) {
-#pragma omp parallel for simd if (n > kParallelMin) schedule(static)
+#pragma omp parallel for simd if (parallel: n > kParallelMin) schedule(static)
     for (int64_t i = 0; i < n; ++i) param[i] += neg_lr * (grad[i] + wd * param[i]);
     return;
   }
   const T mom = static_cast<T>(cfg.momentum);
   if (cfg.nesterov) {
-#pragma omp parallel for simd if (n > kParallelMin) schedule(static)
+#pragma omp parallel for simd if (parallel: n > kParallelMin) schedule(static)
     for (int64_t i = 0; i < n; ++i) {
       const T d = grad[i] + wd * param[i];
       const T b = mom * buf[i] + d;
@@ -33,7 +33,7 @@ void sgd_update(const OptimizerConfig& cfg, double lr, T* __restrict param,
       param[i] += neg_lr * (d + mom * b);
     }
   } else {
-#pragma omp parallel for simd if (n > kParallelMin) schedule(static)
+#pragma omp parallel for simd if (parallel: n > kParallelMin) schedule(static)
     for (int64_t i = 0; i < n; ++i) {
       const T d = grad[i] + wd * param[i];
       const T b = mom * buf[i] + d;
@@ -61,7 +61,7 @@ void adam_update(const OptimizerConfig& cfg, double lr, int64_t step, double l2,
   const T neg_step_size = static_cast<T>(-(lr / bias_correction1));
   const T bc2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
   const T eps = static_cast<T>(cfg.eps);
-#pragma omp parallel for simd if (n > kParallelMin) schedule(static)
+#pragma omp parallel for simd if (parallel: n > kParallelMin) schedule(static)
   for (int64_t i = 0; i < n; ++i) {
     const T p = param[i] * scale;
     const T g = grad[i] + wd * p;

@@ -35,7 +35,7 @@ int impl_code(const Step& s) {
   if (const auto plus = d.rfind('+'); plus != std::string_view::npos) d = d.substr(plus + 1);
   if (d.find("gemm") != std::string_view::npos) return 3;
   if (d.starts_with("ref")) return 5;
-  if (d.find("wino") != std::string_view::npos) return 7;
+  if (s.kernel->runs_winograd()) return 7;
   if (d.starts_with("jit_1x1")) return d.find("avx512") != std::string_view::npos ? 2 : 4;
   if (d.starts_with("jit")) return d.find("avx512") != std::string_view::npos || d.find(":uni") != std::string_view::npos ? 1 : 4;
   return 6;

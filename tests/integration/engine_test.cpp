@@ -285,7 +285,7 @@ TEST(MemoryBudget, TightBudgetDropsWinogradBeforeFailing) {
   const Graph g = zoo("resnet18", Shape{3, 64, 64});  // layer1's 3x3 convolutions at 16x16
   const auto winograd_steps = [](const Plan& p) {
     int n = 0;
-    for (const Step& s : p.steps) n += s.kernel && s.kernel->detail().find("wino") != std::string_view::npos;
+    for (const Step& s : p.steps) n += s.kernel && s.kernel->runs_winograd();
     return n;
   };
   CompileOptions o = training(4);

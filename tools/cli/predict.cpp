@@ -54,9 +54,10 @@ double epoch_seconds(const predict::Prediction& p, int64_t batch, int64_t sample
   return p.total_ms / 1e3 * std::ceil(static_cast<double>(samples) / static_cast<double>(batch));
 }
 
-// The plan the configuration would train with within `budget` (0: none; the predicted total, process
-// included): as compile() does with a memory budget, Winograd convolutions (more scratch) are dropped
-// when that makes it smaller.
+// The plan for the configuration within `budget` (0: none). predict's budget is the predicted total,
+// process and input included, so this is compile()'s rule applied to that total: when it is over,
+// Winograd convolutions (more scratch) are dropped if that makes the plan smaller. (`train
+// --memory-budget` bounds the plan alone, so there it drops them only when the plan is over.)
 Plan plan_within(const Model& m, const StepConfig& s, int64_t batch, const predict::DeviceProfile& prof,
                  std::size_t budget) {
   Plan plan = compile(m.graph, compile_options(s, batch));

@@ -12,7 +12,7 @@ void fwd(const AddAttrs&, const KernelProblem& p, const KernelArgs& args) {
     const T* b = args.src[1].as<T>();
     T* y = args.dst.as<T>();
     const int64_t n = args.dst.numel();
-#pragma omp parallel for simd if (n > detail::kParallelMin) schedule(static)
+#pragma omp parallel for simd if (parallel: n > detail::kParallelMin) schedule(static)
     for (int64_t i = 0; i < n; ++i) y[i] = a[i] + b[i];
   });
 }

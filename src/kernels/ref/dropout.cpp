@@ -60,7 +60,7 @@ void bwd_data(const DropoutAttrs& a, const KernelProblem& p, const KernelArgs& a
     T* dx = args.diff_src[0].as<T>();
     const T scale = static_cast<T>(1.0 / (1.0 - a.p));
     const int64_t n = args.diff_dst.numel();
-#pragma omp parallel for simd if (n > detail::kParallelMin) schedule(static)
+#pragma omp parallel for simd if (parallel: n > detail::kParallelMin) schedule(static)
     for (int64_t i = 0; i < n; ++i) {  // unconditional load: the loop vectorises
       const T grad = dy[i];
       dx[i] = keep[i] ? grad * scale : T(0);

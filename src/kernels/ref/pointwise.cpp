@@ -18,14 +18,14 @@ namespace {
 // out[i] = f(in[i]) over n elements.
 template <class T, class F>
 void map(const T* in, T* out, int64_t n, F f) {
-#pragma omp parallel for simd if (n > detail::kParallelMin) schedule(static)
+#pragma omp parallel for simd if (parallel: n > detail::kParallelMin) schedule(static)
   for (int64_t i = 0; i < n; ++i) out[i] = f(in[i]);
 }
 
 // out[i] = f(a[i], b[i]) over n elements; both loads unconditional, or the loop does not vectorise.
 template <class T, class F>
 void map2(const T* a, const T* b, T* out, int64_t n, F f) {
-#pragma omp parallel for simd if (n > detail::kParallelMin) schedule(static)
+#pragma omp parallel for simd if (parallel: n > detail::kParallelMin) schedule(static)
   for (int64_t i = 0; i < n; ++i) {
     const T u = a[i], v = b[i];
     out[i] = f(u, v);

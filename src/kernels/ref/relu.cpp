@@ -9,7 +9,7 @@ void fwd(const ReluAttrs&, const KernelProblem& p, const KernelArgs& args) {
     const T* x = args.src[0].as<T>();  // [any]
     T* y = args.dst.as<T>();           // same shape
     const int64_t n = args.dst.numel();
-#pragma omp parallel for simd if (n > detail::kParallelMin) schedule(static)
+#pragma omp parallel for simd if (parallel: n > detail::kParallelMin) schedule(static)
     for (int64_t i = 0; i < n; ++i) y[i] = x[i] < T(0) ? T(0) : x[i];
   });
 }
@@ -21,7 +21,7 @@ void bwd_data(const ReluAttrs&, const KernelProblem& p, const KernelArgs& args) 
     const T* dy = args.diff_dst.as<T>();
     T* dx = args.diff_src[0].as<T>();
     const int64_t n = args.diff_dst.numel();
-#pragma omp parallel for simd if (n > detail::kParallelMin) schedule(static)
+#pragma omp parallel for simd if (parallel: n > detail::kParallelMin) schedule(static)
     for (int64_t i = 0; i < n; ++i) {  // both loads unconditional, or the loop does not vectorise
       const T out = y[i], grad = dy[i];
       dx[i] = out > T(0) ? grad : T(0);
