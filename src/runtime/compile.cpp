@@ -536,9 +536,7 @@ Plan compile(const Graph& graph, const CompileOptions& options) {
   if (const char* env = std::getenv("EDGETRAIN_WINOGRAD"); env && std::string_view(env) == "0") o.winograd = false;
   Plan plan = compile_rounds(graph, o);
   const auto over_budget = [&](const Plan& p) { return o.memory_budget > 0 && p.breakdown.total() > o.memory_budget; };
-  const bool winograd = std::any_of(plan.steps.begin(), plan.steps.end(),
-                                    [](const Step& s) { return s.kernel && s.kernel->runs_winograd(); });
-  if (over_budget(plan) && winograd) {
+  if (over_budget(plan) && runs_winograd(plan)) {
     // Winograd's tile buffers are the memory a faster kernel choice adds: a tight budget drops them
     // (direct algorithms only) before giving up.
     o.winograd = false;

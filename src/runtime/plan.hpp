@@ -81,4 +81,11 @@ struct Plan {
   int64_t trained_macs = 0;           // fwd + bwd_data + bwd_weights MACs of the step
 };
 
+// Whether any step runs a Winograd convolution (the scratch a tight memory budget gives up first).
+inline bool runs_winograd(const Plan& plan) {
+  for (const Step& s : plan.steps)
+    if (s.kernel && s.kernel->runs_winograd()) return true;
+  return false;
+}
+
 }  // namespace edgetrain

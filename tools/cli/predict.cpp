@@ -61,7 +61,9 @@ double epoch_seconds(const predict::Prediction& p, int64_t batch, int64_t sample
 Plan plan_within(const Model& m, const StepConfig& s, int64_t batch, const predict::DeviceProfile& prof,
                  std::size_t budget) {
   Plan plan = compile(m.graph, compile_options(s, batch));
-  if (budget == 0 || predict::predict(plan, prof, synthetic_input_bytes(plan)).total_bytes <= budget) return plan;
+  if (budget == 0 || !runs_winograd(plan) ||
+      predict::predict(plan, prof, synthetic_input_bytes(plan)).total_bytes <= budget)
+    return plan;
   CompileOptions direct_options = compile_options(s, batch);
   direct_options.winograd = false;
   Plan direct = compile(m.graph, direct_options);
