@@ -112,7 +112,7 @@ int main(int argc, char** argv) {
   try {
     const std::size_t rss_baseline = current_rss_bytes();
     const int64_t channels = models::default_input(a.net)[0];
-    Model model = io::make_zoo_model(a.net, a.classes, Shape{channels, a.res, a.res}, 1.0, /*seed=*/1);
+    Network model = io::make_zoo_model(a.net, a.classes, Shape{channels, a.res, a.res}, 1.0, /*seed=*/1);
 
     TrainConfig tc;
     tc.batch = a.batch;

@@ -4,11 +4,18 @@
 #include <stdexcept>
 #include <string>
 
+#include "edgetrain/export.hpp"
+
 namespace edgetrain {
 
-class Error : public std::runtime_error {
+// Thrown by every API call on bad input: missing or corrupt files, wrong shapes, impossible budgets,
+// unsupported operators, invalid options. Never thrown by a training or inference step past its input check.
+class EDGETRAIN_API Error : public std::runtime_error {
  public:
-  explicit Error(const std::string& what) : std::runtime_error(what) {}
+  // An error with a one-line message (what, where, how to fix it).
+  explicit Error(const std::string& what);
+  // Out of line: the type's identity lives in the library, so a catch in the program matches it.
+  ~Error() override;
 };
 
 }  // namespace edgetrain

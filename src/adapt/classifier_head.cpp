@@ -25,7 +25,7 @@ int classifier_node(const Graph& g) {
   }
 }
 
-Model with_num_classes(const Model& model, int64_t num_classes, uint64_t seed) {
+Network with_num_classes(const Network& model, int64_t num_classes, uint64_t seed) {
   ET_REQUIRE(num_classes >= 1, "number of classes must be positive, got {}", num_classes);
   const Graph& g = model.graph;
   const int head = classifier_node(g);
@@ -36,7 +36,7 @@ Model with_num_classes(const Model& model, int64_t num_classes, uint64_t seed) {
     if (a.contains("out_features")) a["out_features"] = num_classes;
     else a["out_channels"] = num_classes;
   }
-  Model out;
+  Network out;
   out.graph = graph_from_json(j);
   out.params = ParameterStore(out.graph, seed);  // the new head keeps this fresh initialisation
   out.info = model.info;

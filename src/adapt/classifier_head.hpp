@@ -4,7 +4,7 @@
 #pragma once
 #include <cstdint>
 
-#include "runtime/model.hpp"
+#include "runtime/network.hpp"
 
 namespace edgetrain::adapt {
 
@@ -12,6 +12,6 @@ namespace edgetrain::adapt {
 // through shape-preserving or pooling ops only.
 int classifier_node(const Graph& graph);
 
-Model with_num_classes(const Model& model, int64_t num_classes, uint64_t seed);
+Network with_num_classes(const Network& model, int64_t num_classes, uint64_t seed);
 
 }  // namespace edgetrain::adapt

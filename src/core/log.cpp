@@ -1,15 +1,14 @@
 #include "core/log.hpp"
 
-#include <cstdlib>
+#include <atomic>
 
 namespace edgetrain {
 
-int verbose_level() {
-  static const int level = [] {
-    const char* v = std::getenv("EDGETRAIN_VERBOSE");
-    return v ? std::atoi(v) : 0;
-  }();
-  return level;
-}
+namespace {
+std::atomic<int> level{0};
+}  // namespace
+
+int verbose_level() { return level.load(std::memory_order_relaxed); }
+void set_verbose_level(int l) { level.store(l, std::memory_order_relaxed); }
 
 }  // namespace edgetrain

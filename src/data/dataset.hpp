@@ -56,4 +56,19 @@ std::unique_ptr<Dataset> open_image_folder(const std::string& root, int height, 
 std::unique_ptr<Dataset> class_subset(std::shared_ptr<const Dataset> base,
                                       const std::vector<std::string>& classes, bool remap_labels);
 
+// n images [n, C, H, W] (floats in [0, 1]) and labels the application owns: copied in, or borrowed
+// (copy = false: the caller keeps them alive and unchanged). Empty class_names: "0".."K-1".
+std::unique_ptr<Dataset> from_arrays(const float* images, const int32_t* labels, int64_t n, const Shape& chw,
+                                     std::vector<std::string> class_names, bool copy);
+
+// A data set spec: "fashion-mnist[:DIR]", "idx:IMAGES,LABELS", "cifar10:DIR", "cifar100:DIR" or
+// "folder:DIR" (decoded to chw); `test` opens the spec's test split (spec_has_test_split).
+std::unique_ptr<Dataset> open_spec(const std::string& spec, const Shape& chw, bool test);
+bool spec_has_test_split(const std::string& spec);
+// "a,b,,c" -> {"a", "b", "c"}.
+std::vector<std::string> split_list(const std::string& text, char sep);
+
+// Per-channel mean and standard deviation of up to max_samples evenly spaced samples.
+void channel_statistics(const Dataset& d, int64_t max_samples, std::vector<float>& mean, std::vector<float>& std);
+
 }  // namespace edgetrain::data

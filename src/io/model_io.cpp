@@ -31,13 +31,13 @@ const NamedTensor& require_tensor(const std::string& path, const CheckpointData&
 
 }  // namespace
 
-Model make_zoo_model(const std::string& arch, int64_t num_classes, const Shape& input_chw, double width_mult,
+Network make_zoo_model(const std::string& arch, int64_t num_classes, const Shape& input_chw, double width_mult,
                      uint64_t seed) {
   models::ZooOptions z;
   z.num_classes = num_classes;
   z.input = input_chw;
   z.width_mult = width_mult;
-  Model m;
+  Network m;
   m.graph = models::build_model(arch, z);
   m.params = ParameterStore(m.graph, seed);
   m.info.arch = arch;
@@ -46,7 +46,7 @@ Model make_zoo_model(const std::string& arch, int64_t num_classes, const Shape& 
   return m;
 }
 
-void save_checkpoint(const std::string& path, const Model& model, const OptimizerState* optimizer,
+void save_checkpoint(const std::string& path, const Network& model, const OptimizerState* optimizer,
                      const nlohmann::json& training) {
   CheckpointData d;
   const Shape in = model.graph.input_shape();

@@ -5,21 +5,21 @@
 #include <string>
 
 #include "io/checkpoint_file.hpp"
-#include "runtime/model.hpp"
+#include "runtime/network.hpp"
 #include "runtime/optimizer_state.hpp"
 
 namespace edgetrain::io {
 
 // A zoo architecture with freshly initialised parameters.
-Model make_zoo_model(const std::string& arch, int64_t num_classes, const Shape& input_chw, double width_mult,
+Network make_zoo_model(const std::string& arch, int64_t num_classes, const Shape& input_chw, double width_mult,
                      uint64_t seed);
 
 // `training` carries the trainer's metadata (epoch, seeds, optimizer and schedule settings, ...).
-void save_checkpoint(const std::string& path, const Model& model, const OptimizerState* optimizer,
+void save_checkpoint(const std::string& path, const Network& model, const OptimizerState* optimizer,
                      const nlohmann::json& training);
 
 struct LoadedCheckpoint {
-  Model model;
+  Network model;
   nlohmann::json training;
   CheckpointData raw;  // keeps the optimizer tensors until restore_optimizer
 };

@@ -56,7 +56,13 @@ TensorView ParameterStore::param(int id) const {
 }
 
 void ParameterStore::set_layout(int id, const ParamLayout& l) const {
+  std::lock_guard<std::mutex> lock(*layout_mutex_);
   convert_tracked(layouts_[static_cast<size_t>(id)], l, {&params_[static_cast<size_t>(id)]});
+}
+
+void ParameterStore::set_layouts(const std::vector<ParamLayout>& layouts) const {
+  std::lock_guard<std::mutex> lock(*layout_mutex_);
+  for (size_t p = 0; p < layouts.size(); ++p) convert_tracked(layouts_[p], layouts[p], {&params_[p]});
 }
 
 std::size_t ParameterStore::param_bytes() const {

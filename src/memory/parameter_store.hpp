@@ -6,9 +6,12 @@
 // param() always gives the row-major view, converting back first if needed: everything outside the
 // executor (checkpoints, export, pruning, inspection, tests) reads and writes plain tensors, and the
 // executor converts again before its next step. The layout is a representation, not a value: it
-// changes under const access, like a cache.
+// changes under const access, like a cache, and a mutex guards it, so const access from several
+// threads is safe (the first reader converts, the others find the bytes converted).
 #pragma once
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <vector>
 
 #include "core/aligned_buffer.hpp"
@@ -32,6 +35,8 @@ class ParameterStore {
   const ParamLayout& layout(int id) const { return layouts_[static_cast<size_t>(id)]; }
   // Converts parameter id's bytes to layout l in place (nothing when already in it).
   void set_layout(int id, const ParamLayout& l) const;
+  // set_layout for every parameter (layouts[p] for parameter p), under one lock.
+  void set_layouts(const std::vector<ParamLayout>& layouts) const;
   TensorView state(int id) const { return states_[static_cast<size_t>(id)]; }
   size_t num_params() const { return params_.size(); }
   size_t num_states() const { return states_.size(); }
@@ -43,6 +48,7 @@ class ParameterStore {
   AlignedBuffer storage_;
   std::vector<TensorView> params_, states_;
   mutable std::vector<ParamLayout> layouts_;  // per parameter: the layout its bytes are in
+  std::unique_ptr<std::mutex> layout_mutex_ = std::make_unique<std::mutex>();  // guards layouts_ and conversions
 };
 
 }  // namespace edgetrain

@@ -70,11 +70,6 @@ MemoryPlan plan_memory(const std::vector<BufferRequest>& requests, PlannerKind k
   return kind == PlannerKind::no_reuse ? plan_no_reuse(requests) : plan_greedy_by_size(requests);
 }
 
-PlannerKind planner_from_env() {
-  const char* v = std::getenv("EDGETRAIN_NO_PLANNER");
-  return (v && v[0] == '1') ? PlannerKind::no_reuse : PlannerKind::greedy_by_size;
-}
-
 bool plan_is_valid(const std::vector<BufferRequest>& req, const MemoryPlan& plan) {
   if (plan.offsets.size() != req.size()) return false;
   for (size_t i = 0; i < req.size(); ++i) {

@@ -16,8 +16,6 @@ struct MemoryPlan {
 };
 
 MemoryPlan plan_memory(const std::vector<BufferRequest>& requests, PlannerKind kind);
-// PlannerKind from the environment: no_reuse when EDGETRAIN_NO_PLANNER=1.
-PlannerKind planner_from_env();
 // True iff no two buffers live at the same step share a byte and all fit in the arena (tests use it).
 bool plan_is_valid(const std::vector<BufferRequest>& requests, const MemoryPlan& plan);
 

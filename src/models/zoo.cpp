@@ -1,4 +1,4 @@
-// Model zoo dispatch: names, default inputs, option validation.
+// Network zoo dispatch: names, default inputs, option validation.
 #include "models/zoo.hpp"
 
 #include <fmt/format.h>

@@ -1,4 +1,4 @@
-// Model zoo: builds the training graphs of well-known CNNs. Node names equal torchvision's module
+// Network zoo: builds the training graphs of well-known CNNs. Node names equal torchvision's module
 // paths, so parameter names equal torchvision state_dict keys ("layer1.0.conv1.weight").
 #pragma once
 #include <cstdint>

@@ -9,6 +9,7 @@
 
 #include "predict/device_profile.hpp"
 #include "predict/step_features.hpp"
+#include "runtime/compile.hpp"
 #include "runtime/plan.hpp"
 
 namespace edgetrain::predict {
@@ -32,6 +33,12 @@ int onednn_distinct_kernels(const Plan& plan, const Plan* also = nullptr);
 // Passes (fwd, bwd_data, bwd_weights: 0-3) in which a gemm-based oneDNN step runs.
 int onednn_gemm_passes(const Plan& plan);
 Prediction predict(const Plan& plan, const DeviceProfile& profile, std::size_t input_bytes);
+// Bytes of one batch of images and labels outside the plan (what a caller feeding batches holds).
+std::size_t batch_input_bytes(const Plan& plan);
+// The plan of `options` whose predicted total (with one batch's input) fits `budget` (0: none) if
+// dropping Winograd convolutions (more scratch) makes it smaller: compile()'s budget rule applied to
+// the predicted process total rather than the plan alone.
+Plan plan_within(const Graph& graph, CompileOptions options, const DeviceProfile& profile, std::size_t budget);
 
 // The same from a plan's recorded description (`edgetrain bench --kernels` reports): its steps'
 // features, its exact bytes and its oneDNN kernel count.

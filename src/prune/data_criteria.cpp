@@ -36,8 +36,8 @@ Probe probe_of(const Graph& g, const ChannelGroups& cg, int group) {
   return {};
 }
 
-Model copy_of(const Model& m) {
-  Model c;
+Network copy_of(const Network& m) {
+  Network c;
   c.graph = m.graph;
   c.params = ParameterStore(c.graph, 0);
   c.info = m.info;
@@ -62,11 +62,11 @@ bool parse_data_criterion(const std::string& name, DataCriterion& out) {
   return true;
 }
 
-std::vector<std::vector<double>> data_channel_scores(const Model& model, const ChannelGroups& cg,
+std::vector<std::vector<double>> data_channel_scores(const Network& model, const ChannelGroups& cg,
                                                      DataCriterion criterion, int64_t batch,
                                                      const BatchSource& next_batch, const std::string& backend) {
   const bool taylor = criterion == DataCriterion::taylor;
-  Model work = copy_of(model);  // a training-mode step updates BN statistics: never the caller's
+  Network work = copy_of(model);  // a training-mode step updates BN statistics: never the caller's
   CompileOptions o;
   o.batch = batch;
   o.training = taylor;

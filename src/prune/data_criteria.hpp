@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "prune/channel_groups.hpp"
-#include "runtime/model.hpp"
+#include "runtime/network.hpp"
 
 namespace edgetrain::prune {
 
@@ -22,7 +22,7 @@ bool parse_data_criterion(const std::string& name, DataCriterion& out);  // fals
 using BatchSource = std::function<bool(float* images, int32_t* labels)>;
 
 // Scores in the layout of channel_scores (empty for fixed groups).
-std::vector<std::vector<double>> data_channel_scores(const Model& model, const ChannelGroups& groups,
+std::vector<std::vector<double>> data_channel_scores(const Network& model, const ChannelGroups& groups,
                                                      DataCriterion criterion, int64_t batch,
                                                      const BatchSource& next_batch, const std::string& backend = "auto");
 

@@ -79,7 +79,7 @@ std::vector<float> slice_like_parameter(const Graph& g, const ChannelGroups& cg,
   return slice(data, slot.shape, out, cols);
 }
 
-OptimizerState prune_optimizer_state(const Graph& graph, const OptimizerState& state, const Model& pruned,
+OptimizerState prune_optimizer_state(const Graph& graph, const OptimizerState& state, const Network& pruned,
                                      const ChannelGroups& cg, const std::vector<std::vector<bool>>& keep) {
   // The pruned graph has the same nodes in the same order: pair the parameters through them.
   std::vector<std::pair<int, int>> pairs;  // (original id, pruned id)
@@ -101,7 +101,7 @@ OptimizerState prune_optimizer_state(const Graph& graph, const OptimizerState& s
   return out;
 }
 
-Model apply_pruning(const Model& model, const ChannelGroups& cg, const std::vector<std::vector<bool>>& keep) {
+Network apply_pruning(const Network& model, const ChannelGroups& cg, const std::vector<std::vector<bool>>& keep) {
   const Graph& g = model.graph;
   ET_REQUIRE(keep.size() == cg.groups.size(), "pruning: {} masks for {} channel groups", keep.size(), cg.groups.size());
   for (size_t k = 0; k < keep.size(); ++k) {
@@ -132,7 +132,7 @@ Model apply_pruning(const Model& model, const ChannelGroups& cg, const std::vect
         },
         n.attrs);
   }
-  Model pruned;
+  Network pruned;
   pruned.graph = graph_from_json(j);
   pruned.params = ParameterStore(pruned.graph, 0);
   pruned.info = model.info;

@@ -16,7 +16,7 @@ Criterion parse_criterion(const std::string& name) {
   fail("unknown pruning criterion '{}' (use l1 or random)", name);
 }
 
-std::vector<std::vector<double>> channel_scores(const Model& model, const ChannelGroups& cg, Criterion criterion,
+std::vector<std::vector<double>> channel_scores(const Network& model, const ChannelGroups& cg, Criterion criterion,
                                                 uint64_t seed) {
   std::vector<std::vector<double>> scores(cg.groups.size());
   std::mt19937_64 rng(seed);
@@ -60,7 +60,7 @@ int64_t largest_channel_cost(const Graph& g, const ChannelGroups& cg) {
   return worst;
 }
 
-PruningChoice choose_channels(const Model& model, const ChannelGroups& cg,
+PruningChoice choose_channels(const Network& model, const ChannelGroups& cg,
                               const std::vector<std::vector<double>>& scores, double level) {
   ET_REQUIRE(level >= 0.0 && level < 1.0, "pruning level {} is outside [0, 1)", level);
   const Graph& g = model.graph;

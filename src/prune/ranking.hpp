@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "prune/channel_groups.hpp"
-#include "runtime/model.hpp"
+#include "runtime/network.hpp"
 
 namespace edgetrain::prune {
 
@@ -18,7 +18,7 @@ Criterion parse_criterion(const std::string& name);  // "l1" | "random"; Error o
 
 // Score per channel of every group (empty for fixed groups): l1 = mean over the group's sources of
 // the filter's mean |w| (sum |W[f]| / fan-in), random = uniform from the seed.
-std::vector<std::vector<double>> channel_scores(const Model& model, const ChannelGroups& groups, Criterion criterion,
+std::vector<std::vector<double>> channel_scores(const Network& model, const ChannelGroups& groups, Criterion criterion,
                                                 uint64_t seed);
 
 struct PruningChoice {
@@ -31,7 +31,7 @@ struct PruningChoice {
 // bound on how far choose_channels may overshoot a level.
 int64_t largest_channel_cost(const Graph& graph, const ChannelGroups& groups);
 
-PruningChoice choose_channels(const Model& model, const ChannelGroups& groups,
+PruningChoice choose_channels(const Network& model, const ChannelGroups& groups,
                               const std::vector<std::vector<double>>& scores, double level);
 
 }  // namespace edgetrain::prune

@@ -456,7 +456,7 @@ class PlanBuilder {
     plan_.grad_buffers = diff_buffer_;
     plan_.value_layouts = value_layout_;
     plan_.param_layouts = param_layouts_;
-    MemoryBreakdown& m = plan_.breakdown;
+    PlanBreakdown& m = plan_.breakdown;
     for (size_t p = 0; p < g_.params.size(); ++p) {
       std::size_t bytes = static_cast<size_t>(g_.params[p].shape.numel()) * 4;
       m.weights += bytes;
@@ -528,12 +528,6 @@ Plan compile(const Graph& graph, const CompileOptions& options) {
   ET_REQUIRE(options.batch > 0, "batch size must be positive, got {}", options.batch);
   validate_backend(options.backend);
   CompileOptions o = options;
-  if (const char* env = std::getenv("EDGETRAIN_LAYOUT"); env && std::string_view(env) == "plain")
-    o.blocked_layouts = false;
-  if (const char* env = std::getenv("EDGETRAIN_PARAM_LAYOUT"); env && std::string_view(env) == "plain")
-    o.blocked_params = false;
-  if (const char* env = std::getenv("EDGETRAIN_FUSE"); env && std::string_view(env) == "0") o.fuse_activations = false;
-  if (const char* env = std::getenv("EDGETRAIN_WINOGRAD"); env && std::string_view(env) == "0") o.winograd = false;
   Plan plan = compile_rounds(graph, o);
   const auto over_budget = [&](const Plan& p) { return o.memory_budget > 0 && p.breakdown.total() > o.memory_budget; };
   if (over_budget(plan) && runs_winograd(plan)) {
@@ -550,7 +544,7 @@ Plan compile(const Graph& graph, const CompileOptions& options) {
     }
   }
   if (over_budget(plan)) {
-    const MemoryBreakdown& m = plan.breakdown;
+    const PlanBreakdown& m = plan.breakdown;
     fail("memory budget {} is impossible for this configuration: the training step needs {} (weights {}, "
          "optimizer state {}, planned activations/gradients/workspace {}, kernel workspace {}); lower the batch size ({} now) or "
          "train fewer layers (e.g. --trainable last:2)",

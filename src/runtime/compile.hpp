@@ -23,20 +23,18 @@ struct CompileOptions {
   std::string backend = "auto";         // first kernel implementation to try ("auto", "onednn", "ref")
   // Keep 4-D activations and their gradients in the blocked16 layout between steps where every kernel
   // touching them takes it (see core/layout.hpp). false: all plain (inspection reads values as NCHW).
-  // EDGETRAIN_LAYOUT=plain turns it off for every compile (benchmark comparisons).
   bool blocked_layouts = true;
   // Keep a convolution weight, its gradient and its optimizer state in the layout its forward kernel
   // prefers (see core/param_layout.hpp) instead of row-major (needs blocked_layouts).
-  // EDGETRAIN_PARAM_LAYOUT=plain turns it off for every compile (benchmark comparisons).
   bool blocked_params = true;
   // Compute a ReLU / ReLU6 inside the step producing its input where a kernel can (BatchNorm on
   // blocked16, oneDNN convolutions): fewer passes over the activation (not with backward_in_place =
   // false: fused values share buffers). false: every node
-  // its own steps (inspection reads each value). EDGETRAIN_FUSE=0 turns it off for every compile.
+  // its own steps (inspection reads each value).
   bool fuse_activations = true;
   // Let kernels pick Winograd convolutions where they are faster (oneDNN, 3x3 stride 1): fewer
   // multiplies, more scratch. Dropped when the plan is over memory_budget and the direct algorithms
-  // fit. EDGETRAIN_WINOGRAD=0 turns it off for every compile (benchmark comparisons).
+  // fit.
   bool winograd = true;
 };
 

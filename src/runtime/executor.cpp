@@ -83,11 +83,9 @@ const int32_t* Executor::predictions() const {
 // conversion only after someone outside read them row-major (a checkpoint, an evaluation on another
 // plan) or before the first step.
 void Executor::adopt_param_layouts() const {
-  for (size_t p = 0; p < plan_.param_layouts.size(); ++p) {
-    const ParamLayout& l = plan_.param_layouts[p];
-    params_.set_layout(static_cast<int>(p), l);
-    if (optimizer_) optimizer_->set_layout(static_cast<int>(p), l);
-  }
+  params_.set_layouts(plan_.param_layouts);
+  if (optimizer_)
+    for (size_t p = 0; p < plan_.param_layouts.size(); ++p) optimizer_->set_layout(static_cast<int>(p), plan_.param_layouts[p]);
 }
 
 void Executor::run(const float* images, const int32_t* labels) {

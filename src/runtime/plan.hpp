@@ -44,7 +44,7 @@ struct Step {
   StepRefs refs;
 };
 
-struct MemoryBreakdown {
+struct PlanBreakdown {
   std::size_t weights = 0;          // parameters (persistent)
   std::size_t state = 0;            // BN running statistics (persistent)
   std::size_t optimizer_state = 0;  // momentum / Adam moments of trainable parameters (persistent)
@@ -61,7 +61,7 @@ struct Plan {
   std::vector<Step> steps;
   std::vector<BufferRequest> buffers;
   MemoryPlan memory;
-  MemoryBreakdown breakdown;
+  PlanBreakdown breakdown;
   std::vector<bool> trainable;        // per parameter
   std::vector<Shape> value_shapes;    // per graph value, at this batch
   int input_buffer = -1, labels_buffer = -1, loss_buffer = -1, prediction_buffer = -1, logits_buffer = -1;

@@ -8,7 +8,7 @@
 
 namespace edgetrain {
 
-std::vector<float> predict_logits(const Model& model, const float* images, int64_t n, const std::string& backend) {
+std::vector<float> predict_logits(const Network& model, const float* images, int64_t n, const std::string& backend) {
   ET_REQUIRE(n > 0, "predict_logits: no images");
   CompileOptions o;
   o.batch = n;

@@ -3,13 +3,13 @@
 #include <string>
 #include <vector>
 
-#include "runtime/model.hpp"
+#include "runtime/network.hpp"
 
 namespace edgetrain {
 
 // Logits [n, K], row-major, of n images [n, C, H, W] in inference mode (BatchNorm on running
 // statistics, Dropout off).
-std::vector<float> predict_logits(const Model& model, const float* images, int64_t n,
+std::vector<float> predict_logits(const Network& model, const float* images, int64_t n,
                                   const std::string& backend = "auto");
 
 }  // namespace edgetrain

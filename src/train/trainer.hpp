@@ -1,15 +1,17 @@
 // Trainer: the epoch loop over a compiled training step — feeds batches from a loader, applies the
 // learning-rate schedule, and reports loss and accuracy. evaluate() runs an inference plan.
 #pragma once
+#include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "data/loader.hpp"
 #include "graph/trainable.hpp"
 #include "optim/schedule.hpp"
 #include "runtime/compile.hpp"
 #include "runtime/executor.hpp"
-#include "runtime/model.hpp"
+#include "runtime/network.hpp"
 
 namespace edgetrain {
 
@@ -20,9 +22,11 @@ struct TrainConfig {
   TrainableSpec trainable;
   bool freeze_bn_stats = false;
   std::size_t memory_budget = 0;
-  PlannerKind planner = planner_from_env();
+  PlannerKind planner = PlannerKind::greedy_by_size;
   uint64_t seed = 1;  // dropout masks
   std::string backend = "auto";
+  // Engine switches (see CompileOptions).
+  bool blocked_layouts = true, blocked_params = true, fuse_activations = true, winograd = true;
 };
 
 struct EpochResult {
@@ -30,6 +34,7 @@ struct EpochResult {
   double accuracy = 0;  // of the training predictions
   int64_t samples = 0;
   double seconds = 0;
+  bool stopped = false;  // the stop flag ended the epoch early
 };
 
 // Called after each batch: (batches done, batches total, running loss, running accuracy).
@@ -37,27 +42,37 @@ using ProgressFn = std::function<void(int64_t, int64_t, double, double)>;
 
 class Trainer {
  public:
-  Trainer(Model& model, const TrainConfig& config);
+  Trainer(Network& model, const TrainConfig& config);
 
   const Plan& plan() const { return plan_; }
   OptimizerState& optimizer_state() { return optimizer_; }
   const TrainConfig& config() const { return config_; }
 
-  // Trains on every full batch of the loader's epoch `epoch` (the loader must use drop_last).
-  EpochResult train_epoch(data::BatchLoader& loader, int64_t epoch, const ProgressFn& progress = {});
+  // Trains on every full batch of the loader's epoch `epoch` (the loader must use drop_last); a set
+  // `stop` flag ends it after the current step (EpochResult::stopped).
+  EpochResult train_epoch(data::BatchLoader& loader, int64_t epoch, const ProgressFn& progress = {},
+                          const std::atomic<bool>* stop = nullptr);
   // One step on caller memory (copied in). Returns the loss.
   float train_step(const float* images, const int32_t* labels);
   // One step on the batch written into input_images() / input_labels() (zero-copy: see Executor).
   float train_step();
   float* input_images() const { return executor_->input_images(); }
   int32_t* input_labels() const { return executor_->input_labels(); }
+  // Samples of the last step whose top-1 prediction equals its label.
+  int64_t last_correct() const;
+  // The learning rate of the next step: the override when set, else the schedule's.
+  double learning_rate() const;
+  void set_learning_rate_override(std::optional<double> lr) { lr_override_ = lr; }
+  void set_schedule(const optim::ScheduleConfig& schedule);
+  int64_t steps_done() const { return optimizer_.step; }
 
  private:
-  Model& model_;
+  Network& model_;
   TrainConfig config_;
   Plan plan_;
   OptimizerState optimizer_;
   std::unique_ptr<Executor> executor_;
+  std::optional<double> lr_override_;
 };
 
 struct EvalResult {
@@ -67,9 +82,24 @@ struct EvalResult {
   double seconds = 0;
 };
 
-// Evaluates on the whole dataset (normalised with the model's mean/std), batch by batch; the short
-// last batch is padded and only its real samples count.
-EvalResult evaluate(const Model& model, std::shared_ptr<const data::Dataset> dataset, int64_t batch,
+// An inference plan of a network compiled once, evaluated on data sets as often as needed.
+class Evaluator {
+ public:
+  // `options` gives the engine settings (backend, layouts, planner); batch and training are set here.
+  Evaluator(const Network& model, int64_t batch, CompileOptions options = {});
+  // Evaluates on the whole dataset (normalised with the model's mean/std unless `normalize` is
+  // false), batch by batch; the short last batch is padded and only its real samples count.
+  EvalResult run(std::shared_ptr<const data::Dataset> dataset, const ProgressFn& progress = {}, bool normalize = true);
+  int64_t batch() const { return plan_.batch; }
+
+ private:
+  const Network& model_;
+  Plan plan_;
+  std::unique_ptr<Executor> exec_;
+};
+
+// Evaluator(model, min(batch, dataset size), backend).run(dataset, progress): compiles each call.
+EvalResult evaluate(const Network& model, std::shared_ptr<const data::Dataset> dataset, int64_t batch,
                     const ProgressFn& progress = {}, const std::string& backend = "auto");
 
 }  // namespace edgetrain

@@ -58,7 +58,7 @@ TEST(ParamLayout, RelayoutRoundTripsAndMovesEveryElement) {
 // A store holding a weight blocked still hands out its row-major view: param() and slot() convert
 // back, stored_param() shows the bytes as held.
 TEST(ParamLayout, StoresGiveRowMajorViewsWhateverTheyHold) {
-  Model m = io::make_zoo_model("resnet20", 10, Shape{3, 32, 32}, 1.0, 3);
+  Network m = io::make_zoo_model("resnet20", 10, Shape{3, 32, 32}, 1.0, 3);
   int conv = -1;
   for (size_t p = 0; p < m.graph.params.size() && conv < 0; ++p)
     if (m.graph.params[p].shape.rank() == 4 && m.graph.params[p].shape[0] % 16 == 0 && m.graph.params[p].shape[1] % 16 == 0)

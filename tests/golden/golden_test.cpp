@@ -12,7 +12,7 @@
 #include "golden/golden_models.hpp"
 #include "runtime/compile.hpp"
 #include "runtime/executor.hpp"
-#include "runtime/model.hpp"
+#include "runtime/network.hpp"
 
 namespace edgetrain {
 namespace {
@@ -33,8 +33,8 @@ void load_into(const json& t, const TensorView& v, const std::string& name) {
   std::memcpy(v.data, d.data(), d.size() * 4);
 }
 
-Model model_from(const std::string& name, const json& fx) {
-  Model m;
+Network model_from(const std::string& name, const json& fx) {
+  Network m;
   m.graph = name == "tiny_resnet" ? golden::tiny_resnet() : golden::tiny_mbv2();
   m.params = ParameterStore(m.graph, 0);
   for (size_t p = 0; p < m.graph.params.size(); ++p)
@@ -78,7 +78,7 @@ class Golden : public ::testing::TestWithParam<std::tuple<std::string, std::stri
 
 TEST_P(Golden, ForwardLossAndGradientsMatchPyTorch) {
   json fx = load_fixture(model());
-  Model m = model_from(model(), fx);
+  Network m = model_from(model(), fx);
   CompileOptions o;
   o.backend = backend();
   o.batch = fx.at("batch");
@@ -110,7 +110,7 @@ TEST_P(Golden, ForwardLossAndGradientsMatchPyTorch) {
 void run_optimizer_case(const std::string& model, const std::string& which, const std::string& backend) {
   json fx = load_fixture(model);
   const json& cfg = fx.at(which);
-  Model m = model_from(model, fx);
+  Network m = model_from(model, fx);
   CompileOptions o;
   o.backend = backend;
   o.batch = fx.at("batch");

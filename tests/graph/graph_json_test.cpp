@@ -40,14 +40,14 @@ TEST(GraphJson, EveryZooModelRoundTrips) {
 }
 
 TEST(GraphJson, SlotNamesAreKeptVerbatim) {
-  Model m = io::make_zoo_model("lenet5", 10, Shape{1, 28, 28}, 1.0, 1);
+  Network m = io::make_zoo_model("lenet5", 10, Shape{1, 28, 28}, 1.0, 1);
   m.graph.params[0].name = "onnx::Conv_17";  // as an imported file may name it
   const Graph back = graph_from_json(graph_to_json(m.graph));
   EXPECT_EQ(back.params[0].name, "onnx::Conv_17");
 }
 
 TEST(GraphJson, BadDescriptionsAreErrorsNamingTheNode) {
-  Model m = io::make_zoo_model("lenet5", 10, Shape{1, 28, 28}, 1.0, 1);
+  Network m = io::make_zoo_model("lenet5", 10, Shape{1, 28, 28}, 1.0, 1);
   nlohmann::json j = graph_to_json(m.graph);
   j["nodes"][1]["op"] = "Frobnicate";
   EXPECT_THROW(graph_from_json(j), Error);
@@ -64,8 +64,8 @@ TEST(GraphJson, BadDescriptionsAreErrorsNamingTheNode) {
 TEST(ClassifierHead, ReplacesOnlyTheLayerThatMakesTheLogits) {
   for (const char* arch : {"resnet20", "squeezenet1_1", "mobilenet_v2"}) {
     const Shape in = models::default_input(arch);
-    Model m = io::make_zoo_model(arch, 10, in, 1.0, 3);
-    Model r = adapt::with_num_classes(m, 3, 4);
+    Network m = io::make_zoo_model(arch, 10, in, 1.0, 3);
+    Network r = adapt::with_num_classes(m, 3, 4);
     EXPECT_EQ(r.graph.num_classes(), 3) << arch;
     const int head = adapt::classifier_node(r.graph);
     for (size_t p = 0; p < r.graph.params.size(); ++p) {

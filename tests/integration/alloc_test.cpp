@@ -21,7 +21,7 @@ namespace {
 // blocks per call; tests/kernels/onednn_alloc_test.cpp pins that count.)
 TEST(Executor, TrainingStepAllocatesNothingAfterWarmup) {
   testing::BlobDataset data(32, Shape{1, 12, 12}, 4, 1);
-  Model m = testing::make_model(testing::every_op_net());
+  Network m = testing::make_model(testing::every_op_net());
   CompileOptions o;
   o.batch = 8;
   o.optimizer.kind = optim::OptimizerKind::adam;

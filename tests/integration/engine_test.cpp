@@ -80,7 +80,7 @@ TEST(Plan, GreedyAndNoReusePlannersTrainBitIdentically) {
   BlobDataset data(64, Shape{1, 12, 12}, 4, 3);
   std::vector<std::vector<float>> finals;
   for (PlannerKind k : {PlannerKind::greedy_by_size, PlannerKind::no_reuse}) {
-    Model m = make_model(every_op_net());
+    Network m = make_model(every_op_net());
     CompileOptions o = training(8);
     o.planner = k;
     o.optimizer.lr = 0.05;
@@ -176,7 +176,7 @@ TEST(Autodiff, BackwardScopeFollowsTheTrainableSpec) {
 
 TEST(Autodiff, TrainingLearnsTheSyntheticTask) {
   auto data = std::make_shared<BlobDataset>(256, Shape{1, 12, 12}, 4, 11);
-  Model m = make_model(every_op_net());
+  Network m = make_model(every_op_net());
   TrainConfig tc;
   tc.batch = 16;
   tc.optimizer.kind = optim::OptimizerKind::adam;
@@ -208,7 +208,7 @@ TEST(Checkpoint, ResumingIsExact) {
   lo.augment.crop_padding = 1;
   lo.augment.horizontal_flip = true;
 
-  Model straight = make_model(every_op_net());
+  Network straight = make_model(every_op_net());
   straight.info.arch = "test";
   {
     Trainer t(straight, tc);
@@ -216,7 +216,7 @@ TEST(Checkpoint, ResumingIsExact) {
     t.train_epoch(loader, 0);
     t.train_epoch(loader, 1);
   }
-  Model first = make_model(every_op_net());
+  Network first = make_model(every_op_net());
   {
     Trainer t(first, tc);
     data::BatchLoader loader(data, lo);
@@ -226,7 +226,7 @@ TEST(Checkpoint, ResumingIsExact) {
   }
   // The zoo cannot rebuild this test net, so restore tensors into a fresh one by name.
   io::CheckpointData raw = io::read_checkpoint(path);
-  Model resumed = make_model(every_op_net(), 99);
+  Network resumed = make_model(every_op_net(), 99);
   for (size_t p = 0; p < resumed.graph.params.size(); ++p) {
     const io::NamedTensor* t = io::find_tensor(raw, resumed.graph.params[p].name);
     ASSERT_NE(t, nullptr);
@@ -255,7 +255,7 @@ TEST(Checkpoint, ResumingIsExact) {
 
 TEST(Checkpoint, ZooModelRoundTripsAndBadFilesAreRejected) {
   const std::string dir = ::testing::TempDir();
-  Model m = io::make_zoo_model("resnet20", 10, Shape{3, 32, 32}, 1.0, 3);
+  Network m = io::make_zoo_model("resnet20", 10, Shape{3, 32, 32}, 1.0, 3);
   m.info.class_names = {"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"};
   m.info.mean = {0.5f, 0.5f, 0.5f};
   m.info.std = {0.25f, 0.25f, 0.25f};
@@ -322,7 +322,7 @@ TEST(BadInput, ImpossibleBudgetInconsistentShapesAndBadLabels) {
   EXPECT_NE(e.find("join"), std::string::npos) << e;
   EXPECT_NE(e.find("differ"), std::string::npos) << e;
 
-  Model m = make_model(every_op_net(4));
+  Network m = make_model(every_op_net(4));
   Plan p = compile(m.graph, training(2));
   OptimizerState opt(m.graph, p.trainable, {});
   Executor exec(p, m.params, &opt);

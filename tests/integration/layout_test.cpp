@@ -26,7 +26,7 @@ struct TrainRun {
 std::vector<float> values_of(TensorView v) { return {v.as<float>(), v.as<float>() + v.numel()}; }
 
 TrainRun train(const std::string& arch, const Shape& input, bool blocked, const std::string& backend = "auto") {
-  Model m = io::make_zoo_model(arch, 10, input, 1.0, 11);
+  Network m = io::make_zoo_model(arch, 10, input, 1.0, 11);
   CompileOptions o;
   o.batch = 8;
   o.optimizer.lr = 1.0;
@@ -100,7 +100,7 @@ TEST(BlockedLayouts, MobileNetV2TrainsAsOnPlainLayouts) { expect_same_training("
 TEST(BlockedLayouts, SqueezeNetTrainsAsOnPlainLayouts) { expect_same_training("squeezenet1_1", Shape{3, 64, 64}); }
 
 TEST(BlockedLayouts, WhichValuesAreBlocked) {
-  Model m = io::make_zoo_model("squeezenet1_1", 10, Shape{3, 64, 64}, 1.0, 11);
+  Network m = io::make_zoo_model("squeezenet1_1", 10, Shape{3, 64, 64}, 1.0, 11);
   CompileOptions o;
   o.batch = 4;
   const Plan plan = compile(m.graph, o);
@@ -157,7 +157,7 @@ TEST(FusedActivations, ReluStepsAreFusedAndExact) {
     std::vector<int> activation_steps;
     int fused_nodes = 0;
     for (bool fuse : {true, false}) {
-      Model m = io::make_zoo_model(arch, 10, c.input, 1.0, 5);
+      Network m = io::make_zoo_model(arch, 10, c.input, 1.0, 5);
       CompileOptions o;
       o.batch = 8;
       o.optimizer.lr = 0.05;
@@ -205,7 +205,7 @@ TEST(BlockedWeights, TrainBitForBitAsRowMajorWeights) {
     std::vector<std::vector<float>> params, momentum;
     std::vector<int> reorders, blocked_params;
     for (bool blocked : {true, false}) {
-      Model m = io::make_zoo_model(arch, 10, Shape{3, 32, 32}, 1.0, 5);
+      Network m = io::make_zoo_model(arch, 10, Shape{3, 32, 32}, 1.0, 5);
       CompileOptions o;
       o.batch = 4;
       o.optimizer.lr = 0.05;
@@ -262,7 +262,7 @@ TEST(BlockedWeights, TrainBitForBitAsRowMajorWeights) {
 }
 
 TEST(BlockedLayouts, ReferenceBackendAndInspectionStayPlain) {
-  Model m = io::make_zoo_model("resnet20", 10, Shape{3, 32, 32}, 1.0, 11);
+  Network m = io::make_zoo_model("resnet20", 10, Shape{3, 32, 32}, 1.0, 11);
   CompileOptions o;
   o.batch = 4;
   o.backend = "ref";

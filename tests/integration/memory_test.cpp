@@ -24,7 +24,7 @@ double planned_over_measured(const std::string& arch, Shape input, int64_t batch
   EXPECT_TRUE(reset_peak_rss());
   std::size_t planned = 0;
   {
-    Model m = io::make_zoo_model(arch, 10, input, 1.0, 1);
+    Network m = io::make_zoo_model(arch, 10, input, 1.0, 1);
     TrainConfig tc;
     tc.batch = batch;
     tc.optimizer.momentum = 0.9;

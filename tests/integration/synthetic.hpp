@@ -5,7 +5,7 @@
 
 #include "data/dataset.hpp"
 #include "graph/builder.hpp"
-#include "runtime/model.hpp"
+#include "runtime/network.hpp"
 
 namespace edgetrain::testing {
 
@@ -65,8 +65,8 @@ inline Graph every_op_net(int classes = 4) {
   return b.finish(b.linear("fc", f, classes));
 }
 
-inline Model make_model(Graph g, uint64_t seed = 7) {
-  Model m;
+inline Network make_model(Graph g, uint64_t seed = 7) {
+  Network m;
   m.graph = std::move(g);
   m.params = ParameterStore(m.graph, seed);
   return m;

@@ -94,7 +94,7 @@ void expect_logits(const std::vector<float>& got, const io::TensorRecord& want, 
 
 // Relative L2 error of every parameter gradient of a training step (in the buffers "d(<param>)" of a
 // no-reuse plan) against the fixture's float64 gradients, in graph parameter order.
-std::vector<double> gradient_errors(const Model& m, const Plan& plan, const Executor& exec, const Fixture& f) {
+std::vector<double> gradient_errors(const Network& m, const Plan& plan, const Executor& exec, const Fixture& f) {
   std::vector<std::vector<float>> want;
   double largest = 0;
   for (const Slot& p : m.graph.params) {
@@ -118,7 +118,7 @@ double median_of(std::vector<double> v) {
 
 // One training step of the imported model on `input`: the compiled plan, its executor and the model.
 struct StepRun {
-  Model m;
+  Network m;
   Plan plan;
   std::unique_ptr<OptimizerState> opt;
   std::unique_ptr<Executor> exec;
@@ -174,7 +174,7 @@ class OnnxModel : public ::testing::TestWithParam<Param> {
 TEST_P(OnnxModel, TrainingExportMatchesPyTorchForwardAndGradients) {
   const Fixture f = load(arch());
   const auto run = run_step(f, backend(), f.at("input").floats());
-  const Model& m = run->m;
+  const Network& m = run->m;
   const Plan& plan = run->plan;
   const Executor& exec = *run->exec;
   EXPECT_NEAR(exec.loss(), f.at("loss").floats()[0], 1e-4 * (1 + std::abs(f.at("loss").floats()[0])));
@@ -224,7 +224,7 @@ TEST_P(OnnxModel, EveryExportFlavourMatchesPyTorchInference) {
   const std::vector<float> input = f.at("input").floats();
   for (const char* file : {"eval.onnx", "train.onnx", "preserve.onnx"}) {
     if (!fs::exists(f.dir + "/" + file)) continue;
-    Model m = io::import_onnx(f.dir + "/" + file);
+    Network m = io::import_onnx(f.dir + "/" + file);
     expect_logits(predict_logits(m, input.data(), f.batch(), backend()), f.at("eval_logits"), 1e-4, file);
   }
 }
@@ -232,7 +232,7 @@ TEST_P(OnnxModel, EveryExportFlavourMatchesPyTorchInference) {
 // Training works on the imported graph: a few SGD steps on one batch lower its loss.
 TEST_P(OnnxModel, ImportedModelTrains) {
   const Fixture f = load(arch());
-  Model m = io::import_onnx(f.dir + "/train.onnx");
+  Network m = io::import_onnx(f.dir + "/train.onnx");
   CompileOptions o;
   o.backend = backend();
   o.batch = f.batch();
@@ -254,7 +254,7 @@ TEST_P(OnnxModel, ImportedModelTrains) {
 // Leaves the export and edgetrain's own output for the OpenCV check.
 TEST_P(OnnxModel, ExportReimportsExactly) {
   const Fixture f = load(arch());
-  Model m = io::import_onnx(f.dir + "/train.onnx");
+  Network m = io::import_onnx(f.dir + "/train.onnx");
   const std::vector<float> input = f.at("input").floats();
   const std::vector<float> before = predict_logits(m, input.data(), f.batch(), backend());
 
@@ -263,7 +263,7 @@ TEST_P(OnnxModel, ExportReimportsExactly) {
   fs::create_directories(out_dir);
   const std::string exported = out_dir + "/" + arch() + "." + backend() + ".onnx";
   io::export_onnx(m, exported);
-  Model back = io::import_onnx(exported);
+  Network back = io::import_onnx(exported);
   EXPECT_EQ(back.graph.params.size(), m.graph.params.size());
   for (size_t p = 0; p < m.graph.params.size(); ++p) EXPECT_EQ(back.graph.params[p].name, m.graph.params[p].name);
   EXPECT_EQ(back.info.class_names, m.info.class_names);
@@ -273,7 +273,7 @@ TEST_P(OnnxModel, ExportReimportsExactly) {
 
   const std::string folded = out_dir + "/" + arch() + "." + backend() + ".folded.onnx";
   io::export_onnx(m, folded, {.fold_batch_norm = true});
-  Model f2 = io::import_onnx(folded);
+  Network f2 = io::import_onnx(folded);
   bool has_bn = false;
   for (const Node& n : f2.graph.nodes) has_bn |= is<BatchNormAttrs>(n.attrs);
   EXPECT_FALSE(has_bn) << "every BatchNorm follows a convolution in these models";
@@ -297,14 +297,14 @@ TEST_P(OnnxModel, ExportReimportsExactly) {
 TEST_P(OnnxModel, ImportedModelPrunesTrainsAndExports) {
   if (backend() != "ref") GTEST_SKIP() << "backend-independent; run once";
   const Fixture f = load(arch());
-  const Model m = io::import_onnx(f.dir + "/train.onnx");
+  const Network m = io::import_onnx(f.dir + "/train.onnx");
   const prune::ChannelGroups cg = prune::analyse_channels(m.graph);
   const prune::PruningChoice c = prune::choose_channels(m, cg, prune::channel_scores(m, cg, prune::Criterion::l1, 1), 0.3);
   EXPECT_GE(c.level(), 0.3);
   EXPECT_LE(static_cast<double>(c.params_before - c.params_after) - 0.3 * static_cast<double>(c.params_before),
             static_cast<double>(prune::largest_channel_cost(m.graph, cg)))
       << "overshoots the level by more than one channel's parameters";
-  Model p = prune::apply_pruning(m, cg, c.keep);
+  Network p = prune::apply_pruning(m, cg, c.keep);
   CompileOptions o;
   o.batch = f.batch();
   o.optimizer.lr = 1e-3;

@@ -37,7 +37,7 @@ int feature(const char* name) {
 }
 
 TEST(StepFeatures, DescribeConvolutionsFromTheirTensors) {
-  Model m = io::make_zoo_model("resnet20", 10, Shape{3, 32, 32}, 1.0, 1);
+  Network m = io::make_zoo_model("resnet20", 10, Shape{3, 32, 32}, 1.0, 1);
   const Plan plan = training_plan(m.graph, 16);
   bool saw_strided = false;
   for (const Step& s : plan.steps) {
@@ -61,7 +61,7 @@ TEST(StepFeatures, DescribeConvolutionsFromTheirTensors) {
 }
 
 TEST(StepFeatures, NameTheImplementationThatRuns) {
-  Model m = io::make_zoo_model("resnet20", 10, Shape{3, 32, 32}, 1.0, 1);
+  Network m = io::make_zoo_model("resnet20", 10, Shape{3, 32, 32}, 1.0, 1);
   const Plan onednn = training_plan(m.graph, 8, "onednn"), ref = training_plan(m.graph, 8, "ref");
   int winograd_steps = 0;
   for (const Step& s : onednn.steps) {
@@ -90,7 +90,7 @@ TEST(StepFeatures, NameTheImplementationThatRuns) {
 }
 
 TEST(StepFeatures, DepthwiseConvolutionsCarryTheirGroups) {
-  Model m = io::make_zoo_model("mobilenet_v2", 10, Shape{3, 32, 32}, 1.0, 1);
+  Network m = io::make_zoo_model("mobilenet_v2", 10, Shape{3, 32, 32}, 1.0, 1);
   const Plan plan = training_plan(m.graph, 2);
   int depthwise = 0;
   for (const Step& s : plan.steps) {
@@ -106,7 +106,7 @@ TEST(StepFeatures, DepthwiseConvolutionsCarryTheirGroups) {
 }
 
 TEST(Executor, StepTimesCoverEveryStep) {
-  Model m = io::make_zoo_model("fmnist-cnn", 10, Shape{1, 28, 28}, 1.0, 1);
+  Network m = io::make_zoo_model("fmnist-cnn", 10, Shape{1, 28, 28}, 1.0, 1);
   const Plan plan = training_plan(m.graph, 8);
   OptimizerState opt(m.graph, plan.trainable, {});
   Executor ex(plan, m.params, &opt);
@@ -180,7 +180,7 @@ DeviceProfile small_profile() {
 }
 
 TEST(Predictor, MemoryIsThePlanPlusTheProcessPlusTheInput) {
-  Model m = io::make_zoo_model("resnet20", 10, Shape{3, 32, 32}, 1.0, 1);
+  Network m = io::make_zoo_model("resnet20", 10, Shape{3, 32, 32}, 1.0, 1);
   const Plan plan = training_plan(m.graph, 32);
   const DeviceProfile prof = small_profile();
   const Prediction p = predict(plan, prof, 12345);

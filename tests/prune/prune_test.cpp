@@ -21,7 +21,7 @@ namespace {
 
 using namespace prune;
 
-Model zoo(const std::string& arch, Shape in = {}) {
+Network zoo(const std::string& arch, Shape in = {}) {
   if (in.rank() != 3) in = models::default_input(arch);
   return io::make_zoo_model(arch, 10, in, 1.0, 7);
 }
@@ -35,7 +35,7 @@ int group_of_source(const Graph& g, const ChannelGroups& cg, const std::string& 
 }
 
 TEST(ChannelGroups, ResNetResidualStreamsAreOneGroupEach) {
-  const Model m = zoo("resnet18");
+  const Network m = zoo("resnet18");
   const ChannelGroups cg = analyse_channels(m.graph);
   // The stem and layer1's second convolutions feed one stream; each later stage's downsample too.
   const int stem = group_of_source(m.graph, cg, "conv1");
@@ -56,7 +56,7 @@ TEST(ChannelGroups, ResNetResidualStreamsAreOneGroupEach) {
 }
 
 TEST(ChannelGroups, DepthwiseConvolutionsFollowTheirProducer) {
-  const Model m = zoo("mobilenet_v2");
+  const Network m = zoo("mobilenet_v2");
   const ChannelGroups cg = analyse_channels(m.graph);
   const int expand = group_of_source(m.graph, cg, "features.2.conv.0.0");  // 1x1 expansion
   ASSERT_GE(expand, 0);
@@ -67,7 +67,7 @@ TEST(ChannelGroups, DepthwiseConvolutionsFollowTheirProducer) {
 }
 
 TEST(ChannelGroups, ConcatLaysInputsSideBySideAndFlattenMapsBlocks) {
-  const Model sq = zoo("squeezenet1_1");
+  const Network sq = zoo("squeezenet1_1");
   const ChannelGroups cg = analyse_channels(sq.graph);
   // The squeeze convolution of the next fire module reads both expand groups.
   const int next = sq.graph.find_node("features.4.squeeze");
@@ -76,7 +76,7 @@ TEST(ChannelGroups, ConcatLaysInputsSideBySideAndFlattenMapsBlocks) {
   EXPECT_EQ(segs[0].group, group_of_source(sq.graph, cg, "features.3.expand1x1"));
   EXPECT_EQ(segs[1].group, group_of_source(sq.graph, cg, "features.3.expand3x3"));
 
-  const Model vgg = zoo("vgg11_bn");
+  const Network vgg = zoo("vgg11_bn");
   const ChannelGroups vg = analyse_channels(vgg.graph);
   const Node& fc = vgg.graph.nodes[vgg.graph.find_node("classifier.0")];
   const auto& fsegs = vg.value_segments[fc.inputs[0]];
@@ -86,11 +86,11 @@ TEST(ChannelGroups, ConcatLaysInputsSideBySideAndFlattenMapsBlocks) {
 
 TEST(Pruning, ZeroPercentChangesNothing) {
   for (const char* arch : {"resnet20", "mobilenet_v2", "squeezenet1_1", "fmnist-cnn"}) {
-    const Model m = zoo(arch);
+    const Network m = zoo(arch);
     const ChannelGroups cg = analyse_channels(m.graph);
     const PruningChoice c = choose_channels(m, cg, channel_scores(m, cg, Criterion::l1, 1), 0.0);
     EXPECT_EQ(c.params_after, c.params_before);
-    const Model p = apply_pruning(m, cg, c.keep);
+    const Network p = apply_pruning(m, cg, c.keep);
     const Shape in = m.graph.input_shape();
     std::vector<float> x(static_cast<size_t>(2 * in.numel_from(1)));
     for (size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.37f * static_cast<float>(i));
@@ -99,14 +99,14 @@ TEST(Pruning, ZeroPercentChangesNothing) {
 }
 
 TEST(Pruning, SlicesFiltersAndTheirConsumers) {
-  const Model m = zoo("resnet20");
+  const Network m = zoo("resnet20");
   const ChannelGroups cg = analyse_channels(m.graph);
   const int g = group_of_source(m.graph, cg, "layer1.0.conv1");
   std::vector<std::vector<bool>> keep;
   for (const ChannelGroup& grp : cg.groups) keep.emplace_back(static_cast<size_t>(grp.channels), true);
   keep[g][0] = keep[g][5] = false;
-  const Model p = apply_pruning(m, cg, keep);
-  const auto weight = [](const Model& mm, const char* node) {
+  const Network p = apply_pruning(m, cg, keep);
+  const auto weight = [](const Network& mm, const char* node) {
     return mm.params.param(mm.graph.nodes[mm.graph.find_node(node)].params[0]);
   };
   const TensorView w1 = weight(m, "layer1.0.conv1"), p1 = weight(p, "layer1.0.conv1");
@@ -123,11 +123,11 @@ TEST(Pruning, EveryZooModelReachesTheLevelAndTrains) {
   for (const std::string& arch : models::zoo_names()) {
     const bool big = arch == "vgg11_bn" || arch == "vgg16_bn" || arch == "alexnet" || arch == "resnet50" ||
                      arch == "resnet34";
-    const Model m = zoo(arch);
+    const Network m = zoo(arch);
     const ChannelGroups cg = analyse_channels(m.graph);
     for (double level : {0.3, 0.7}) {
       const PruningChoice c = choose_channels(m, cg, channel_scores(m, cg, Criterion::l1, 1), level);
-      Model p = apply_pruning(m, cg, c.keep);
+      Network p = apply_pruning(m, cg, c.keep);
       EXPECT_EQ(p.params.param_count(), c.params_after) << arch;
       EXPECT_GE(c.level(), level - 1e-9) << arch;
       EXPECT_LE(static_cast<double>(c.params_before - c.params_after) - level * static_cast<double>(c.params_before),
@@ -158,7 +158,7 @@ TEST(Pruning, EveryZooModelReachesTheLevelAndTrains) {
 // A channel that never fires (its filter and bias zero: ReLU gives 0 everywhere) ranks last by every
 // data-aware criterion, and the data-aware scores see the data: shifting the input changes them.
 TEST(DataCriteria, ADeadChannelRanksLowest) {
-  Model m = zoo("fmnist-cnn");
+  Network m = zoo("fmnist-cnn");
   const Node& conv = m.graph.nodes[m.graph.find_node("conv1")];
   const TensorView w = m.params.param(conv.params[0]), b = m.params.param(conv.params[1]);
   const int64_t per = w.numel() / w.shape[0];
@@ -188,7 +188,7 @@ TEST(DataCriteria, ADeadChannelRanksLowest) {
 // leave dL/d(pre-activation) there instead, which is zero where a = 6. The measurement must also
 // leave the model alone although its training-mode step updates BatchNorm statistics.
 TEST(DataCriteria, TaylorSeesTheGradientOfTheObservedValueAndChangesNothing) {
-  const Model m = zoo("mobilenet_v2", Shape{3, 32, 32});
+  const Network m = zoo("mobilenet_v2", Shape{3, 32, 32});
   const ChannelGroups cg = analyse_channels(m.graph);
   std::vector<float> before;
   for (size_t s = 0; s < m.graph.states.size(); ++s) {
@@ -217,12 +217,12 @@ TEST(DataCriteria, TaylorSeesTheGradientOfTheObservedValueAndChangesNothing) {
 }
 
 TEST(Pruning, PrunedModelsSurviveACheckpoint) {
-  const Model m = zoo("mobilenet_v2", Shape{3, 64, 64});
+  const Network m = zoo("mobilenet_v2", Shape{3, 64, 64});
   const ChannelGroups cg = analyse_channels(m.graph);
-  const Model p = apply_pruning(m, cg, choose_channels(m, cg, channel_scores(m, cg, Criterion::random, 3), 0.5).keep);
+  const Network p = apply_pruning(m, cg, choose_channels(m, cg, channel_scores(m, cg, Criterion::random, 3), 0.5).keep);
   const std::string path = testing::TempDir() + "/pruned.ckpt";
   io::save_checkpoint(path, p, nullptr, {});
-  const Model back = io::load_checkpoint(path).model;
+  const Network back = io::load_checkpoint(path).model;
   std::vector<float> x(static_cast<size_t>(3 * 64 * 64), 0.5f);
   EXPECT_EQ(predict_logits(p, x.data(), 1, "ref"), predict_logits(back, x.data(), 1, "ref"));
 }
@@ -231,7 +231,7 @@ TEST(Pruning, PrunedModelsSurviveACheckpoint) {
 // copy of the weights, the pruned momentum equals the pruned weights bit for bit; frozen parameters
 // stay without state, and the step count carries over.
 TEST(Pruning, SlicesOptimizerStateLikeItsParameters) {
-  const Model m = zoo("mobilenet_v2", Shape{3, 32, 32});
+  const Network m = zoo("mobilenet_v2", Shape{3, 32, 32});
   optim::OptimizerConfig adam;
   adam.kind = optim::OptimizerKind::adam;
   std::vector<bool> trainable(m.graph.params.size(), true);
@@ -245,7 +245,7 @@ TEST(Pruning, SlicesOptimizerStateLikeItsParameters) {
   }
   const ChannelGroups cg = analyse_channels(m.graph);
   const auto keep = choose_channels(m, cg, channel_scores(m, cg, Criterion::random, 5), 0.6).keep;
-  const Model p = apply_pruning(m, cg, keep);
+  const Network p = apply_pruning(m, cg, keep);
   const OptimizerState ps = prune_optimizer_state(m.graph, state, p, cg, keep);
   EXPECT_EQ(ps.step, 17);
   EXPECT_FALSE(ps.slot(0, 0));

@@ -7,6 +7,7 @@
 #include <numeric>
 #include <random>
 
+#include "api/convert.hpp"
 #include "common.hpp"
 #include "memory/parameter_store.hpp"
 #include "predict/calibration.hpp"
@@ -34,7 +35,7 @@ struct BenchOptions {
 
 int run_bench(const BenchOptions& o) {
   ET_REQUIRE(o.runs >= 1, "--runs must be at least 1, got {}", o.runs);
-  Model model;
+  Network model;
   CompileOptions c;
   if (o.synthetic >= 0) {
     std::mt19937_64 rng(static_cast<uint64_t>(o.synthetic));
@@ -66,7 +67,7 @@ int run_bench(const BenchOptions& o) {
              1e3 * static_cast<double>(plan.batch) / t.total_ms);
   fmt::print("  peak RSS        {}   (plan {})\n", human_bytes(peak), human_bytes(plan.breakdown.total()));
 
-  nlohmann::json j = plan_json(plan);
+  nlohmann::json j = plan_json(api::summarize(plan));
   j["model"] = model.info.arch;
   j["input"] = model.graph.input_shape().str();
   j["trainable"] = o.step.trainable;
@@ -77,7 +78,7 @@ int run_bench(const BenchOptions& o) {
   j["steps_sum_ms"] = std::accumulate(t.step_ms.begin(), t.step_ms.end(), 0.0);
   j["peak_rss_bytes"] = peak;
   j["peak_rss_from"] = peak_reset ? "training" : "process start";
-  j["input_bytes"] = synthetic_input_bytes(plan);
+  j["input_bytes"] = predict::batch_input_bytes(plan);
   j["onednn_kernel_steps"] = predict::onednn_kernel_steps(plan);
   j["onednn_distinct_kernels"] = predict::onednn_distinct_kernels(plan);
   j["onednn_gemm_passes"] = predict::onednn_gemm_passes(plan);

@@ -19,7 +19,7 @@
 #include "io/atomic_file.hpp"
 #include "predict/calibration.hpp"
 #include "predict/device_profile.hpp"
-#include "profile_file.hpp"
+#include "io/profile_file.hpp"
 #include "verbs.hpp"
 
 namespace edgetrain::cli {
@@ -137,7 +137,7 @@ predict::ProcessMemory calibrate_memory(nlohmann::json& record) {
 
 int run_refit(const CalibrateOptions& o) {
   ET_REQUIRE(!o.profile.empty(), "--add needs --profile: the device profile the measured runs are added to");
-  predict::DeviceProfile p = load_profile_file(o.profile);
+  predict::DeviceProfile p = io::load_profile_file(o.profile);
   size_t added = 0;
   for (const std::string& path : o.add) {
     auto s = read_bench_report(path).samples();
@@ -146,7 +146,7 @@ int run_refit(const CalibrateOptions& o) {
   }
   p.latency = predict::LatencyModel::fit(p.samples);
   p.record["added_files"] = p.record.value("added_files", 0) + static_cast<int>(o.add.size());
-  save_profile_file(o.out, p);
+  io::save_profile_file(o.out, p);
   fmt::print("added {} measured steps from {} runs ({} samples in all); refitted profile written to {}\n", added,
              o.add.size(), p.samples.size(), o.out);
   return 0;
@@ -188,7 +188,7 @@ int run_calibrate(const CalibrateOptions& o) {
               {"heldout_network_step_accuracy", accuracy}};
   if (o.memory) p.memory = calibrate_memory(p.record);
   p.record["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  save_profile_file(o.out, p);
+  io::save_profile_file(o.out, p);
 
   fmt::print("device           {} ({} threads, backend {})\n", p.device, p.threads, p.backend);
   fmt::print("latency          {} synthetic networks, {} step samples; step time of held-out networks {:.1f} % accurate\n",

@@ -8,63 +8,11 @@
 
 #include "core/check.hpp"
 #include "io/atomic_file.hpp"
+#include "api/handles.hpp"
 
 namespace edgetrain::cli {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    size_t p = s.find(sep, start);
-    if (p == std::string::npos) p = s.size();
-    if (p > start) out.push_back(s.substr(start, p - start));
-    start = p + 1;
-  }
-  return out;
-}
-
-struct OpenedSpec {
-  std::shared_ptr<const data::Dataset> train, test;
-};
-
-OpenedSpec open_one(const std::string& spec, const Shape& chw, bool want_test_split) {
-  auto colon = spec.find(':');
-  std::string kind = spec.substr(0, colon);
-  std::string arg = colon == std::string::npos ? "" : spec.substr(colon + 1);
-  OpenedSpec o;
-  if (kind == "fashion-mnist") {
-    std::string dir = arg.empty() ? data::default_fashion_mnist_dir() : arg;
-    o.train = data::open_fashion_mnist(dir, true);
-    if (want_test_split) o.test = data::open_fashion_mnist(dir, false);
-  } else if (kind == "idx") {
-    auto files = split(arg, ',');
-    ET_REQUIRE(files.size() == 2, "data spec '{}': use idx:IMAGES,LABELS", spec);
-    o.train = data::open_idx(files[0], files[1]);
-  } else if (kind == "cifar10") {
-    std::vector<std::string> train;
-    for (int i = 1; i <= 5; ++i) train.push_back((fs::path(arg) / fmt::format("data_batch_{}.bin", i)).string());
-    o.train = data::open_cifar(train, false);
-    if (want_test_split) o.test = data::open_cifar({(fs::path(arg) / "test_batch.bin").string()}, false);
-  } else if (kind == "cifar100") {
-    o.train = data::open_cifar({(fs::path(arg) / "train.bin").string()}, true);
-    if (want_test_split) o.test = data::open_cifar({(fs::path(arg) / "test.bin").string()}, true);
-  } else if (kind == "folder") {
-    ET_REQUIRE(!arg.empty(), "data spec '{}': use folder:DIR", spec);
-    ET_REQUIRE(chw.rank() == 3, "image folders need an input size (--input CxHxW)");
-    o.train = data::open_image_folder(arg, static_cast<int>(chw[1]), static_cast<int>(chw[2]), static_cast<int>(chw[0]));
-  } else {
-    fail("data spec '{}' not understood: use fashion-mnist[:DIR], idx:IMAGES,LABELS, cifar10:DIR, cifar100:DIR "
-         "or folder:DIR",
-         spec);
-  }
-  return o;
-}
-
-}  // namespace
 
 void add_data_options(CLI::App& app, DataSpec& spec) {
   app.add_option("--data", spec.spec,
@@ -75,33 +23,38 @@ void add_data_options(CLI::App& app, DataSpec& spec) {
   app.add_flag("--keep-labels", spec.keep_labels, "with --classes: keep the original labels instead of 0..k-1");
 }
 
-DataSplits open_data(const DataSpec& spec, const Shape& chw) {
-  OpenedSpec o = open_one(spec.spec, chw, spec.test_spec.empty());
-  if (!spec.test_spec.empty()) o.test = open_one(spec.test_spec, chw, false).train;
-  if (!spec.classes.empty()) {
-    auto classes = split(spec.classes, ',');
-    o.train = data::class_subset(o.train, classes, !spec.keep_labels);
-    if (o.test) o.test = data::class_subset(o.test, classes, !spec.keep_labels);
-  }
-  return {o.train, o.test};
+Datasets open_datasets(const DataSpec& spec, const Shape& chw) {
+  DataOptions o;
+  if (chw.rank() == 3) o.input_chw = chw.dims();
+  if (!spec.classes.empty()) o.classes = data::split_list(spec.classes, ',');
+  o.remap_labels = !spec.keep_labels;
+  Datasets d{Dataset::open(spec.spec, o), std::nullopt};
+  if (!spec.test_spec.empty()) d.test = Dataset::open(spec.test_spec, o);
+  else if (Dataset::has_test_split(spec.spec)) d.test = Dataset::open(spec.spec, o, true);
+  return d;
 }
 
+DataSplits open_data(const DataSpec& spec, const Shape& chw) {
+  Datasets d = open_datasets(spec, chw);
+  return {d.train.handle().set, d.test ? d.test->handle().set : nullptr};
+}
 
-std::size_t parse_bytes(const std::string& t) {
-  char* end = nullptr;
-  double v = std::strtod(t.c_str(), &end);
-  ET_REQUIRE(end != t.c_str() && v > 0, "size '{}' not understood: use e.g. 512M, 2G or a byte count", t);
-  std::string unit(end);
-  double mult = 1;
-  if (unit == "K" || unit == "KiB" || unit == "k") mult = 1024.0;
-  else if (unit == "M" || unit == "MiB") mult = 1024.0 * 1024;
-  else if (unit == "G" || unit == "GiB") mult = 1024.0 * 1024 * 1024;
-  else ET_REQUIRE(unit.empty(), "size '{}' not understood: use e.g. 512M, 2G or a byte count", t);
-  return static_cast<std::size_t>(v * mult);
+Optimizer optimizer_kind(const std::string& name) {
+  if (name == "sgd") return Optimizer::sgd;
+  if (name == "adam") return Optimizer::adam;
+  if (name == "adamw") return Optimizer::adamw;
+  fail("optimizer '{}' not understood: use sgd, adam or adamw", name);
+}
+
+Schedule schedule_kind(const std::string& name) {
+  if (name == "constant") return Schedule::constant;
+  if (name == "step") return Schedule::step;
+  if (name == "cosine") return Schedule::cosine;
+  fail("schedule '{}' not understood: use constant, step or cosine", name);
 }
 
 Shape parse_chw(const std::string& t) {
-  auto parts = split(t, 'x');
+  auto parts = data::split_list(t, 'x');
   ET_REQUIRE(parts.size() == 3, "input size '{}' not understood: use CxHxW, e.g. 3x32x32", t);
   std::vector<int64_t> d;
   for (auto& p : parts) {
@@ -136,44 +89,42 @@ void Progress::finish() {
   if (tty_) std::fprintf(stderr, "\r\033[K");
 }
 
-nlohmann::json plan_json(const Plan& plan) {
-  const MemoryBreakdown& m = plan.breakdown;
-  nlohmann::json kinds = nlohmann::json::object();
-  for (int k = 0; k < 6; ++k) kinds[std::string(buffer_kind_name(static_cast<BufferKind>(k)))] = m.by_kind[k];
-  int64_t trainable = 0, steps_bwd = 0;
-  for (bool t : plan.trainable) trainable += t;
-  for (const Step& s : plan.steps) steps_bwd += s.kind == StepKind::kernel && s.pass != Pass::fwd;
+nlohmann::json plan_json(const PlanSummary& plan) {
+  const MemoryBreakdown& m = plan.memory;
+  const nlohmann::json kinds = {{"io", m.io},           {"activations", m.activations},
+                                {"saved_aux", m.saved}, {"activation_grads", m.activation_grads},
+                                {"weight_grads", m.weight_grads}, {"workspace", m.workspace}};
   return {{"batch", plan.batch},
           {"training", plan.training},
-          {"trainable_tensors", trainable},
-          {"steps", plan.steps.size()},
-          {"backward_steps", steps_bwd},
+          {"trainable_tensors", plan.trainable_tensors},
+          {"steps", plan.steps},
+          {"backward_steps", plan.backward_steps},
           {"weights_bytes", m.weights},
-          {"bn_state_bytes", m.state},
+          {"bn_state_bytes", m.bn_state},
           {"optimizer_state_bytes", m.optimizer_state},
           {"planned_requests_bytes", kinds},
           {"arena_bytes", m.arena},
           {"kernel_workspace_bytes", m.kernel_workspace},
-          {"peak_bytes", m.total()},
+          {"peak_bytes", m.total},
           {"forward_macs", plan.forward_macs},
-          {"step_macs", plan.trained_macs}};
+          {"step_macs", plan.step_macs}};
 }
 
-void print_plan(const Plan& plan) {
-  const MemoryBreakdown& m = plan.breakdown;
-  auto k = [&](BufferKind kind) { return m.by_kind[static_cast<int>(kind)]; };
+void print_plan(const PlanSummary& plan) {
+  const MemoryBreakdown& m = plan.memory;
   fmt::print("memory plan (batch {}, {}):\n", plan.batch, plan.training ? "training step" : "inference");
-  fmt::print("  weights            {:>12}\n", human_bytes(m.weights));
-  fmt::print("  BN statistics      {:>12}\n", human_bytes(m.state));
-  fmt::print("  optimizer state    {:>12}\n", human_bytes(m.optimizer_state));
+  fmt::print("  weights            {:>12}\n", format_bytes(m.weights));
+  fmt::print("  BN statistics      {:>12}\n", format_bytes(m.bn_state));
+  fmt::print("  optimizer state    {:>12}\n", format_bytes(m.optimizer_state));
   fmt::print("  planned arena      {:>12}   (requested before reuse: activations {}, saved extras {}, "
              "activation grads {}, weight grads {}, workspace {}, input {})\n",
-             human_bytes(m.arena), human_bytes(k(BufferKind::activation)), human_bytes(k(BufferKind::saved_aux)),
-             human_bytes(k(BufferKind::activation_grad)), human_bytes(k(BufferKind::weight_grad)),
-             human_bytes(k(BufferKind::workspace)), human_bytes(k(BufferKind::io)));
-  fmt::print("  kernel workspace   {:>12}   (GEMM packing, per thread, persistent)\n", human_bytes(m.kernel_workspace));
-  fmt::print("  peak               {:>12}\n", human_bytes(m.total()));
+             format_bytes(m.arena), format_bytes(m.activations), format_bytes(m.saved), format_bytes(m.activation_grads),
+             format_bytes(m.weight_grads), format_bytes(m.workspace), format_bytes(m.io));
+  fmt::print("  kernel workspace   {:>12}   (GEMM packing, per thread, persistent)\n", format_bytes(m.kernel_workspace));
+  fmt::print("  peak               {:>12}\n", format_bytes(m.total));
 }
+
+std::string shape_text(const std::vector<int64_t>& dims) { return fmt::format("[{}]", fmt::join(dims, "x")); }
 
 void write_json(const std::string& path, const nlohmann::json& report) {
   if (path.empty()) return;

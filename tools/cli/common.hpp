@@ -2,13 +2,14 @@
 #pragma once
 #include <CLI/CLI.hpp>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "core/bytes.hpp"
 #include "data/dataset.hpp"
-#include "runtime/plan.hpp"
-#include "runtime/model.hpp"
+#include "edgetrain/data.hpp"
+#include "edgetrain/options.hpp"
 
 namespace edgetrain::cli {
 
@@ -19,15 +20,23 @@ struct DataSpec {
   bool keep_labels = false;            // subset keeps the original labels (default: remapped 0..k-1)
 };
 
+// The training data and the test data (the --test-data spec, else the spec's own test split, else none).
+struct Datasets {
+  Dataset train;
+  std::optional<Dataset> test;
+};
+// input_chw is used by image folders (resize target); ignored otherwise.
+Datasets open_datasets(const DataSpec& spec, const Shape& input_chw);
+
 struct DataSplits {
   std::shared_ptr<const data::Dataset> train, test;  // test may be null
 };
-
-// input_chw is used by image folders (resize target); ignored otherwise.
+// The same as internal data sets (for the verbs that still work on the internals).
 DataSplits open_data(const DataSpec& spec, const Shape& input_chw);
 void add_data_options(CLI::App& app, DataSpec& spec);
 
-std::size_t parse_bytes(const std::string& text);  // "512M", "2G", "1000000"
+Optimizer optimizer_kind(const std::string& name);  // "sgd" | "adam" | "adamw"
+Schedule schedule_kind(const std::string& name);    // "constant" | "step" | "cosine"
 Shape parse_chw(const std::string& text);            // "3x32x32"
 
 // One line redrawn in place on a terminal; on a pipe, one line per quarter.
@@ -44,8 +53,10 @@ class Progress {
   int last_quarter_ = -1;
 };
 
-nlohmann::json plan_json(const Plan& plan);
-void print_plan(const Plan& plan);
+nlohmann::json plan_json(const PlanSummary& plan);
+void print_plan(const PlanSummary& plan);
+// "[1x28x28]"-style text of a shape.
+std::string shape_text(const std::vector<int64_t>& dims);
 // Writes a JSON report atomically when path is not empty.
 void write_json(const std::string& path, const nlohmann::json& report);
 

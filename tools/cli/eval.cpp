@@ -5,18 +5,16 @@
 
 #include "common.hpp"
 #include "core/check.hpp"
-#include "data/loader.hpp"
-#include "io/model_io.hpp"
+#include "edgetrain/edgetrain.hpp"
+#include "environment.hpp"
 #include "io/tensor_file.hpp"
-#include "train/predict.hpp"
-#include "train/trainer.hpp"
 #include "verbs.hpp"
 
 namespace edgetrain::cli {
 
 namespace {
 
-struct EvalOptions {
+struct EvalVerbOptions {
   std::string checkpoint = "fmnist-cnn.ckpt";
   DataSpec data;
   int64_t batch = 256;
@@ -27,49 +25,49 @@ struct EvalOptions {
 };
 
 // The first `count` samples of `set`, normalised as evaluation feeds them, and the model's logits.
-void dump_sample(const Model& model, std::shared_ptr<const data::Dataset> set, int64_t count,
-                 const std::string& backend, const std::string& path) {
-  count = std::max<int64_t>(1, std::min(count, set->size()));
-  data::LoaderOptions lo;
-  lo.batch = count;
-  lo.shuffle = false;
-  lo.augment.mean = model.info.mean;
-  lo.augment.std = model.info.std;
-  data::BatchLoader loader(set, lo);
-  loader.start_epoch(0);
-  const Shape in = model.graph.input_shape();
-  std::vector<float> images(static_cast<size_t>(count * in.numel_from(1)));
+void dump_sample(const Model& model, const Dataset& set, int64_t count, const std::string& backend,
+                 const std::string& path) {
+  count = std::max<int64_t>(1, std::min(count, set.size()));
+  const std::vector<int64_t> chw = model.input_chw();
+  const int64_t sample = chw[0] * chw[1] * chw[2];
+  std::vector<float> raw(static_cast<size_t>(count * sample)), images(raw.size());
   std::vector<int32_t> labels(static_cast<size_t>(count));
-  loader.next(images.data(), labels.data());
-  const std::vector<float> logits = predict_logits(model, images.data(), count, backend);
-  io::write_tensor_file(path, {io::make_record("input", Shape{count, in[1], in[2], in[3]}, images.data()),
+  for (int64_t i = 0; i < count; ++i) {
+    set.read(i, raw.data() + i * sample);
+    labels[static_cast<size_t>(i)] = set.label(i);
+  }
+  model.normalize(raw.data(), count, images.data());  // as a session feeds them to the network
+  InferenceOptions io;
+  io.batch = count;
+  io.normalize_inputs = false;
+  io.engine = engine_options(backend);
+  InferenceSession session(model, io);
+  const std::vector<float> logits = session.logits(images.data(), count);
+  io::write_tensor_file(path, {io::make_record("input", Shape{count, chw[0], chw[1], chw[2]}, images.data()),
                                io::make_record("labels", Shape{count}, labels.data()),
-                               io::make_record("logits", Shape{count, model.graph.num_classes()}, logits.data())});
+                               io::make_record("logits", Shape{count, model.num_classes()}, logits.data())});
 }
 
-int run_eval(const EvalOptions& o) {
-  io::LoadedCheckpoint ckpt = io::load_checkpoint(o.checkpoint);
-  const Model& model = ckpt.model;
-  const Shape in = model.graph.input_shape();
-  DataSplits data = open_data(o.data, Shape{in[1], in[2], in[3]});
-  auto set = data.test ? data.test : data.train;
-  ET_REQUIRE(set->sample_shape() == Shape({in[1], in[2], in[3]}),
-             "data samples are {} but the model takes {}: use data of the model's input size",
-             set->sample_shape().str(), Shape({in[1], in[2], in[3]}).str());
-  ET_REQUIRE(static_cast<int64_t>(set->class_names().size()) <= model.graph.num_classes(),
-             "the data has {} classes but the model only {} outputs", set->class_names().size(),
-             model.graph.num_classes());
-  Progress bar("eval", (set->size() + o.batch - 1) / o.batch);
-  EvalResult r = evaluate(
-      model, set, o.batch,
-      [&](int64_t done, int64_t, double, double acc) { bar.update(done, fmt::format("acc {:.4f}", acc)); },
-      o.backend);
+int run_eval(const EvalVerbOptions& o) {
+  const Model model = Model::load(o.checkpoint);
+  const std::vector<int64_t> chw = model.input_chw();
+  Datasets data = open_datasets(o.data, Shape(chw));
+  const Dataset& set = data.test ? *data.test : data.train;
+  ET_REQUIRE(set.sample_shape() == chw, "data samples are {} but the model takes {}: use data of the model's input size",
+             shape_text(set.sample_shape()), shape_text(chw));
+  ET_REQUIRE(static_cast<int64_t>(set.class_names().size()) <= model.num_classes(),
+             "the data has {} classes but the model only {} outputs", set.class_names().size(), model.num_classes());
+  Progress bar("eval", (set.size() + o.batch - 1) / o.batch);
+  EvalOptions eo;
+  eo.batch = o.batch;
+  eo.engine = engine_options(o.backend);
+  eo.on_progress = [&](int64_t done, int64_t) { bar.update(done, ""); };
+  const Evaluation r = model.evaluate(set, eo);
   bar.finish();
   if (!o.dump.empty()) dump_sample(model, set, o.dump_count, o.backend, o.dump);
   fmt::print("{}: {} on {} samples: accuracy {:.2f} %, loss {:.4f} ({:.1f} s, {:.0f} img/s)\n", o.checkpoint,
-             model.info.arch, r.samples, 100.0 * r.accuracy, r.loss, r.seconds,
-             static_cast<double>(r.samples) / r.seconds);
-  write_json(o.json, {{"command", "eval"}, {"checkpoint", o.checkpoint}, {"model", model.info.arch},
+             model.arch(), r.samples, 100.0 * r.accuracy, r.loss, r.seconds, static_cast<double>(r.samples) / r.seconds);
+  write_json(o.json, {{"command", "eval"}, {"checkpoint", o.checkpoint}, {"model", model.arch()},
                       {"samples", r.samples}, {"accuracy", r.accuracy}, {"loss", r.loss}, {"seconds", r.seconds}});
   return 0;
 }
@@ -77,7 +75,7 @@ int run_eval(const EvalOptions& o) {
 }  // namespace
 
 Action add_eval(CLI::App& app) {
-  auto o = std::make_shared<EvalOptions>();
+  auto o = std::make_shared<EvalVerbOptions>();
   app.add_option("--checkpoint", o->checkpoint, "checkpoint to evaluate")->capture_default_str();
   add_data_options(app, o->data);
   app.add_option("--batch", o->batch, "batch size")->capture_default_str();

@@ -2,8 +2,8 @@
 #include <fmt/format.h>
 
 #include "common.hpp"
+#include "edgetrain/edgetrain.hpp"
 #include "io/atomic_file.hpp"
-#include "io/onnx/onnx_model.hpp"
 #include "model_spec.hpp"
 #include "verbs.hpp"
 
@@ -11,24 +11,23 @@ namespace edgetrain::cli {
 
 namespace {
 
-struct ExportOptions {
+struct ExportVerbOptions {
   ModelSpec model;
   std::string output;
   bool fold_bn = false;
   int opset = 13;
 };
 
-int run_export(const ExportOptions& o) {
+int run_export(const ExportVerbOptions& o) {
   io::check_writable(o.output);
-  Model model = open_model(o.model, 0, Shape{}, 1);
-  io::OnnxExportOptions e;
+  const Model model = open_api_model(o.model, 0, Shape{}, 1);
+  ExportOptions e;
   e.fold_batch_norm = o.fold_bn;
   e.opset = o.opset;
-  io::export_onnx(model, o.output, e);
-  int64_t params = 0;
-  for (const Slot& p : model.graph.params) params += p.shape.numel();
-  fmt::print("{}: {} (input {}, {} classes, {} parameters) as ONNX opset {}{}\n", o.output, model.info.arch,
-             model.graph.input_shape().str(), model.graph.num_classes(), params, o.opset,
+  model.export_onnx(o.output, e);
+  const std::vector<int64_t> chw = model.input_chw();
+  fmt::print("{}: {} (input {}, {} classes, {} parameters) as ONNX opset {}{}\n", o.output, model.arch(),
+             shape_text({1, chw[0], chw[1], chw[2]}), model.num_classes(), model.parameter_count(), o.opset,
              o.fold_bn ? ", BatchNorm folded into convolutions" : "");
   return 0;
 }
@@ -36,7 +35,7 @@ int run_export(const ExportOptions& o) {
 }  // namespace
 
 Action add_export(CLI::App& app) {
-  auto o = std::make_shared<ExportOptions>();
+  auto o = std::make_shared<ExportVerbOptions>();
   add_model_options(app, o->model);
   app.add_option("--output,-o", o->output, "ONNX file to write (atomically)")->required();
   app.add_flag("--fold-bn", o->fold_bn, "fold BatchNorm into the preceding convolution (inference only)");

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "common.hpp"
+#include "edgetrain/edgetrain.hpp"
 #include "model_spec.hpp"
 #include "verbs.hpp"
 
@@ -16,36 +17,24 @@ struct InfoOptions {
 };
 
 int run_info(const InfoOptions& o) {
-  Model model = open_model(o.model, 0, Shape{}, 1);
-  const Graph& g = model.graph;
+  const Model model = open_api_model(o.model, 0, Shape{}, 1);
+  const ModelDescription d = model.describe();
   nlohmann::json layers = nlohmann::json::array();
-  int64_t total_params = 0, total_macs = 0;
   if (!o.quiet) fmt::print("{:<32} {:<20} {:<20} {:>12} {:>14}\n", "layer", "op", "output", "params", "MFLOP");
-  for (const Node& n : g.nodes) {
-    if (n.output == g.loss) continue;
-    std::vector<Shape> src;
-    for (int v : n.inputs) src.push_back(g.values[v].shape);
-    const Shape& dst = g.values[n.output].shape;
-    int64_t params = 0;
-    for (int p : n.params) params += g.params[p].shape.numel();
-    int64_t macs = forward_macs(n.attrs, src, dst);
-    const std::string_view op =
-        is<PointwiseAttrs>(n.attrs) ? pointwise_name(std::get<PointwiseAttrs>(n.attrs).fn) : op_name(n.attrs);
-    total_params += params;
-    total_macs += macs;
+  for (const LayerInfo& l : d.layers) {
     if (!o.quiet)
-      fmt::print("{:<32} {:<20} {:<20} {:>12} {:>14.2f}\n", n.name, op, dst.str(), params,
-                 2.0 * static_cast<double>(macs) / 1e6);
-    layers.push_back({{"name", n.name}, {"op", op}, {"output", dst.dims()}, {"params", params},
-                      {"macs", macs}});
+      fmt::print("{:<32} {:<20} {:<20} {:>12} {:>14.2f}\n", l.name, l.op, shape_text(l.output), l.params,
+                 2.0 * static_cast<double>(l.macs) / 1e6);
+    layers.push_back({{"name", l.name}, {"op", l.op}, {"output", l.output}, {"params", l.params}, {"macs", l.macs}});
   }
+  const std::vector<int64_t> input = {1, d.input_chw[0], d.input_chw[1], d.input_chw[2]};
   fmt::print("{}: input {}, {} classes, {} layers, {} parameters ({}), {:.1f} MFLOP forward per image "
              "({:.1f} MFLOP to train)\n",
-             model.info.arch, g.input_shape().str(), g.num_classes(), layers.size(), total_params,
-             human_bytes(static_cast<size_t>(total_params) * 4), 2.0 * static_cast<double>(total_macs) / 1e6,
-             6.0 * static_cast<double>(total_macs) / 1e6);
-  write_json(o.json, {{"model", model.info.arch}, {"input", g.input_shape().dims()}, {"classes", g.num_classes()},
-                      {"parameters", total_params}, {"forward_macs", total_macs}, {"layers", layers}});
+             d.arch, shape_text(input), d.num_classes, layers.size(), d.params,
+             format_bytes(static_cast<size_t>(d.params) * 4), 2.0 * static_cast<double>(d.macs) / 1e6,
+             6.0 * static_cast<double>(d.macs) / 1e6);
+  write_json(o.json, {{"model", d.arch}, {"input", input}, {"classes", d.num_classes},
+                      {"parameters", d.params}, {"forward_macs", d.macs}, {"layers", layers}});
   return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "edgetrain/error.hpp"
+#include "environment.hpp"
 #include "verbs.hpp"
 
 int main(int argc, char** argv) {
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   if (threads > 0) omp_set_num_threads(threads);
+  edgetrain::cli::apply_log_environment();
   try {
     for (auto& v : verbs)
       if (v.app->parsed()) return v.action();

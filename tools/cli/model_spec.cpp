@@ -1,8 +1,7 @@
 #include "model_spec.hpp"
 
+#include "api/handles.hpp"
 #include "common.hpp"
-#include "adapt/classifier_head.hpp"
-#include "io/model_io.hpp"
 #include "io/onnx/onnx_model.hpp"
 #include "models/zoo.hpp"
 
@@ -32,23 +31,24 @@ Shape model_input(const ModelSpec& spec, const Shape& data_chw) {
   return models::default_input(spec.arch);
 }
 
-Model open_model(const ModelSpec& spec, int64_t num_classes, const Shape& data_chw, uint64_t seed) {
-  Model m;
-  if (!spec.checkpoint.empty()) {
-    m = io::load_checkpoint(spec.checkpoint).model;
-  } else if (is_onnx_file(spec.arch)) {
-    io::OnnxImportOptions o;
-    if (!spec.input.empty()) o.input_chw = parse_chw(spec.input);
-    o.seed = seed;
-    m = io::import_onnx(spec.arch, o);
-  } else {
-    int64_t k = spec.num_classes > 0 ? spec.num_classes : (num_classes > 0 ? num_classes : 10);
-    return io::make_zoo_model(spec.arch, k, model_input(spec, data_chw), spec.width_mult, seed);
+Model open_api_model(const ModelSpec& spec, int64_t num_classes, const Shape& data_chw, uint64_t seed) {
+  ModelOptions mo;
+  mo.seed = seed;
+  mo.width_mult = spec.width_mult;
+  mo.num_classes = spec.num_classes;
+  if (!spec.checkpoint.empty()) return Model::load(spec.checkpoint, mo);
+  if (is_onnx_file(spec.arch)) {
+    if (!spec.input.empty()) mo.input_chw = parse_chw(spec.input).dims();
+    return Model::import_onnx(spec.arch, mo);
   }
-  // A trained model re-targeted to other classes: a fresh classifier layer, everything else kept.
-  if (spec.num_classes > 0 && spec.num_classes != m.graph.num_classes())
-    m = adapt::with_num_classes(m, spec.num_classes, seed);
-  return m;
+  mo.num_classes = spec.num_classes > 0 ? spec.num_classes : (num_classes > 0 ? num_classes : 10);
+  mo.input_chw = model_input(spec, data_chw).dims();
+  return Model::zoo(spec.arch, mo);
+}
+
+Network open_model(const ModelSpec& spec, int64_t num_classes, const Shape& data_chw, uint64_t seed) {
+  Model m = open_api_model(spec, num_classes, data_chw, seed);
+  return std::move(m.state().net);
 }
 
 }  // namespace edgetrain::cli

@@ -3,7 +3,8 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
-#include "runtime/model.hpp"
+#include "edgetrain/model.hpp"
+#include "runtime/network.hpp"
 
 namespace edgetrain::cli {
 
@@ -19,6 +20,11 @@ bool is_onnx_file(const std::string& arch);
 void add_model_options(CLI::App& app, ModelSpec& spec);
 // The input shape: --input, else data_chw when given (rank 3), else the architecture's default.
 Shape model_input(const ModelSpec& spec, const Shape& data_chw);
-Model open_model(const ModelSpec& spec, int64_t num_classes, const Shape& data_chw, uint64_t seed);
+// The model of the spec through the public API: a checkpoint, an ONNX file (re-targeted when
+// --num-classes differs) or a zoo architecture with num_classes outputs (--num-classes, else the
+// data's, else 10) at model_input(spec, data_chw).
+Model open_api_model(const ModelSpec& spec, int64_t num_classes, const Shape& data_chw, uint64_t seed);
+// The same as an internal network (for the verbs that still work on the internals).
+Network open_model(const ModelSpec& spec, int64_t num_classes, const Shape& data_chw, uint64_t seed);
 
 }  // namespace edgetrain::cli

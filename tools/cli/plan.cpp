@@ -5,9 +5,9 @@
 #include <algorithm>
 
 #include "common.hpp"
+#include "edgetrain/edgetrain.hpp"
+#include "environment.hpp"
 #include "model_spec.hpp"
-#include "optim/optimizer_config.hpp"
-#include "runtime/compile.hpp"
 #include "verbs.hpp"
 
 namespace edgetrain::cli {
@@ -28,35 +28,38 @@ struct PlanOptions {
 };
 
 int run_plan(const PlanOptions& o) {
-  Model model = open_model(o.model, 0, Shape{}, 1);
-  CompileOptions c;
-  c.batch = o.batch;
-  c.training = !o.inference;
-  c.trainable = parse_trainable(o.trainable);
-  c.freeze_bn_stats = o.freeze_bn;
-  c.optimizer.kind = optim::parse_optimizer(o.optimizer);
-  c.planner = planner_from_env();
-  c.backend = o.backend;
-  if (!o.memory_budget.empty()) c.memory_budget = parse_bytes(o.memory_budget);
-  Plan plan = compile(model.graph, c);
-  fmt::print("{} (input {}, {} classes), trainable {}, optimizer {}\n", model.info.arch,
-             model.graph.input_shape().str(), model.graph.num_classes(), o.trainable, o.optimizer);
+  const Model model = open_api_model(o.model, 0, Shape{}, 1);
+  PlanSummary plan;
+  if (o.inference) {
+    InferenceOptions io;
+    io.batch = o.batch;
+    io.engine = engine_options(o.backend);
+    plan = InferenceSession::preview(model, io);
+  } else {
+    TrainingOptions t;
+    t.batch = o.batch;
+    t.trainable = Trainable::parse(o.trainable);
+    t.freeze_bn = o.freeze_bn;
+    t.optimizer.kind = optimizer_kind(o.optimizer);
+    t.engine = engine_options(o.backend);
+    if (!o.memory_budget.empty()) t.memory_budget = parse_bytes(o.memory_budget);
+    plan = TrainingSession::preview(model, t);
+  }
+  const std::vector<int64_t> chw = model.input_chw();
+  fmt::print("{} (input {}, {} classes), trainable {}, optimizer {}\n", model.arch(),
+             shape_text({1, chw[0], chw[1], chw[2]}), model.num_classes(), o.trainable, o.optimizer);
   print_plan(plan);
-  int64_t bwd = 0;
-  for (const Step& s : plan.steps) bwd += s.kind == StepKind::kernel && s.pass != Pass::fwd;
-  fmt::print("  steps              {} ({} backward), {:.2f} GFLOP per step\n", plan.steps.size(), bwd,
-             2.0 * static_cast<double>(plan.trained_macs) / 1e9);
-  std::vector<size_t> order(plan.buffers.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return plan.buffers[a].bytes > plan.buffers[b].bytes; });
+  fmt::print("  steps              {} ({} backward), {:.2f} GFLOP per step\n", plan.steps, plan.backward_steps,
+             2.0 * static_cast<double>(plan.step_macs) / 1e9);
+  std::vector<BufferInfo> buffers = plan.buffers;
+  std::stable_sort(buffers.begin(), buffers.end(), [](const BufferInfo& a, const BufferInfo& b) { return a.bytes > b.bytes; });
   fmt::print("  largest planned buffers:\n");
-  for (size_t i = 0; i < order.size() && static_cast<int>(i) < o.top; ++i) {
-    const BufferRequest& r = plan.buffers[order[i]];
-    fmt::print("    {:>10}  {:<16} steps {}..{}  {}\n", human_bytes(r.bytes), buffer_kind_name(r.kind), r.first_step,
-               r.last_step, r.label);
+  for (size_t i = 0; i < buffers.size() && static_cast<int>(i) < o.top; ++i) {
+    const BufferInfo& r = buffers[i];
+    fmt::print("    {:>10}  {:<16} steps {}..{}  {}\n", format_bytes(r.bytes), r.kind, r.first_step, r.last_step, r.label);
   }
   nlohmann::json j = plan_json(plan);
-  j["model"] = model.info.arch;
+  j["model"] = model.arch();
   j["trainable"] = o.trainable;
   j["optimizer"] = o.optimizer;
   write_json(o.json, j);

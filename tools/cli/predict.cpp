@@ -13,7 +13,7 @@
 #include "common.hpp"
 #include "core/check.hpp"
 #include "predict/predictor.hpp"
-#include "profile_file.hpp"
+#include "io/profile_file.hpp"
 #include "prune/channel_groups.hpp"
 #include "prune/pruner.hpp"
 #include "prune/ranking.hpp"
@@ -54,26 +54,17 @@ double epoch_seconds(const predict::Prediction& p, int64_t batch, int64_t sample
   return p.total_ms / 1e3 * std::ceil(static_cast<double>(samples) / static_cast<double>(batch));
 }
 
-// The plan for the configuration within `budget` (0: none). predict's budget is the predicted total,
-// process and input included, so this is compile()'s rule applied to that total: when it is over,
-// Winograd convolutions (more scratch) are dropped if that makes the plan smaller. (`train
-// --memory-budget` bounds the plan alone, so there it drops them only when the plan is over.)
-Plan plan_within(const Model& m, const StepConfig& s, int64_t batch, const predict::DeviceProfile& prof,
+// The plan for the configuration within `budget` (0: none): see predict::plan_within. (`train
+// --memory-budget` bounds the plan alone, so there Winograd is dropped only when the plan is over.)
+Plan plan_within(const Network& m, const StepConfig& s, int64_t batch, const predict::DeviceProfile& prof,
                  std::size_t budget) {
-  Plan plan = compile(m.graph, compile_options(s, batch));
-  if (budget == 0 || !runs_winograd(plan) ||
-      predict::predict(plan, prof, synthetic_input_bytes(plan)).total_bytes <= budget)
-    return plan;
-  CompileOptions direct_options = compile_options(s, batch);
-  direct_options.winograd = false;
-  Plan direct = compile(m.graph, direct_options);
-  return direct.breakdown.total() < plan.breakdown.total() ? std::move(direct) : std::move(plan);
+  return predict::plan_within(m.graph, compile_options(s, batch), prof, budget);
 }
 
-predict::Prediction predict_config(const Model& m, const StepConfig& s, int64_t batch, const predict::DeviceProfile& prof,
+predict::Prediction predict_config(const Network& m, const StepConfig& s, int64_t batch, const predict::DeviceProfile& prof,
                                    std::size_t budget) {
   const Plan plan = plan_within(m, s, batch, prof, budget);
-  return predict::predict(plan, prof, synthetic_input_bytes(plan));
+  return predict::predict(plan, prof, predict::batch_input_bytes(plan));
 }
 
 nlohmann::json prediction_json(const predict::Prediction& p, int64_t batch, int64_t samples) {
@@ -90,7 +81,7 @@ nlohmann::json prediction_json(const predict::Prediction& p, int64_t batch, int6
 }
 
 // The largest batch whose predicted total fits `budget` (0 if not even batch 1 does).
-int64_t largest_batch(const Model& m, const StepConfig& s, const predict::DeviceProfile& prof, std::size_t budget) {
+int64_t largest_batch(const Network& m, const StepConfig& s, const predict::DeviceProfile& prof, std::size_t budget) {
   auto fits = [&](int64_t b) { return predict_config(m, s, b, prof, budget).total_bytes <= budget; };
   if (!fits(1)) return 0;
   int64_t lo = 1, hi = 2;
@@ -126,7 +117,7 @@ int64_t to_int(const std::string& s, const char* what) {
   fail("{}: '{}' is not a positive whole number", what, s);
 }
 
-std::vector<Candidate> search_configs(const Model& model, const PredictOptions& o, const predict::DeviceProfile& prof,
+std::vector<Candidate> search_configs(const Network& model, const PredictOptions& o, const predict::DeviceProfile& prof,
                                       std::size_t memory_budget) {
   const prune::ChannelGroups groups = prune::analyse_channels(model.graph);
   const auto scores = prune::channel_scores(model, groups, prune::Criterion::l1, 1);
@@ -139,14 +130,14 @@ std::vector<Candidate> search_configs(const Model& model, const PredictOptions& 
       fail("--levels: '{}' is not a percentage", level_text);
     }
     ET_REQUIRE(level >= 0 && level < 1, "--levels: {} is outside 0..99 %", level_text);
-    Model pruned;
+    Network pruned;
     double reached = 0;
     if (level > 0) {
       const prune::PruningChoice choice = prune::choose_channels(model, groups, scores, level);
       pruned = prune::apply_pruning(model, groups, choice.keep);
       reached = choice.level();
     }
-    const Model& m = level > 0 ? pruned : model;
+    const Network& m = level > 0 ? pruned : model;
     for (const std::string& trainable : split(o.trainables)) {
       StepConfig s = o.step;
       s.trainable = trainable;
@@ -198,11 +189,11 @@ int predict_measured(const PredictOptions& o, const predict::DeviceProfile& prof
 }
 
 int run_predict(const PredictOptions& o) {
-  const predict::DeviceProfile prof = load_profile_file(o.profile);
+  const predict::DeviceProfile prof = io::load_profile_file(o.profile);
   if (!o.from_bench.empty()) return predict_measured(o, prof);
   DataSplits data;
   if (o.with_data) data = open_data(o.data, model_input(o.step.model, Shape{}));
-  Model model = o.with_data ? open_model(o.step.model, static_cast<int64_t>(data.train->class_names().size()),
+  Network model = o.with_data ? open_model(o.step.model, static_cast<int64_t>(data.train->class_names().size()),
                                          data.train->sample_shape(), 1)
                             : open_model(o.step.model, 0, Shape{}, 1);
   const std::size_t budget = o.memory_budget.empty() ? 0 : parse_bytes(o.memory_budget);
@@ -211,7 +202,7 @@ int run_predict(const PredictOptions& o) {
                       {"profile", o.profile}, {"device", prof.device}, {"threads", prof.threads}};
 
   const Plan plan = plan_within(model, o.step, o.step.batch, prof, budget);
-  const predict::Prediction p = predict::predict(plan, prof, synthetic_input_bytes(plan));
+  const predict::Prediction p = predict::predict(plan, prof, predict::batch_input_bytes(plan));
   fmt::print("{} (input {}), batch {}, trainable {}, optimizer {} on {} ({} threads)\n", model.info.arch,
              model.graph.input_shape().str(), o.step.batch, o.step.trainable, o.step.optimizer, prof.device, prof.threads);
   fmt::print("  memory   {} = plan {} (weights {}, optimizer state {}, arena {}) + process {} + input {}\n",
@@ -228,6 +219,7 @@ int run_predict(const PredictOptions& o) {
     if (data.test) {
       CompileOptions e = compile_options(o.step, std::min<int64_t>(kEvalBatch, data.test->size()));
       e.training = false;
+      e.blocked_params = false;  // as the train verb's evaluation compiles it (InferenceSession's rule)
       eval_plan = compile(model.graph, e);
     }
     const TrainProcessMemory t = train_process_memory(plan, eval_plan ? &*eval_plan : nullptr, data);

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "common.hpp"
+#include "environment.hpp"
 #include "core/check.hpp"
 #include "io/atomic_file.hpp"
 #include "io/model_io.hpp"
@@ -49,7 +50,7 @@ struct PruneOptions {
 
 // The data the device observes. A model with more outputs than the subset has classes keeps the
 // original label indices (the classifier stays full-width); one trained on the subset alone gets 0..k-1.
-DataSplits observed_data(const PruneOptions& o, const Model& model) {
+DataSplits observed_data(const PruneOptions& o, const Network& model) {
   const Shape in = model.graph.input_shape();
   DataSpec spec = o.data;
   if (!spec.classes.empty()) {
@@ -61,7 +62,7 @@ DataSplits observed_data(const PruneOptions& o, const Model& model) {
 
 // Scores for the criterion: from the weights (l1, random) or from batches of the data (activation,
 // apoz, taylor), normalised as the model expects.
-std::vector<std::vector<double>> scores_for(const PruneOptions& o, const Model& model, const prune::ChannelGroups& groups,
+std::vector<std::vector<double>> scores_for(const PruneOptions& o, const Network& model, const prune::ChannelGroups& groups,
                                             const DataSplits& data) {
   prune::DataCriterion dc;
   if (!prune::parse_data_criterion(o.criterion, dc))
@@ -95,7 +96,7 @@ int64_t forward_macs_of(const Graph& g) {
 }
 
 // SGD with momentum 0.9 and weight decay 1e-4, step decay x0.1 at two thirds (METHODS §1).
-void train_for(Model& model, const DataSplits& data, const PruneOptions& o, int epochs, double lr, const char* what) {
+void train_for(Network& model, const DataSplits& data, const PruneOptions& o, int epochs, double lr, const char* what) {
   if (epochs <= 0) return;
   data::LoaderOptions lo;
   lo.batch = o.batch;
@@ -124,13 +125,13 @@ void train_for(Model& model, const DataSplits& data, const PruneOptions& o, int 
   bar.finish();
 }
 
-double accuracy(const Model& model, const DataSplits& data, const PruneOptions& o) {
+double accuracy(const Network& model, const DataSplits& data, const PruneOptions& o) {
   return evaluate(model, data.test ? data.test : data.train, 256, {}, o.backend).accuracy;
 }
 
 // What a device cares about for one model: parameters, FLOPs, measured inference latency (batch 1,
 // median of 20), and the planned training memory at the pipeline's batch.
-nlohmann::json profile(const Model& model, const PruneOptions& o) {
+nlohmann::json profile(const Network& model, const PruneOptions& o) {
   const Shape in = model.graph.input_shape();
   std::vector<float> x(static_cast<size_t>(in.numel_from(1)), 0.1f);
   const int32_t label = 0;
@@ -138,7 +139,7 @@ nlohmann::json profile(const Model& model, const PruneOptions& o) {
   inference.batch = 1;
   inference.training = false;
   inference.backend = o.backend;
-  const Plan infer = compile(model.graph, inference);
+  const Plan infer = compile(model.graph, with_environment(inference));
   Executor exec(infer, model.params, nullptr);
   std::vector<double> ms;
   for (int k = 0; k < 23; ++k) {
@@ -151,7 +152,7 @@ nlohmann::json profile(const Model& model, const PruneOptions& o) {
   c.batch = o.batch;
   c.backend = o.backend;
   c.optimizer.momentum = 0.9;
-  const Plan plan = compile(model.graph, c);
+  const Plan plan = compile(model.graph, with_environment(c));
   return {{"params", model.params.param_count()}, {"macs", forward_macs_of(model.graph)},
           {"inference_ms", ms[ms.size() / 2]}, {"training_bytes", plan.breakdown.total()}};
 }
@@ -159,9 +160,9 @@ nlohmann::json profile(const Model& model, const PruneOptions& o) {
 // Prunes the fine-tuned model afresh to `level` (ranked on the data), retrains, evaluates.
 struct Trial {
   double level = 0, accuracy = 0;
-  Model model;
+  Network model;
 };
-Trial prune_and_retrain(const Model& tuned, const prune::ChannelGroups& groups,
+Trial prune_and_retrain(const Network& tuned, const prune::ChannelGroups& groups,
                         const std::vector<std::vector<double>>& scores, const DataSplits& data, const PruneOptions& o,
                         double level) {
   const prune::PruningChoice choice = prune::choose_channels(tuned, groups, scores, level);
@@ -172,7 +173,7 @@ Trial prune_and_retrain(const Model& tuned, const prune::ChannelGroups& groups,
   return t;
 }
 
-int run_pipeline(const PruneOptions& o, Model model) {
+int run_pipeline(const PruneOptions& o, Network model) {
   const DataSplits data = observed_data(o, model);
   ET_REQUIRE(static_cast<int64_t>(data.train->class_names().size()) <= model.graph.num_classes(),
              "the data has {} classes but the model only {} outputs", data.train->class_names().size(),
@@ -232,7 +233,7 @@ int run_pipeline(const PruneOptions& o, Model model) {
 // A training checkpoint's optimizer state (momentum, Adam moments, step), sliced like the weights,
 // and its training metadata (with the pruning added), so that `train --resume` continues the run
 // on the pruned model. None when the source is not a resumable training checkpoint.
-std::optional<OptimizerState> sliced_optimizer_state(const PruneOptions& o, const Model& model, const Model& pruned,
+std::optional<OptimizerState> sliced_optimizer_state(const PruneOptions& o, const Network& model, const Network& pruned,
                                                      const prune::ChannelGroups& groups,
                                                      const std::vector<std::vector<bool>>& keep, nlohmann::json& training) {
   if (o.model.checkpoint.empty() || o.model.num_classes > 0) return std::nullopt;  // a new head has no state
@@ -258,7 +259,7 @@ std::optional<OptimizerState> sliced_optimizer_state(const PruneOptions& o, cons
 }
 
 int run_prune(const PruneOptions& o) {
-  Model model = open_model(o.model, 0, Shape{}, o.seed);
+  Network model = open_model(o.model, 0, Shape{}, o.seed);
   const prune::ChannelGroups groups = prune::analyse_channels(model.graph);
   if (o.explain) {
     fmt::print("{}: {} channel groups\n{}", model.info.arch, groups.groups.size(), prune::describe(model.graph, groups));
@@ -270,7 +271,7 @@ int run_prune(const PruneOptions& o) {
   const bool needs_data = prune::parse_data_criterion(o.criterion, data_criterion);
   const auto scores = scores_for(o, model, groups, needs_data ? observed_data(o, model) : DataSplits{});
   const prune::PruningChoice choice = prune::choose_channels(model, groups, scores, o.level);
-  Model pruned = prune::apply_pruning(model, groups, choice.keep);
+  Network pruned = prune::apply_pruning(model, groups, choice.keep);
   const int64_t macs_before = forward_macs_of(model.graph), macs_after = forward_macs_of(pruned.graph);
   fmt::print("{}: pruned {:.1f} % of the parameters by {} (asked {:.1f} %): {} -> {} parameters, "
              "{:.1f} -> {:.1f} MFLOP forward per image\n",

@@ -1,5 +1,6 @@
 #include "step_config.hpp"
 
+#include "environment.hpp"
 #include "graph/trainable.hpp"
 #include "optim/optimizer_config.hpp"
 
@@ -22,13 +23,8 @@ CompileOptions compile_options(const StepConfig& c, int64_t batch) {
   o.freeze_bn_stats = c.freeze_bn;
   o.optimizer.kind = optim::parse_optimizer(c.optimizer);
   o.optimizer.momentum = 0.9;
-  o.planner = planner_from_env();
   o.backend = c.backend;
-  return o;
-}
-
-std::size_t synthetic_input_bytes(const Plan& plan) {
-  return plan.buffers.at(static_cast<size_t>(plan.input_buffer)).bytes + static_cast<std::size_t>(plan.batch) * sizeof(int32_t);
+  return with_environment(o);
 }
 
 }  // namespace edgetrain::cli

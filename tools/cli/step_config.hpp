@@ -20,8 +20,5 @@ struct StepConfig {
 
 void add_step_options(CLI::App& app, StepConfig& c);
 CompileOptions compile_options(const StepConfig& c, int64_t batch);
-// Bytes a process that trains on synthetic batches holds outside the plan: one batch of images and
-// labels (what `edgetrain bench` and calibration allocate).
-std::size_t synthetic_input_bytes(const Plan& plan);
 
 }  // namespace edgetrain::cli

@@ -20,7 +20,7 @@ TrainProcessMemory train_process_memory(const Plan& train_plan, const Plan* eval
   if (eval_plan)
     m.evaluation = eval_plan->breakdown.arena + eval_plan->breakdown.kernel_workspace +
                    static_cast<std::size_t>(prefetch + 1) * batch_bytes(eval_plan->batch, numel);
-  const MemoryBreakdown& b = train_plan.breakdown;
+  const PlanBreakdown& b = train_plan.breakdown;
   m.checkpoint = 2 * (b.weights + b.state + b.optimizer_state);
   return m;
 }

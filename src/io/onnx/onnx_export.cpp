@@ -1,4 +1,4 @@
-// Model -> ONNX inference graph: BatchNorm in eval form (or folded into the convolution), Dropout
+// Network -> ONNX inference graph: BatchNorm in eval form (or folded into the convolution), Dropout
 // dropped, parameters and running statistics as named initializers, metadata for round trips.
 #include <onnx/checker.h>
 
@@ -20,7 +20,7 @@ namespace {
 
 class Exporter {
  public:
-  Exporter(const Model& model, const OnnxExportOptions& options) : m_(model), g_(model.graph), o_(options) {}
+  Exporter(const Network& model, const OnnxExportOptions& options) : m_(model), g_(model.graph), o_(options) {}
   onnx::ModelProto run();
 
  private:
@@ -39,7 +39,7 @@ class Exporter {
   static void attr(onnx::NodeProto& p, const char* name, int64_t v);
   static void attr(onnx::NodeProto& p, const char* name, float v);
 
-  const Model& m_;
+  const Network& m_;
   const Graph& g_;
   OnnxExportOptions o_;
   onnx::ModelProto proto_;
@@ -293,7 +293,7 @@ onnx::ModelProto Exporter::run() {
 
 }  // namespace
 
-void export_onnx(const Model& model, const std::string& path, const OnnxExportOptions& options) {
+void export_onnx(const Network& model, const std::string& path, const OnnxExportOptions& options) {
   check_writable(path);
   const onnx::ModelProto proto = Exporter(model, options).run();
   std::string bytes;

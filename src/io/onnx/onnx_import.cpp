@@ -1,4 +1,4 @@
-// ONNX -> Model. One pass over the live nodes in file order: constants fold, layers map to ops.
+// ONNX -> Network. One pass over the live nodes in file order: constants fold, layers map to ops.
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -38,7 +38,7 @@ struct NodePayload {
 class Importer {
  public:
   Importer(std::string path, const OnnxImportOptions& options) : path_(std::move(path)), options_(options) {}
-  Model run();
+  Network run();
 
  private:
   using Handler = void (Importer::*)(const onnx::NodeProto&);
@@ -51,7 +51,7 @@ class Importer {
   std::set<int> live_nodes(const std::string& output) const;
   void prepare_fusions(const std::set<int>& live);
   void import_node(int index);
-  Model build(int logits);
+  Network build(int logits);
 
   // Layers.
   void conv(const onnx::NodeProto& n);
@@ -242,7 +242,7 @@ void Importer::prepare_fusions(const std::set<int>& live) {
   }
 }
 
-Model Importer::run() {
+Network Importer::run() {
   parse();
   read_opset();
   read_initializers();
@@ -324,8 +324,8 @@ void Importer::import_node(int index) {
   (this->*h->second)(n);
 }
 
-Model Importer::build(int logits) {
-  Model m;
+Network Importer::build(int logits) {
+  Network m;
   m.graph = builder_->finish(logits);
   payloads_.emplace_back();  // the loss node
   for (size_t k = 0; k < m.graph.nodes.size(); ++k) {
@@ -755,7 +755,7 @@ std::string supported_onnx_operators() {
          "Constant, Shape, Gather, Unsqueeze, Squeeze, Concat, Cast, Slice, Reshape, ConstantOfShape, Add/Sub/Mul/Div";
 }
 
-Model import_onnx(const std::string& path, const OnnxImportOptions& options) {
+Network import_onnx(const std::string& path, const OnnxImportOptions& options) {
   return Importer(path, options).run();
 }
 

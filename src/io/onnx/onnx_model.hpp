@@ -1,12 +1,12 @@
 // ONNX in and out. Import turns a CNN exported by PyTorch (opsets 9-18) or a common converter into a
-// trainable Model: initializers become parameters with their names kept, BatchNormalization running
+// trainable Network: initializers become parameters with their names kept, BatchNormalization running
 // statistics become state, and training semantics are restored (BatchNorm trains on batch statistics,
-// Dropout is active). Export writes any Model as an inference graph that ONNX Runtime, TensorRT,
+// Dropout is active). Export writes any Network as an inference graph that ONNX Runtime, TensorRT,
 // OpenVINO and OpenCV run. This folder is the only place that includes onnx headers.
 #pragma once
 #include <string>
 
-#include "runtime/model.hpp"
+#include "runtime/network.hpp"
 
 namespace edgetrain::io {
 
@@ -17,7 +17,7 @@ struct OnnxImportOptions {
 
 // Throws Error with one line naming the file, and the node where it applies: not an ONNX file,
 // truncated, opset out of range, unsupported operator (with the supported list), unfixable shapes.
-Model import_onnx(const std::string& path, const OnnxImportOptions& options = {});
+Network import_onnx(const std::string& path, const OnnxImportOptions& options = {});
 
 struct OnnxExportOptions {
   bool fold_batch_norm = false;  // fold BatchNorm into the preceding convolution
@@ -26,7 +26,7 @@ struct OnnxExportOptions {
 
 // Writes atomically, after the file passed onnx::checker. Names, class labels, input normalisation
 // and the architecture go into the model's metadata_props (keys "edgetrain.*").
-void export_onnx(const Model& model, const std::string& path, const OnnxExportOptions& options = {});
+void export_onnx(const Network& model, const std::string& path, const OnnxExportOptions& options = {});
 
 // The ONNX operators import understands, comma-separated (for error messages and docs).
 std::string supported_onnx_operators();

@@ -4,13 +4,13 @@
 // Direct algorithm, or Winograd where it pays (see wants_winograd).
 //
 // Layouts: an activation the problem gives in blocked16 is handed to oneDNN as it is. A plain one,
-// with conv_layout_any() (the default), is described with format_tag::any and the kernel reorders the
+// is described with format_tag::any and the kernel reorders the
 // row-major view into oneDNN's choice (and an output back) through scratch; reorders() counts them, as
 // it counts the weight reorders. Weights (and their gradients) are in the problem's weight layout: row-major
 // or the blocked layout compile() adopted from preferred_weight_layout(), the forward's choice, which
 // the forward then takes without a reorder (bwd_weights usually too; bwd_data wants another). Measured at batch 8 on 2 threads this is 1.4-2.3x faster than oneDNN on the plain layouts
-// (which runs im2col + GEMM) and 5x on depthwise, reorders included. EDGETRAIN_ONEDNN_LAYOUT=plain
-// forces the plain layouts.
+// (which runs im2col + GEMM) and 5x on depthwise, reorders included (CompileOptions::blocked_layouts
+// = false keeps activations plain between steps; the kernel still picks its own layout inside).
 // A frozen weight gradient with a trainable bias (bias-only training) sums diff_dst directly; a frozen
 // bias gradient next to a trainable weight is written to scratch.
 #include <omp.h>
@@ -22,14 +22,6 @@
 #include "kernels/onednn/ops.hpp"
 
 namespace edgetrain::onednn {
-
-bool conv_layout_any() {
-  static const bool any = [] {
-    const char* v = std::getenv("EDGETRAIN_ONEDNN_LAYOUT");
-    return !(v && std::strcmp(v, "plain") == 0);
-  }();
-  return any;
-}
 
 namespace {
 
@@ -269,7 +261,8 @@ std::unique_ptr<ProgramKernel> make_conv2d(const Conv2dAttrs& a, const KernelPro
     why_not = "Conv2d expects one 4-D input";
     return nullptr;
   }
-  const bool any = conv_layout_any();
+  // oneDNN chooses the layouts inside the kernel (running on plain row-major layouts was 1.4-5x slower).
+  constexpr bool any = true;
   // Pointwise convolutions on large plain maps have little arithmetic per byte: the reorders into and
   // out of the blocked layout cost more than oneDNN gains, and the reference GEMM (no im2col for 1x1,
   // stride 1) is 2-3x faster for fwd and bwd_data (bench/conv_bench: MobileNetV2 16->96 at 112², fwd 108

@@ -32,8 +32,4 @@ std::unique_ptr<ProgramKernel> make_linear(const LinearAttrs&, const KernelProbl
 std::unique_ptr<ProgramKernel> make_add(const KernelProblem&, std::string& why_not);
 std::unique_ptr<ProgramKernel> make_concat(const KernelProblem&, std::string& why_not);
 
-// Convolution layouts inside the kernel: `any` lets oneDNN choose (blocked) layouts and reorders
-// through scratch; `plain` runs on the row-major views directly. EDGETRAIN_ONEDNN_LAYOUT=plain|any.
-bool conv_layout_any();
-
 }  // namespace edgetrain::onednn

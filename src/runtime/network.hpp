@@ -1,5 +1,5 @@
-// Model = Graph + ParameterStore + what a user needs to use it (architecture, class names, input
-// normalisation). Adaptation rewrites take a Model and return a new one.
+// Network = Graph + ParameterStore + what a user needs to use it (architecture, class names, input
+// normalisation). Adaptation rewrites take a Network and return a new one.
 #pragma once
 #include <string>
 #include <vector>
@@ -16,7 +16,7 @@ struct ModelInfo {
   std::vector<float> mean, std;           // per-channel input normalisation (empty = none)
 };
 
-struct Model {
+struct Network {
   Graph graph;
   ParameterStore params;
   ModelInfo info;

@@ -1,11 +1,11 @@
-#include "profile_file.hpp"
+#include "io/profile_file.hpp"
 
 #include <filesystem>
 
 #include "core/check.hpp"
 #include "io/atomic_file.hpp"
 
-namespace edgetrain::cli {
+namespace edgetrain::io {
 
 predict::DeviceProfile load_profile_file(const std::string& path) {
   ET_REQUIRE(std::filesystem::exists(path), "{}: no device profile there (make one with `edgetrain calibrate -o {}`)",
@@ -19,4 +19,4 @@ void save_profile_file(const std::string& path, const predict::DeviceProfile& pr
   io::write_file_atomic(path, predict::profile_to_json(profile).dump());
 }
 
-}  // namespace edgetrain::cli
+}  // namespace edgetrain::io

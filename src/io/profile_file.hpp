@@ -4,9 +4,9 @@
 
 #include "predict/device_profile.hpp"
 
-namespace edgetrain::cli {
+namespace edgetrain::io {
 
 predict::DeviceProfile load_profile_file(const std::string& path);
 void save_profile_file(const std::string& path, const predict::DeviceProfile& profile);
 
-}  // namespace edgetrain::cli
+}  // namespace edgetrain::io

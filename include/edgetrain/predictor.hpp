@@ -1,0 +1,49 @@
+// Predictor: what a training configuration will cost on this device before it runs. Memory is the
+// compiled plan's exact bytes plus the device profile's process memory (runtime, generated kernels)
+// and the input batch; time comes from the profile's latency model (made once per device by
+// `edgetrain calibrate`). Nothing is allocated or run.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "edgetrain/export.hpp"
+#include "edgetrain/model.hpp"
+#include "edgetrain/options.hpp"
+#include "edgetrain/training_session.hpp"
+
+namespace edgetrain {
+
+// A configuration's predicted cost.
+struct CostEstimate {
+  MemoryBreakdown plan;            // the compiled step's exact bytes
+  std::size_t process_bytes = 0;   // runtime, libraries, generated kernels (from the profile)
+  std::size_t input_bytes = 0;     // one batch of images and labels
+  std::size_t total_bytes = 0;     // plan.total + process + input: the process's peak
+  double step_ms = 0;              // one training step
+  double epoch_seconds = 0;        // ceil(epoch_samples / batch) steps
+};
+
+class EDGETRAIN_API Predictor {
+ public:
+  // A device profile written by `edgetrain calibrate` (JSON). Throws Error if missing or corrupt.
+  static Predictor load(const std::string& profile_path);
+  Predictor(Predictor&&) noexcept;
+  Predictor& operator=(Predictor&&) noexcept;
+  ~Predictor();
+
+  // The cost of training `model` with `options` over epochs of `epoch_samples` samples.
+  CostEstimate estimate(const Model& model, const TrainingOptions& options, int64_t epoch_samples) const;
+  // The largest batch up to max_batch whose predicted total fits `memory_budget` bytes (Winograd
+  // dropped where that makes it fit); 0 when even batch 1 does not.
+  int64_t largest_batch(const Model& model, const TrainingOptions& options, std::size_t memory_budget,
+                        int64_t max_batch = 4096) const;
+  std::string device() const;  // the CPU the profile was measured on
+
+ private:
+  struct Impl;
+  explicit Predictor(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace edgetrain

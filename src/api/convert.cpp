@@ -1,0 +1,150 @@
+#include "api/convert.hpp"
+
+#include "core/check.hpp"
+
+namespace edgetrain::api {
+
+std::string backend_name(Backend b) {
+  switch (b) {
+    case Backend::automatic: return "auto";
+    case Backend::onednn: return "onednn";
+    case Backend::reference: return "ref";
+  }
+  return "auto";
+}
+
+Backend backend_from_name(const std::string& name) {
+  if (name == "auto") return Backend::automatic;
+  if (name == "onednn") return Backend::onednn;
+  if (name == "ref") return Backend::reference;
+  fail("backend '{}' not understood: use auto, onednn or ref", name);
+}
+
+void apply_engine(CompileOptions& o, const EngineOptions& e) {
+  o.backend = backend_name(e.backend);
+  o.planner = e.planner == Planner::no_reuse ? PlannerKind::no_reuse : PlannerKind::greedy_by_size;
+  o.blocked_layouts = e.blocked_layouts;
+  o.blocked_params = e.blocked_params;
+  o.fuse_activations = e.fuse_activations;
+  o.winograd = e.winograd;
+}
+
+optim::OptimizerConfig to_internal(const OptimizerOptions& o) {
+  optim::OptimizerConfig c;
+  c.kind = o.kind == Optimizer::sgd ? optim::OptimizerKind::sgd
+           : o.kind == Optimizer::adam ? optim::OptimizerKind::adam
+                                       : optim::OptimizerKind::adamw;
+  c.lr = o.base_lr();
+  c.momentum = o.momentum;
+  c.nesterov = o.nesterov;
+  c.weight_decay = o.weight_decay;
+  c.beta1 = o.beta1;
+  c.beta2 = o.beta2;
+  c.eps = o.eps;
+  return c;
+}
+
+optim::ScheduleConfig to_internal(const ScheduleOptions& s) {
+  optim::ScheduleConfig c;
+  c.kind = s.kind == Schedule::constant ? optim::ScheduleKind::constant
+           : s.kind == Schedule::step   ? optim::ScheduleKind::step
+                                        : optim::ScheduleKind::cosine;
+  c.warmup_iters = s.warmup_steps;
+  c.warmup_start_factor = s.warmup_start_factor;
+  c.step_size_iters = s.step_size;
+  c.gamma = s.gamma;
+  c.total_iters = s.total_steps;
+  c.min_lr = s.min_lr;
+  return c;
+}
+
+TrainableSpec to_internal(const Trainable& t) {
+  TrainableSpec s;
+  s.mode = t.mode == Trainable::Mode::all          ? TrainableSpec::Mode::all
+           : t.mode == Trainable::Mode::classifier ? TrainableSpec::Mode::classifier
+           : t.mode == Trainable::Mode::last_k     ? TrainableSpec::Mode::last_k
+           : t.mode == Trainable::Mode::bias       ? TrainableSpec::Mode::bias_only
+                                                   : TrainableSpec::Mode::names;
+  s.k = t.k;
+  s.patterns = t.patterns;
+  ET_REQUIRE(s.mode != TrainableSpec::Mode::last_k || s.k > 0, "trainable last:K needs K > 0, got {}", s.k);
+  ET_REQUIRE(s.mode != TrainableSpec::Mode::names || !s.patterns.empty(), "trainable names: needs at least one name");
+  return s;
+}
+
+Trainable from_internal(const TrainableSpec& s) {
+  Trainable t;
+  t.mode = s.mode == TrainableSpec::Mode::all          ? Trainable::Mode::all
+           : s.mode == TrainableSpec::Mode::classifier ? Trainable::Mode::classifier
+           : s.mode == TrainableSpec::Mode::last_k     ? Trainable::Mode::last_k
+           : s.mode == TrainableSpec::Mode::bias_only  ? Trainable::Mode::bias
+                                                       : Trainable::Mode::names;
+  t.k = s.k;
+  t.patterns = s.patterns;
+  return t;
+}
+
+MemoryBreakdown to_public(const PlanBreakdown& b) {
+  MemoryBreakdown m;
+  m.weights = b.weights;
+  m.bn_state = b.state;
+  m.optimizer_state = b.optimizer_state;
+  m.arena = b.arena;
+  m.kernel_workspace = b.kernel_workspace;
+  m.io = b.by_kind[static_cast<int>(BufferKind::io)];
+  m.activations = b.by_kind[static_cast<int>(BufferKind::activation)];
+  m.saved = b.by_kind[static_cast<int>(BufferKind::saved_aux)];
+  m.activation_grads = b.by_kind[static_cast<int>(BufferKind::activation_grad)];
+  m.weight_grads = b.by_kind[static_cast<int>(BufferKind::weight_grad)];
+  m.workspace = b.by_kind[static_cast<int>(BufferKind::workspace)];
+  m.total = b.total();
+  return m;
+}
+
+PlanSummary summarize(const Plan& plan) {
+  PlanSummary s;
+  s.batch = plan.batch;
+  s.training = plan.training;
+  s.steps = static_cast<int64_t>(plan.steps.size());
+  for (const Step& st : plan.steps) s.backward_steps += st.kind == StepKind::kernel && st.pass != Pass::fwd;
+  for (bool t : plan.trainable) s.trainable_tensors += t;
+  s.forward_macs = plan.forward_macs;
+  s.step_macs = plan.trained_macs;
+  s.memory = to_public(plan.breakdown);
+  for (const BufferRequest& r : plan.buffers)
+    s.buffers.push_back({r.label, std::string(buffer_kind_name(r.kind)), r.bytes, r.first_step, r.last_step});
+  return s;
+}
+
+CompileOptions training_compile_options(const TrainingOptions& o) {
+  ET_REQUIRE(o.batch > 0, "batch size must be positive, got {}", o.batch);
+  CompileOptions c;
+  c.batch = o.batch;
+  c.training = true;
+  c.trainable = to_internal(o.trainable);
+  c.freeze_bn_stats = o.freeze_bn;
+  c.optimizer = to_internal(o.optimizer);
+  c.memory_budget = o.memory_budget;
+  apply_engine(c, o.engine);
+  return c;
+}
+
+CompileOptions inference_compile_options(const EngineOptions& engine, int64_t batch) {
+  ET_REQUIRE(batch > 0, "batch size must be positive, got {}", batch);
+  CompileOptions c;
+  apply_engine(c, engine);
+  c.batch = batch;
+  c.training = false;
+  c.blocked_params = false;
+  return c;
+}
+
+std::vector<int64_t> dims(const Shape& s) { return s.dims(); }
+
+Shape chw_shape(const std::vector<int64_t>& chw, const char* what) {
+  ET_REQUIRE(chw.size() == 3 && chw[0] > 0 && chw[1] > 0 && chw[2] > 0, "{} must be {{C, H, W}} with positive sizes, got {} values",
+             what, chw.size());
+  return Shape(chw);
+}
+
+}  // namespace edgetrain::api

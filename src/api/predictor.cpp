@@ -1,0 +1,73 @@
+// Predictor: a device profile and the plan of a configuration -> predicted memory and time.
+#include "edgetrain/predictor.hpp"
+
+#include <cmath>
+
+#include "api/convert.hpp"
+#include "api/handles.hpp"
+#include "core/check.hpp"
+#include "io/profile_file.hpp"
+#include "predict/predictor.hpp"
+
+namespace edgetrain {
+
+struct Predictor::Impl {
+  predict::DeviceProfile profile;
+
+  CostEstimate estimate(const Graph& graph, const TrainingOptions& o, int64_t batch, int64_t epoch_samples,
+                        std::size_t budget) const {
+    TrainingOptions t = o;
+    t.batch = batch;
+    t.optimizer.lr = t.optimizer.base_lr();
+    const Plan plan = predict::plan_within(graph, api::training_compile_options(t), profile, budget);
+    const predict::Prediction p = predict::predict(plan, profile, predict::batch_input_bytes(plan));
+    CostEstimate e;
+    e.plan = api::to_public(plan.breakdown);
+    e.process_bytes = p.process_bytes;
+    e.input_bytes = p.input_bytes;
+    e.total_bytes = p.total_bytes;
+    e.step_ms = p.total_ms;
+    e.epoch_seconds = p.total_ms / 1e3 * std::ceil(static_cast<double>(epoch_samples) / static_cast<double>(batch));
+    return e;
+  }
+};
+
+Predictor::Predictor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Predictor::Predictor(Predictor&&) noexcept = default;
+Predictor& Predictor::operator=(Predictor&&) noexcept = default;
+Predictor::~Predictor() = default;
+
+Predictor Predictor::load(const std::string& profile_path) {
+  auto impl = std::make_unique<Impl>();
+  impl->profile = io::load_profile_file(profile_path);
+  return Predictor(std::move(impl));
+}
+
+CostEstimate Predictor::estimate(const Model& model, const TrainingOptions& options, int64_t epoch_samples) const {
+  ET_REQUIRE(epoch_samples > 0, "epoch_samples must be positive, got {}", epoch_samples);
+  return impl_->estimate(model.state().net.graph, options, options.batch, epoch_samples, 0);
+}
+
+int64_t Predictor::largest_batch(const Model& model, const TrainingOptions& options, std::size_t memory_budget,
+                                 int64_t max_batch) const {
+  ET_REQUIRE(memory_budget > 0, "largest_batch needs a memory budget");
+  ET_REQUIRE(max_batch > 0, "max_batch must be positive, got {}", max_batch);
+  const Graph& g = model.state().net.graph;
+  const auto fits = [&](int64_t b) { return impl_->estimate(g, options, b, b, memory_budget).total_bytes <= memory_budget; };
+  if (!fits(1)) return 0;
+  int64_t lo = 1, hi = 2;  // lo fits; find the first hi that does not
+  while (hi <= max_batch && fits(hi)) {
+    lo = hi;
+    hi *= 2;
+  }
+  hi = std::min(hi, max_batch + 1);
+  while (hi - lo > 1) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    (fits(mid) ? lo : hi) = mid;
+  }
+  return lo;
+}
+
+std::string Predictor::device() const { return impl_->profile.device; }
+
+}  // namespace edgetrain

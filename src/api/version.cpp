@@ -1,0 +1,7 @@
+#include "edgetrain/version.hpp"
+
+namespace edgetrain {
+
+const char* version() { return EDGETRAIN_VERSION_STRING; }
+
+}  // namespace edgetrain
