@@ -32,6 +32,7 @@
 #include "io/model_io.hpp"
 #include "models/zoo.hpp"
 #include "train/rss.hpp"
+#include "environment.hpp"
 #include "train/trainer.hpp"
 
 namespace {
@@ -121,6 +122,14 @@ int main(int argc, char** argv) {
     tc.optimizer.momentum = 0.9;
     tc.trainable = parse_trainable(a.trainable);
     tc.backend = a.backend;
+    // The comparison switches (EDGETRAIN_WINOGRAD=0, EDGETRAIN_LAYOUT=plain, ...) as the CLI maps them.
+    const EngineOptions engine = cli::engine_options(a.backend);
+    tc.planner = engine.planner == Planner::no_reuse ? PlannerKind::no_reuse : PlannerKind::greedy_by_size;
+    tc.blocked_layouts = engine.blocked_layouts;
+    tc.blocked_params = engine.blocked_params;
+    tc.fuse_activations = engine.fuse_activations;
+    tc.winograd = engine.winograd;
+    cli::apply_log_environment();
     Trainer trainer(model, tc);
     const Plan& plan = trainer.plan();
 

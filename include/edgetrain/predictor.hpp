@@ -22,6 +22,7 @@ struct CostEstimate {
   std::size_t total_bytes = 0;     // plan.total + process + input: the process's peak
   double step_ms = 0;              // one training step
   double epoch_seconds = 0;        // ceil(epoch_samples / batch) steps
+  bool winograd_dropped = false;   // Winograd convolutions were dropped to fit the memory budget
 };
 
 class EDGETRAIN_API Predictor {
@@ -32,10 +33,15 @@ class EDGETRAIN_API Predictor {
   Predictor& operator=(Predictor&&) noexcept;
   ~Predictor();
 
-  // The cost of training `model` with `options` over epochs of `epoch_samples` samples.
-  CostEstimate estimate(const Model& model, const TrainingOptions& options, int64_t epoch_samples) const;
+  // The cost of training `model` with `options` over epochs of `epoch_samples` samples. With a
+  // memory_budget (bytes of the whole process, unlike TrainingOptions::memory_budget, which bounds
+  // the plan), Winograd convolutions are dropped when the total is over it and that makes it smaller,
+  // as largest_batch() decides.
+  CostEstimate estimate(const Model& model, const TrainingOptions& options, int64_t epoch_samples,
+                        std::size_t memory_budget = 0) const;
   // The largest batch up to max_batch whose predicted total fits `memory_budget` bytes (Winograd
-  // dropped where that makes it fit); 0 when even batch 1 does not.
+  // dropped where that makes it fit: estimate() with the same budget says so); 0 when even batch 1
+  // does not.
   int64_t largest_batch(const Model& model, const TrainingOptions& options, std::size_t memory_budget,
                         int64_t max_batch = 4096) const;
   std::string device() const;  // the CPU the profile was measured on

@@ -6,7 +6,6 @@
 // Model it was made from see every update). Sessions move safely; they are not copyable.
 // Threads: one thread at a time drives a session; request_stop() may be called from any thread.
 #pragma once
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>

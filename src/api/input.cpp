@@ -5,7 +5,7 @@
 namespace edgetrain::api {
 
 void copy_input(const Network& net, bool normalize, const float* src, int64_t n, float* dst) {
-  const Shape in = net.graph.input_shape();
+  const Shape& in = net.graph.values[static_cast<size_t>(net.graph.input)].shape;  // [N, C, H, W], no copy
   const int64_t c = in[1], hw = in[2] * in[3];
   const std::vector<float>& mean = net.info.mean;
   const std::vector<float>& std = net.info.std;

@@ -19,7 +19,9 @@ struct Predictor::Impl {
     TrainingOptions t = o;
     t.batch = batch;
     t.optimizer.lr = t.optimizer.base_lr();
-    const Plan plan = predict::plan_within(graph, api::training_compile_options(t), profile, budget);
+    t.memory_budget = 0;  // the process budget below decides, not compile()'s plan budget
+    bool dropped = false;
+    const Plan plan = predict::plan_within(graph, api::training_compile_options(t), profile, budget, &dropped);
     const predict::Prediction p = predict::predict(plan, profile, predict::batch_input_bytes(plan));
     CostEstimate e;
     e.plan = api::to_public(plan.breakdown);
@@ -28,6 +30,7 @@ struct Predictor::Impl {
     e.total_bytes = p.total_bytes;
     e.step_ms = p.total_ms;
     e.epoch_seconds = p.total_ms / 1e3 * std::ceil(static_cast<double>(epoch_samples) / static_cast<double>(batch));
+    e.winograd_dropped = dropped;
     return e;
   }
 };
@@ -43,9 +46,10 @@ Predictor Predictor::load(const std::string& profile_path) {
   return Predictor(std::move(impl));
 }
 
-CostEstimate Predictor::estimate(const Model& model, const TrainingOptions& options, int64_t epoch_samples) const {
+CostEstimate Predictor::estimate(const Model& model, const TrainingOptions& options, int64_t epoch_samples,
+                                 std::size_t memory_budget) const {
   ET_REQUIRE(epoch_samples > 0, "epoch_samples must be positive, got {}", epoch_samples);
-  return impl_->estimate(model.state().net.graph, options, options.batch, epoch_samples, 0);
+  return impl_->estimate(model.state().net.graph, options, options.batch, epoch_samples, memory_budget);
 }
 
 int64_t Predictor::largest_batch(const Model& model, const TrainingOptions& options, std::size_t memory_budget,

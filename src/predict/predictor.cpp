@@ -67,13 +67,17 @@ std::size_t batch_input_bytes(const Plan& plan) {
   return plan.buffers.at(static_cast<size_t>(plan.input_buffer)).bytes + static_cast<std::size_t>(plan.batch) * sizeof(int32_t);
 }
 
-Plan plan_within(const Graph& graph, CompileOptions options, const DeviceProfile& profile, std::size_t budget) {
+Plan plan_within(const Graph& graph, CompileOptions options, const DeviceProfile& profile, std::size_t budget,
+                 bool* winograd_dropped) {
+  if (winograd_dropped) *winograd_dropped = false;
   Plan plan = compile(graph, options);
   if (budget == 0 || !runs_winograd(plan) || predict(plan, profile, batch_input_bytes(plan)).total_bytes <= budget)
     return plan;
   options.winograd = false;
   Plan direct = compile(graph, options);
-  return direct.breakdown.total() < plan.breakdown.total() ? std::move(direct) : std::move(plan);
+  if (direct.breakdown.total() >= plan.breakdown.total()) return plan;
+  if (winograd_dropped) *winograd_dropped = true;
+  return direct;
 }
 
 }  // namespace edgetrain::predict

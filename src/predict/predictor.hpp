@@ -38,7 +38,9 @@ std::size_t batch_input_bytes(const Plan& plan);
 // The plan of `options` whose predicted total (with one batch's input) fits `budget` (0: none) if
 // dropping Winograd convolutions (more scratch) makes it smaller: compile()'s budget rule applied to
 // the predicted process total rather than the plan alone.
-Plan plan_within(const Graph& graph, CompileOptions options, const DeviceProfile& profile, std::size_t budget);
+// `winograd_dropped` (optional) says whether it did.
+Plan plan_within(const Graph& graph, CompileOptions options, const DeviceProfile& profile, std::size_t budget,
+                 bool* winograd_dropped = nullptr);
 
 // The same from a plan's recorded description (`edgetrain bench --kernels` reports): its steps'
 // features, its exact bytes and its oneDNN kernel count.

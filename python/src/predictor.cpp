@@ -1,0 +1,33 @@
+// Predictor: a training configuration's cost on this device, from a calibrated device profile.
+#include "common.hpp"
+
+namespace etpy {
+
+using namespace edgetrain;
+
+void init_predictor(py::module_& m) {
+  using release = py::call_guard<py::gil_scoped_release>;
+
+  Struct<CostEstimate>(m, "CostEstimate", "A training configuration's predicted cost.", false)
+      .field("plan", &CostEstimate::plan, "the compiled step's exact bytes (MemoryBreakdown)")
+      .field("process_bytes", &CostEstimate::process_bytes, "runtime, libraries, generated kernels")
+      .field("input_bytes", &CostEstimate::input_bytes, "one batch of images and labels")
+      .field("total_bytes", &CostEstimate::total_bytes, "plan.total + process + input: the process's peak")
+      .field("step_ms", &CostEstimate::step_ms, "one training step, milliseconds")
+      .field("epoch_seconds", &CostEstimate::epoch_seconds, "one epoch of epoch_samples samples")
+      .done();
+
+  py::class_<Predictor>(m, "Predictor",
+                        "What a training configuration will cost on this device, from a profile written by "
+                        "`edgetrain calibrate`; nothing is allocated or run.")
+      .def_static("load", &Predictor::load, py::arg("profile_path"), release(),
+                  "Loads a device profile (JSON); raises Error if missing or corrupt.")
+      .def("estimate", &Predictor::estimate, py::arg("model"), py::arg("options"), py::arg("epoch_samples"), release(),
+           "The cost (CostEstimate) of training model with options over epochs of epoch_samples samples.")
+      .def("largest_batch", &Predictor::largest_batch, py::arg("model"), py::arg("options"), py::arg("memory_budget"),
+           py::arg("max_batch") = 4096, release(),
+           "The largest batch up to max_batch whose predicted total fits memory_budget bytes (0: none).")
+      .def_property_readonly("device", &Predictor::device, "The CPU the profile was measured on.");
+}
+
+}  // namespace etpy
