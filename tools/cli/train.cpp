@@ -86,7 +86,6 @@ int run_train(TrainOptions o) {
                "{}: already trained for {} epochs; pass --epochs greater than that to continue", o.resume,
                session->epochs_done());
   }
-  const int start_epoch = session ? session->epochs_done() : 0;
 
   const std::string out = !o.out.empty() ? o.out
                           : !o.resume.empty() ? o.resume

@@ -276,14 +276,22 @@ std::unique_ptr<ProgramKernel> make_conv2d(const Conv2dAttrs& a, const KernelPro
     why_not = "pointwise convolution on a large plain map: the reference GEMM is faster than oneDNN + reorders";
     return nullptr;
   }
+  std::unique_ptr<ProgramKernel> k;
   switch (p.pass) {
-    case Pass::fwd: return std::make_unique<ConvFwd>(a, p, any);
+    case Pass::fwd: k = std::make_unique<ConvFwd>(a, p, any); break;
     // Few input channels (a first layer): oneDNN pads diff_src to 16-channel blocks and its blocked
     // bwd_data runs ~3x slower than on the plain layout (3->64 7x7: 23.5 ms vs 8 ms at batch 8).
-    case Pass::bwd_data: return std::make_unique<ConvBwdData>(a, p, any && !(a.groups == 1 && p.src[0][1] < 16));
-    case Pass::bwd_weights: return std::make_unique<ConvBwdWeights>(a, p, any);
+    case Pass::bwd_data: k = std::make_unique<ConvBwdData>(a, p, any && !(a.groups == 1 && p.src[0][1] < 16)); break;
+    case Pass::bwd_weights: k = std::make_unique<ConvBwdWeights>(a, p, any); break;
   }
-  return nullptr;
+  // Odd channel counts (pruned networks) and some grouped shapes have no oneDNN JIT kernel: oneDNN then
+  // runs its naive loops (a 7x7 bwd_data of a pruned ResNet-20 took 150 ms). edgetrain's reference
+  // kernel (im2col + the blocked GEMM) takes those problems instead, on plain layouts.
+  if (k && k->program().runs_naive()) {
+    why_not = fmt::format("oneDNN has only its naive kernel for this convolution ({})", k->program().impl_info());
+    return nullptr;
+  }
+  return k;
 }
 
 }  // namespace edgetrain::onednn

@@ -1,5 +1,7 @@
 #include "kernels/onednn/program.hpp"
 
+#include <string_view>
+
 #include <algorithm>
 
 #include "core/check.hpp"
@@ -175,6 +177,7 @@ memory Program::reorder_out(const memory& user_mem, const memory::desc& have) {
 void Program::add(const dnnl::primitive& prim, const dnnl::primitive_desc_base& pd,
                   std::vector<std::pair<int, memory>> args) {
   main_.push_back(make_exec(prim, pd, std::move(args)));
+  naive_ = naive_ || std::string_view(pd.impl_info_str()).starts_with("ref");
 }
 
 void Program::bind(const KernelArgs& args) const {

@@ -78,6 +78,9 @@ class Program {
   int reorders() const { return reorders_; }
   // oneDNN implementation names of the primitives, "+"-joined (for verbose output).
   const std::string& impl_info() const { return impl_info_; }
+  // Whether a main primitive (not a reorder) runs one of oneDNN's naive reference implementations
+  // ("ref:any": plain loops, 10-100x slower than its JIT kernels).
+  bool runs_naive() const { return naive_; }
 
  private:
   struct Binding {
@@ -100,6 +103,7 @@ class Program {
   std::size_t buffers_ = 0, scratchpad_ = 0;
   int reorders_ = 0;
   std::string impl_info_;
+  bool naive_ = false;
 };
 
 }  // namespace edgetrain::onednn
