@@ -15,6 +15,7 @@ void init_predictor(py::module_& m) {
       .field("total_bytes", &CostEstimate::total_bytes, "plan.total + process + input: the process's peak")
       .field("step_ms", &CostEstimate::step_ms, "one training step, milliseconds")
       .field("epoch_seconds", &CostEstimate::epoch_seconds, "one epoch of epoch_samples samples")
+      .field("winograd_dropped", &CostEstimate::winograd_dropped, "Winograd convolutions were dropped to fit the budget")
       .done();
 
   py::class_<Predictor>(m, "Predictor",
@@ -22,8 +23,10 @@ void init_predictor(py::module_& m) {
                         "`edgetrain calibrate`; nothing is allocated or run.")
       .def_static("load", &Predictor::load, py::arg("profile_path"), release(),
                   "Loads a device profile (JSON); raises Error if missing or corrupt.")
-      .def("estimate", &Predictor::estimate, py::arg("model"), py::arg("options"), py::arg("epoch_samples"), release(),
-           "The cost (CostEstimate) of training model with options over epochs of epoch_samples samples.")
+      .def("estimate", &Predictor::estimate, py::arg("model"), py::arg("options"), py::arg("epoch_samples"),
+           py::arg("memory_budget") = 0, release(),
+           "The cost (CostEstimate) of training model with options over epochs of epoch_samples samples; with a "
+           "memory_budget (the whole process), Winograd is dropped where that makes it fit, as largest_batch does.")
       .def("largest_batch", &Predictor::largest_batch, py::arg("model"), py::arg("options"), py::arg("memory_budget"),
            py::arg("max_batch") = 4096, release(),
            "The largest batch up to max_batch whose predicted total fits memory_budget bytes (0: none).")
