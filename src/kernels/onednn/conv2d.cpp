@@ -286,8 +286,11 @@ std::unique_ptr<ProgramKernel> make_conv2d(const Conv2dAttrs& a, const KernelPro
   }
   // Odd channel counts (pruned networks) and some grouped shapes have no oneDNN JIT kernel: oneDNN then
   // runs its naive loops (a 7x7 bwd_data of a pruned ResNet-20 took 150 ms). edgetrain's reference
-  // kernel (im2col + the blocked GEMM) takes those problems instead, on plain layouts.
-  if (k && k->program().runs_naive()) {
+  // kernel (im2col + the blocked GEMM) takes those problems instead, on plain layouts (compile() demotes
+  // a blocked side: a pruned 7->32 convolution's output). Not when both sides are blocked: the only such
+  // naive cases (MobileNetV2's depthwise bwd_weights on 1x1-2x2 maps) cost less than demoting their
+  // neighbours to plain would.
+  if (k && (p.src_layout_of(0) == Layout::plain || p.dst_layout == Layout::plain) && k->program().runs_naive()) {
     why_not = fmt::format("oneDNN has only its naive kernel for this convolution ({})", k->program().impl_info());
     return nullptr;
   }
