@@ -4,6 +4,30 @@
 
 namespace edgetrain::api {
 
+namespace {
+
+// The public enums list their choices in the internal enums' order: a cast maps one onto the other.
+static_assert(static_cast<int>(Optimizer::adamw) == static_cast<int>(optim::OptimizerKind::adamw) &&
+              static_cast<int>(Optimizer::adam) == static_cast<int>(optim::OptimizerKind::adam));
+static_assert(static_cast<int>(Schedule::cosine) == static_cast<int>(optim::ScheduleKind::cosine) &&
+              static_cast<int>(Schedule::step) == static_cast<int>(optim::ScheduleKind::step));
+static_assert(static_cast<int>(Trainable::Mode::classifier) == static_cast<int>(TrainableSpec::Mode::classifier) &&
+              static_cast<int>(Trainable::Mode::last_k) == static_cast<int>(TrainableSpec::Mode::last_k) &&
+              static_cast<int>(Trainable::Mode::bias) == static_cast<int>(TrainableSpec::Mode::bias_only) &&
+              static_cast<int>(Trainable::Mode::names) == static_cast<int>(TrainableSpec::Mode::names));
+
+template <class To, class From>
+To same_order(From f) {
+  return static_cast<To>(static_cast<int>(f));
+}
+
+}  // namespace
+
+Optimizer from_internal(optim::OptimizerKind k) { return same_order<Optimizer>(k); }
+Schedule from_internal(optim::ScheduleKind k) { return same_order<Schedule>(k); }
+std::string_view name_of(Optimizer k) { return optim::optimizer_name(same_order<optim::OptimizerKind>(k)); }
+std::string_view name_of(Schedule k) { return optim::schedule_name(same_order<optim::ScheduleKind>(k)); }
+
 std::string backend_name(Backend b) {
   switch (b) {
     case Backend::automatic: return "auto";
@@ -31,9 +55,7 @@ void apply_engine(CompileOptions& o, const EngineOptions& e) {
 
 optim::OptimizerConfig to_internal(const OptimizerOptions& o) {
   optim::OptimizerConfig c;
-  c.kind = o.kind == Optimizer::sgd ? optim::OptimizerKind::sgd
-           : o.kind == Optimizer::adam ? optim::OptimizerKind::adam
-                                       : optim::OptimizerKind::adamw;
+  c.kind = same_order<optim::OptimizerKind>(o.kind);
   c.lr = o.base_lr();
   c.momentum = o.momentum;
   c.nesterov = o.nesterov;
@@ -46,9 +68,7 @@ optim::OptimizerConfig to_internal(const OptimizerOptions& o) {
 
 optim::ScheduleConfig to_internal(const ScheduleOptions& s) {
   optim::ScheduleConfig c;
-  c.kind = s.kind == Schedule::constant ? optim::ScheduleKind::constant
-           : s.kind == Schedule::step   ? optim::ScheduleKind::step
-                                        : optim::ScheduleKind::cosine;
+  c.kind = same_order<optim::ScheduleKind>(s.kind);
   c.warmup_iters = s.warmup_steps;
   c.warmup_start_factor = s.warmup_start_factor;
   c.step_size_iters = s.step_size;
@@ -60,11 +80,7 @@ optim::ScheduleConfig to_internal(const ScheduleOptions& s) {
 
 TrainableSpec to_internal(const Trainable& t) {
   TrainableSpec s;
-  s.mode = t.mode == Trainable::Mode::all          ? TrainableSpec::Mode::all
-           : t.mode == Trainable::Mode::classifier ? TrainableSpec::Mode::classifier
-           : t.mode == Trainable::Mode::last_k     ? TrainableSpec::Mode::last_k
-           : t.mode == Trainable::Mode::bias       ? TrainableSpec::Mode::bias_only
-                                                   : TrainableSpec::Mode::names;
+  s.mode = same_order<TrainableSpec::Mode>(t.mode);
   s.k = t.k;
   s.patterns = t.patterns;
   ET_REQUIRE(s.mode != TrainableSpec::Mode::last_k || s.k > 0, "trainable last:K needs K > 0, got {}", s.k);
@@ -74,11 +90,7 @@ TrainableSpec to_internal(const Trainable& t) {
 
 Trainable from_internal(const TrainableSpec& s) {
   Trainable t;
-  t.mode = s.mode == TrainableSpec::Mode::all          ? Trainable::Mode::all
-           : s.mode == TrainableSpec::Mode::classifier ? Trainable::Mode::classifier
-           : s.mode == TrainableSpec::Mode::last_k     ? Trainable::Mode::last_k
-           : s.mode == TrainableSpec::Mode::bias_only  ? Trainable::Mode::bias
-                                                       : Trainable::Mode::names;
+  t.mode = same_order<Trainable::Mode>(s.mode);
   t.k = s.k;
   t.patterns = s.patterns;
   return t;

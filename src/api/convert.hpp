@@ -21,6 +21,10 @@ optim::OptimizerConfig to_internal(const OptimizerOptions& o);
 optim::ScheduleConfig to_internal(const ScheduleOptions& s);
 TrainableSpec to_internal(const Trainable& t);
 Trainable from_internal(const TrainableSpec& t);
+Optimizer from_internal(optim::OptimizerKind k);
+Schedule from_internal(optim::ScheduleKind k);
+std::string_view name_of(Optimizer k);  // "sgd" | "adam" | "adamw"
+std::string_view name_of(Schedule k);   // "constant" | "step" | "cosine"
 MemoryBreakdown to_public(const PlanBreakdown& b);
 PlanSummary summarize(const Plan& plan);
 // The training step's compile options.

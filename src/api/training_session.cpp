@@ -68,7 +68,7 @@ nlohmann::json options_json(const TrainingOptions& o) {
   const ScheduleOptions& s = o.schedule;
   return {{"batch", o.batch},
           {"trainable", o.trainable.str()},
-          {"optimizer", optim::optimizer_name(api::to_internal(o.optimizer).kind)},
+          {"optimizer", api::name_of(o.optimizer.kind)},
           {"lr", o.optimizer.lr},
           {"momentum", o.optimizer.momentum},
           {"nesterov", o.optimizer.nesterov},
@@ -76,7 +76,7 @@ nlohmann::json options_json(const TrainingOptions& o) {
           {"beta1", o.optimizer.beta1},
           {"beta2", o.optimizer.beta2},
           {"eps", o.optimizer.eps},
-          {"schedule", optim::schedule_name(api::to_internal(s).kind)},
+          {"schedule", api::name_of(s.kind)},
           {"schedule_warmup_steps", s.warmup_steps},
           {"schedule_warmup_start_factor", s.warmup_start_factor},
           {"schedule_step_size", s.step_size},
@@ -99,8 +99,7 @@ TrainingOptions options_from_json(const nlohmann::json& j) {
   TrainingOptions o;
   o.batch = j.at("batch");
   o.trainable = Trainable::parse(j.at("trainable").get<std::string>());
-  const optim::OptimizerKind k = optim::parse_optimizer(j.at("optimizer").get<std::string>());
-  o.optimizer.kind = k == optim::OptimizerKind::sgd ? Optimizer::sgd : k == optim::OptimizerKind::adam ? Optimizer::adam : Optimizer::adamw;
+  o.optimizer.kind = api::from_internal(optim::parse_optimizer(j.at("optimizer").get<std::string>()));
   o.optimizer.lr = j.at("lr");
   o.optimizer.momentum = j.at("momentum");
   o.optimizer.nesterov = j.at("nesterov");
@@ -108,8 +107,7 @@ TrainingOptions options_from_json(const nlohmann::json& j) {
   o.optimizer.beta1 = j.at("beta1");
   o.optimizer.beta2 = j.at("beta2");
   o.optimizer.eps = j.at("eps");
-  const optim::ScheduleKind sk = optim::parse_schedule(j.at("schedule").get<std::string>());
-  o.schedule.kind = sk == optim::ScheduleKind::constant ? Schedule::constant : sk == optim::ScheduleKind::step ? Schedule::step : Schedule::cosine;
+  o.schedule.kind = api::from_internal(optim::parse_schedule(j.at("schedule").get<std::string>()));
   o.schedule.warmup_steps = j.at("schedule_warmup_steps");
   o.schedule.warmup_start_factor = j.at("schedule_warmup_start_factor");
   o.schedule.step_size = j.at("schedule_step_size");

@@ -8,6 +8,7 @@
 
 #include "core/check.hpp"
 #include "io/atomic_file.hpp"
+#include "api/convert.hpp"
 #include "api/handles.hpp"
 
 namespace edgetrain::cli {
@@ -39,19 +40,8 @@ DataSplits open_data(const DataSpec& spec, const Shape& chw) {
   return {d.train.handle().set, d.test ? d.test->handle().set : nullptr};
 }
 
-Optimizer optimizer_kind(const std::string& name) {
-  if (name == "sgd") return Optimizer::sgd;
-  if (name == "adam") return Optimizer::adam;
-  if (name == "adamw") return Optimizer::adamw;
-  fail("optimizer '{}' not understood: use sgd, adam or adamw", name);
-}
-
-Schedule schedule_kind(const std::string& name) {
-  if (name == "constant") return Schedule::constant;
-  if (name == "step") return Schedule::step;
-  if (name == "cosine") return Schedule::cosine;
-  fail("schedule '{}' not understood: use constant, step or cosine", name);
-}
+Optimizer optimizer_kind(const std::string& name) { return api::from_internal(optim::parse_optimizer(name)); }
+Schedule schedule_kind(const std::string& name) { return api::from_internal(optim::parse_schedule(name)); }
 
 Shape parse_chw(const std::string& t) {
   auto parts = data::split_list(t, 'x');

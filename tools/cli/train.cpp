@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 
+#include "api/convert.hpp"
 #include "common.hpp"
 #include "core/check.hpp"
 #include "edgetrain/edgetrain.hpp"
@@ -73,8 +74,6 @@ void restore_run(TrainOptions& o, const std::map<std::string, std::string>& m, c
     fail("{}: checkpoint was not written by `edgetrain train` (no run settings to resume with)", path);
   }
 }
-
-std::string optimizer_text(Optimizer k) { return k == Optimizer::sgd ? "sgd" : k == Optimizer::adam ? "adam" : "adamw"; }
 
 int run_train(TrainOptions o) {
   auto t_start = std::chrono::steady_clock::now();
@@ -154,7 +153,7 @@ int run_train(TrainOptions o) {
   fmt::print("edgetrain train: {} ({} classes, input {}), {} training / {} test samples, batch {}, {} {} lr {}, "
              "trainable {}\n",
              model.arch(), model.num_classes(), shape_text({1, model.input_chw()[0], model.input_chw()[1], model.input_chw()[2]}),
-             data.train.size(), data.test ? data.test->size() : 0, o.batch, optimizer_text(t.optimizer.kind), o.schedule,
+             data.train.size(), data.test ? data.test->size() : 0, o.batch, api::name_of(t.optimizer.kind), o.schedule,
              t.optimizer.lr, t.trainable.str());
   print_plan(plan);
 
