@@ -8,6 +8,7 @@
 #include "edgetrain/inference_session.hpp"
 #include "edgetrain/log.hpp"
 #include "edgetrain/model.hpp"
+#include "edgetrain/pruning.hpp"
 #include "edgetrain/options.hpp"
 #include "edgetrain/predictor.hpp"
 #include "edgetrain/training_session.hpp"

@@ -9,6 +9,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "edgetrain/data.hpp"
 #include "edgetrain/export.hpp"
 #include "edgetrain/options.hpp"
+#include "edgetrain/pruning.hpp"
 
 namespace edgetrain {
 
@@ -61,20 +63,6 @@ struct ExportOptions {
   int opset = 13;                // 10..17 (10 for OpenCV <= 4.6)
 };
 
-// Structured pruning criteria: weight L1 norm, random, or measured on data (activation magnitude,
-// average percentage of zeros, first-order Taylor importance).
-enum class PruneCriterion { l1, random, activation, apoz, taylor };
-
-// How to prune.
-struct PruneOptions {
-  double level = 0.5;                          // fraction of the parameters to remove (0..1)
-  PruneCriterion criterion = PruneCriterion::l1;  // how channels are ranked
-  uint64_t seed = 1;                           // random criterion
-  int64_t rank_batches = 8;                    // data criteria: batches of the data to observe
-  int64_t rank_batch = 32;                     // data criteria: their size
-  Backend backend = Backend::automatic;        // data criteria: kernels
-};
-
 // Result of an evaluation.
 struct Evaluation {
   double loss = 0;       // mean cross-entropy
@@ -115,12 +103,14 @@ class EDGETRAIN_API Model {
   Model& operator=(const Model&) = delete;
   Model clone() const;                      // an independent copy (its own weights)
 
-  // Writes a checkpoint (weights, statistics, metadata) atomically: the old file survives a failure.
-  void save(const std::string& path) const;
+  // Writes a checkpoint (weights, statistics, class names, normalisation and `metadata`) atomically:
+  // the old file survives a failure.
+  void save(const std::string& path, const std::map<std::string, std::string>& metadata = {}) const;
   // Writes an ONNX inference graph, checked by onnx::checker, atomically.
   void export_onnx(const std::string& path, const ExportOptions& options = {}) const;
   ModelDescription describe() const;                 // layers, shapes, parameters, MACs
-  std::string channel_groups() const;                // pruning's channel-group analysis, as text
+  // Pruning's channel-group analysis: one line per group of channels pruned together.
+  std::string channel_groups() const;
 
   const std::string& arch() const;                   // architecture or source file name
   std::vector<int64_t> input_chw() const;            // {C, H, W}
@@ -144,10 +134,15 @@ class EDGETRAIN_API Model {
 
   // The same network with a fresh classifier of `num_classes` outputs; everything else kept.
   Model with_num_classes(int64_t num_classes, uint64_t seed = 1) const;
-  // A smaller model with the lowest-ranked channels removed (weight criteria: l1, random).
+  // A smaller model with the lowest-ranked channels removed (weight criteria: l1, random):
+  // pruned(ChannelRanking::rank(*this, options), options.level).
   Model pruned(const PruneOptions& options) const;
   // The same with a data criterion (activation, apoz, taylor) measured on `data`.
   Model pruned(const PruneOptions& options, const Dataset& data) const;
+  // A smaller model without the channels `ranking` ranks lowest, about `level` of the parameters
+  // removed (0..1; the level reached is 1 - pruned.parameter_count() / parameter_count()). The
+  // ranking must be of a model of this architecture and these shapes (Error otherwise).
+  Model pruned(const ChannelRanking& ranking, double level) const;
 
   // Loss and accuracy on a data set (inference mode: running statistics, no dropout). Thread-safe.
   Evaluation evaluate(const Dataset& data, const EvalOptions& options = {}) const;

@@ -3,7 +3,7 @@
 // over a data set with callbacks and cancellation, evaluation, checkpoints and exact resume.
 //
 // Lifetime: the session keeps its model's network alive and trains it in place (model() and the
-// Model it was made from see every update). Sessions move safely; they are not copyable.
+// Model it was made from see every update, until prune() gives the session a new model). Sessions move safely; they are not copyable.
 // Threads: one thread at a time drives a session; request_stop() may be called from any thread.
 #pragma once
 #include <cstdint>
@@ -101,6 +101,9 @@ class EDGETRAIN_API TrainingSession {
   // Continues the run saved in `checkpoint` exactly (weights, optimizer state, step and epoch counts,
   // options): data order, augmentation and dropout follow as if it had never stopped.
   static TrainingSession resume(const std::string& checkpoint);
+  // Whether `checkpoint` holds a training run resume() can continue (a TrainingSession wrote it)
+  // rather than a model alone. Throws Error when the file is missing or damaged.
+  static bool can_resume(const std::string& checkpoint);
   // The step the constructor would compile, described, without allocating it (throws like it).
   static PlanSummary preview(const Model& model, const TrainingOptions& options);
 
@@ -122,6 +125,13 @@ class EDGETRAIN_API TrainingSession {
 
   // Trains over `train` (full batches, shuffled per epoch) from epochs_done() up to options.epochs.
   FitResult fit(const Dataset& train, const FitOptions& options);
+  // Prunes the model being trained: the channels `ranking` ranks lowest are removed, about `level`
+  // of the parameters (0..1), and training goes on from here — optimizer state (momentum, Adam
+  // moments) sliced like the weights, step and epoch counts, schedule and learning-rate override
+  // kept. Returns the level reached. The step is recompiled (throws Error, the session unchanged,
+  // when the ranking is of another model); model() is then a new, smaller model, while the Model the
+  // session was made from, and sessions over it, keep the unpruned network.
+  double prune(const ChannelRanking& ranking, double level);
   // Asks a running fit() to stop after the current step (any thread).
   void request_stop();
 

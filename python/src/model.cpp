@@ -167,6 +167,17 @@ void init_model(py::module_& m) {
       .field("rank_batch", &PruneOptions::rank_batch, "data criteria: their size")
       .field("backend", &PruneOptions::backend, "data criteria: kernels (Backend)")
       .done();
+  m.def("needs_data", &needs_data, py::arg("criterion"), "Whether a PruneCriterion measures data.");
+  py::class_<ChannelRanking>(m, "ChannelRanking",
+                             "Every prunable channel of a model scored by a criterion, made once to prune at several "
+                             "levels (Model.pruned(ranking, level), TrainingSession.prune).")
+      .def_static("rank", py::overload_cast<const Model&, const PruneOptions&>(&ChannelRanking::rank), py::arg("model"),
+                  py::arg("options") = PruneOptions{}, release(), "Ranks by a weight criterion (l1, random).")
+      .def_static("rank", py::overload_cast<const Model&, const PruneOptions&, const Dataset&>(&ChannelRanking::rank),
+                  py::arg("model"), py::arg("options"), py::arg("data"), release(),
+                  "Ranks by any criterion; the data criteria observe batches of data.")
+      .def_property_readonly("criterion", &ChannelRanking::criterion, "How it ranked (PruneCriterion).")
+      .def_property_readonly("channels", &ChannelRanking::channels, "Prunable channels ranked.");
   Struct<Evaluation>(m, "Evaluation", "Result of an evaluation.", false)
       .field("loss", &Evaluation::loss, "mean cross-entropy")
       .field("accuracy", &Evaluation::accuracy, "share of correct top-1 predictions")
@@ -194,11 +205,12 @@ void init_model(py::module_& m) {
       .def_static("open", &Model::open, py::arg("name_or_path"), py::arg("options") = ModelOptions{}, release(),
                   "A zoo name, an \".onnx\" file, or else a checkpoint file.")
       .def("clone", &Model::clone, release(), "An independent copy (its own weights).")
-      .def("save", &Model::save, py::arg("path"), release(), "Writes a checkpoint atomically.")
+      .def("save", &Model::save, py::arg("path"), py::arg("metadata") = std::map<std::string, std::string>{}, release(),
+           "Writes a checkpoint (with a str -> str metadata dict) atomically.")
       .def("export_onnx", &Model::export_onnx, py::arg("path"), py::arg("options") = ExportOptions{}, release(),
            "Writes an ONNX inference graph (checked by onnx::checker) atomically.")
       .def("describe", &Model::describe, "Layers, shapes, parameters and MACs (ModelDescription).")
-      .def("channel_groups", &Model::channel_groups, "Pruning's channel-group analysis, as text.")
+      .def("channel_groups", &Model::channel_groups, "Pruning's channel-group analysis: one line per group of channels pruned together.")
       .def_property_readonly("arch", &Model::arch, "Architecture or source file name.")
       .def_property_readonly("input_chw", &Model::input_chw, "[C, H, W] of an input image.")
       .def_property_readonly("num_classes", &Model::num_classes, "Logits.")
@@ -249,6 +261,9 @@ void init_model(py::module_& m) {
       .def("pruned", py::overload_cast<const PruneOptions&, const Dataset&>(&Model::pruned, py::const_),
            py::arg("options"), py::arg("data"), release(),
            "The same with a data criterion (activation, apoz, taylor) measured on data.")
+      .def("pruned", py::overload_cast<const ChannelRanking&, double>(&Model::pruned, py::const_), py::arg("ranking"),
+           py::arg("level"), release(),
+           "A smaller model without the channels the ranking ranks lowest, about level of the parameters removed.")
       .def("evaluate", &evaluate_model, py::arg("data"), py::arg("options") = EvalOptions{},
            "Loss and accuracy on a data set in inference mode (Evaluation); releases the GIL.")
       .def("__repr__", [](const Model& model) {

@@ -171,6 +171,8 @@ void init_sessions(py::module_& m) {
            release(), "Compiles the training step for model; raises Error on invalid options or budget.")
       .def_static("resume", &TrainingSession::resume, py::arg("checkpoint"), release(),
                   "Continues the run saved in a checkpoint exactly.")
+      .def_static("can_resume", &TrainingSession::can_resume, py::arg("checkpoint"), release(),
+                  "Whether a checkpoint holds a training run resume() continues (not a model alone).")
       .def_static("preview", &TrainingSession::preview, py::arg("model"), py::arg("options") = TrainingOptions{},
                   release(), "The step the constructor would compile, described (PlanSummary), without allocating it.")
       .def(
@@ -207,6 +209,9 @@ void init_sessions(py::module_& m) {
            "Trains over a Dataset (full shuffled batches) up to options.epochs; keyword arguments override "
            "FitOptions fields (e.g. epochs=2, on_step=f). Callbacks run with the GIL; an exception in one stops fit "
            "and is re-raised. Returns FitResult.")
+      .def("prune", &TrainingSession::prune, py::arg("ranking"), py::arg("level"), release(),
+           "Prunes the model being trained (about level of the parameters) and goes on training it: optimizer state "
+           "sliced, counters and schedule kept. Returns the level reached; model is then the new, smaller model.")
       .def("request_stop", &TrainingSession::request_stop, "Asks a running fit() to stop after the current step (any thread).")
       .def("evaluate", &evaluate, py::arg("data"), py::arg("batch") = 256, py::arg("on_progress") = py::none(),
            "Loss and accuracy on data in inference mode (Evaluation).")

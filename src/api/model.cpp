@@ -1,4 +1,5 @@
-// Model: loading, saving, exporting, describing, re-targeting and pruning through the internal network.
+// Model: loading, saving, exporting, describing and re-targeting through the internal network (pruning:
+// pruning.cpp).
 #include "edgetrain/model.hpp"
 
 #include <algorithm>
@@ -9,14 +10,10 @@
 #include "api/handles.hpp"
 #include "api/input.hpp"
 #include "core/check.hpp"
-#include "data/loader.hpp"
 #include "io/model_io.hpp"
 #include "io/onnx/onnx_model.hpp"
 #include "models/zoo.hpp"
 #include "prune/channel_groups.hpp"
-#include "prune/data_criteria.hpp"
-#include "prune/pruner.hpp"
-#include "prune/ranking.hpp"
 #include "train/trainer.hpp"
 
 namespace edgetrain {
@@ -90,7 +87,11 @@ Model Model::clone() const {
   return detail::ModelState::make(std::move(copy));
 }
 
-void Model::save(const std::string& path) const { io::save_checkpoint(path, state_->net, nullptr, nlohmann::json::object()); }
+void Model::save(const std::string& path, const std::map<std::string, std::string>& metadata) const {
+  nlohmann::json training = nlohmann::json::object();
+  if (!metadata.empty()) training["metadata"] = metadata;
+  io::save_checkpoint(path, state_->net, nullptr, training);
+}
 
 void Model::export_onnx(const std::string& path, const ExportOptions& options) const {
   io::OnnxExportOptions e;
@@ -186,47 +187,6 @@ void Model::set_parameter(const std::string& name, const std::vector<float>& val
 Model Model::with_num_classes(int64_t num_classes, uint64_t seed) const {
   ET_REQUIRE(num_classes > 0, "num_classes must be positive, got {}", num_classes);
   return detail::ModelState::make(adapt::with_num_classes(state_->net, num_classes, seed));
-}
-
-Model Model::pruned(const PruneOptions& o) const {
-  ET_REQUIRE(o.criterion == PruneCriterion::l1 || o.criterion == PruneCriterion::random,
-             "the activation, apoz and taylor criteria measure data: call pruned(options, data)");
-  ET_REQUIRE(o.level >= 0 && o.level < 1, "pruning level must be in [0, 1), got {}", o.level);
-  const Network& net = state_->net;
-  const prune::ChannelGroups groups = prune::analyse_channels(net.graph);
-  const auto scores = prune::channel_scores(
-      net, groups, o.criterion == PruneCriterion::l1 ? prune::Criterion::l1 : prune::Criterion::random, o.seed);
-  const prune::PruningChoice choice = prune::choose_channels(net, groups, scores, o.level);
-  return detail::ModelState::make(prune::apply_pruning(net, groups, choice.keep));
-}
-
-Model Model::pruned(const PruneOptions& o, const Dataset& data) const {
-  if (o.criterion == PruneCriterion::l1 || o.criterion == PruneCriterion::random) return pruned(o);
-  ET_REQUIRE(o.level >= 0 && o.level < 1, "pruning level must be in [0, 1), got {}", o.level);
-  ET_REQUIRE(o.rank_batches > 0 && o.rank_batch > 0, "rank_batches and rank_batch must be positive");
-  const Network& net = state_->net;
-  const std::shared_ptr<const data::Dataset>& set = data.handle().set;
-  ET_REQUIRE(set->sample_shape().dims() == input_chw(), "data samples are {} but the model takes {}",
-             set->sample_shape().str(), Shape(input_chw()).str());
-  const prune::ChannelGroups groups = prune::analyse_channels(net.graph);
-  const prune::DataCriterion dc = o.criterion == PruneCriterion::activation ? prune::DataCriterion::activation
-                                  : o.criterion == PruneCriterion::apoz     ? prune::DataCriterion::apoz
-                                                                            : prune::DataCriterion::taylor;
-  data::LoaderOptions lo;
-  lo.batch = std::min(o.rank_batch, set->size());
-  lo.drop_last = true;
-  lo.seed = o.seed;
-  lo.augment.mean = net.info.mean;
-  lo.augment.std = net.info.std;
-  data::BatchLoader loader(set, lo);
-  loader.start_epoch(0);
-  int64_t left = o.rank_batches;
-  const auto scores = prune::data_channel_scores(
-      net, groups, dc, lo.batch,
-      [&](float* images, int32_t* labels) { return left-- > 0 && loader.next(images, labels) == lo.batch; },
-      api::backend_name(o.backend));
-  const prune::PruningChoice choice = prune::choose_channels(net, groups, scores, o.level);
-  return detail::ModelState::make(prune::apply_pruning(net, groups, choice.keep));
 }
 
 Evaluation Model::evaluate(const Dataset& data, const EvalOptions& options) const {

@@ -10,6 +10,8 @@
 #include "core/check.hpp"
 #include "data/loader.hpp"
 #include "io/model_io.hpp"
+#include "api/pruning.hpp"
+#include "prune/pruner.hpp"
 #include "train/trainer.hpp"
 
 namespace edgetrain {
@@ -27,6 +29,11 @@ struct TrainingSession::Impl {
   Impl(std::shared_ptr<detail::ModelState> s, const TrainingOptions& o)
       : state(s), model(detail::ModelState::wrap(s)), options(o) {
     options.optimizer.lr = options.optimizer.base_lr();
+    trainer = make_trainer(state->net);
+  }
+
+  // The training step of `net` compiled with this session's options.
+  std::unique_ptr<Trainer> make_trainer(Network& net) const {
     TrainConfig tc;
     const CompileOptions c = api::training_compile_options(options);
     tc.batch = c.batch;
@@ -42,7 +49,26 @@ struct TrainingSession::Impl {
     tc.blocked_params = c.blocked_params;
     tc.fuse_activations = c.fuse_activations;
     tc.winograd = c.winograd;
-    trainer = std::make_unique<Trainer>(state->net, tc);
+    return std::make_unique<Trainer>(net, tc);
+  }
+
+  // Swaps in the pruned network with its sliced optimizer state; the session is unchanged when
+  // anything throws (the new step is compiled before the swap).
+  double prune(const ChannelRanking::Impl& ranking, double level) {
+    const Network& net = state->net;
+    const prune::PruningChoice choice = ranking.choose(net, level);
+    auto pruned = std::make_shared<detail::ModelState>(
+        detail::ModelState{prune::apply_pruning(net, ranking.groups, choice.keep)});
+    const OptimizerState sliced =
+        prune::prune_optimizer_state(net.graph, trainer->optimizer_state(), pruned->net, ranking.groups, choice.keep);
+    std::unique_ptr<Trainer> next = make_trainer(pruned->net);
+    copy_optimizer_state(sliced, next->optimizer_state());
+    next->set_learning_rate_override(trainer->learning_rate_override());
+    evaluator.reset();
+    trainer = std::move(next);
+    model = detail::ModelState::wrap(pruned);
+    state = std::move(pruned);
+    return choice.level();
   }
 
   StepResult result(float loss) const { return StepResult{loss, trainer->last_correct(), options.batch}; }
@@ -159,6 +185,11 @@ TrainingSession TrainingSession::resume(const std::string& checkpoint) {
   return TrainingSession(std::move(impl));
 }
 
+bool TrainingSession::can_resume(const std::string& checkpoint) {
+  const io::LoadedCheckpoint c = io::load_checkpoint(checkpoint);
+  return c.training.contains("epochs_done") && c.training.contains("optimizer");
+}
+
 PlanSummary TrainingSession::preview(const Model& model, const TrainingOptions& options) {
   TrainingOptions o = options;
   o.optimizer.lr = o.optimizer.base_lr();
@@ -231,6 +262,10 @@ FitResult TrainingSession::fit(const Dataset& train, const FitOptions& fo) {
     }
   }
   return result;
+}
+
+double TrainingSession::prune(const ChannelRanking& ranking, double level) {
+  return impl_->prune(ranking.impl(), level);
 }
 
 void TrainingSession::request_stop() { impl_->stop = true; }

@@ -1,5 +1,9 @@
 #include "runtime/optimizer_state.hpp"
 
+#include <algorithm>
+
+#include "core/check.hpp"
+
 namespace edgetrain {
 
 OptimizerState::OptimizerState(const Graph& g, const std::vector<bool>& trainable, const optim::OptimizerConfig& c)
@@ -28,6 +32,22 @@ TensorView OptimizerState::slot(int param, int k) const {
 void OptimizerState::set_layout(int param, const ParamLayout& l) const {
   const size_t first = static_cast<size_t>(param) * 2;
   convert_tracked(layouts_[static_cast<size_t>(param)], l, {&slots_[first], &slots_[first + 1]});
+}
+
+void copy_optimizer_state(const OptimizerState& from, OptimizerState& to) {
+  ET_REQUIRE(from.params() == to.params() && from.slots_per_param() == to.slots_per_param() &&
+                 from.bytes() == to.bytes(),
+             "optimizer state: {} slots in {} bytes cannot be copied into {} slots in {} bytes", from.slots_per_param(),
+             from.bytes(), to.slots_per_param(), to.bytes());
+  const int params = from.params();
+  for (int p = 0; p < params; ++p)
+    for (int k = 0; k < from.slots_per_param(); ++k) {
+      const TensorView src = from.slot(p, k), dst = to.slot(p, k);
+      ET_REQUIRE(static_cast<bool>(src) == static_cast<bool>(dst) && (!src || src.numel() == dst.numel()),
+                 "optimizer state: parameter {} slot {} differs between the two states", p, k);
+      if (src) std::copy_n(src.as<float>(), src.numel(), dst.as<float>());
+    }
+  to.step = from.step;
 }
 
 }  // namespace edgetrain

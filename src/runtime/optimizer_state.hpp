@@ -22,6 +22,7 @@ class OptimizerState {
   // Converts parameter `param`'s slots to layout l in place (nothing when already in it).
   void set_layout(int param, const ParamLayout& l) const;
   int slots_per_param() const { return slots_per_param_; }
+  int params() const { return static_cast<int>(layouts_.size()); }
   std::size_t bytes() const { return storage_.size(); }
   const optim::OptimizerConfig& config() const { return config_; }
   int64_t step = 0;  // updates applied so far
@@ -33,5 +34,9 @@ class OptimizerState {
   std::vector<TensorView> slots_;
   mutable std::vector<ParamLayout> layouts_;  // per parameter
 };
+
+// Copies every slot and the step count of `from` into `to`, a state of the same parameters, shapes
+// and trainable set (layouts may differ).
+void copy_optimizer_state(const OptimizerState& from, OptimizerState& to);
 
 }  // namespace edgetrain

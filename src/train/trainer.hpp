@@ -63,6 +63,7 @@ class Trainer {
   // The learning rate of the next step: the override when set, else the schedule's.
   double learning_rate() const;
   void set_learning_rate_override(std::optional<double> lr) { lr_override_ = lr; }
+  std::optional<double> learning_rate_override() const { return lr_override_; }
   void set_schedule(const optim::ScheduleConfig& schedule);
   int64_t steps_done() const { return optimizer_.step; }
 

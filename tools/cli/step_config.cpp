@@ -1,5 +1,6 @@
 #include "step_config.hpp"
 
+#include "common.hpp"
 #include "environment.hpp"
 #include "graph/trainable.hpp"
 #include "optim/optimizer_config.hpp"
@@ -13,6 +14,17 @@ void add_step_options(CLI::App& app, StepConfig& c) {
   app.add_option("--optimizer", c.optimizer, "sgd | adam | adamw (decides optimizer state)")->capture_default_str();
   app.add_flag("--freeze-bn", c.freeze_bn, "BatchNorm uses running statistics");
   app.add_option("--backend", c.backend, "kernels: auto (fastest available), onednn, ref")->capture_default_str();
+}
+
+TrainingOptions training_options(const StepConfig& c, int64_t batch) {
+  TrainingOptions t;
+  t.batch = batch;
+  t.trainable = Trainable::parse(c.trainable);
+  t.freeze_bn = c.freeze_bn;
+  t.optimizer.kind = optimizer_kind(c.optimizer);
+  t.optimizer.momentum = 0.9;
+  t.engine = engine_options(c.backend);
+  return t;
 }
 
 CompileOptions compile_options(const StepConfig& c, int64_t batch) {

@@ -1,9 +1,10 @@
 // The training configuration that plan, bench and predict describe: a model, a batch size, what
-// trains, the optimizer and the kernels — turned into CompileOptions.
+// trains, the optimizer and the kernels — turned into TrainingOptions or CompileOptions.
 #pragma once
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "edgetrain/training_session.hpp"
 #include "model_spec.hpp"
 #include "runtime/compile.hpp"
 
@@ -19,6 +20,8 @@ struct StepConfig {
 };
 
 void add_step_options(CLI::App& app, StepConfig& c);
+// The configuration as the public API takes it (predict) and as the compiler does (bench).
+TrainingOptions training_options(const StepConfig& c, int64_t batch);
 CompileOptions compile_options(const StepConfig& c, int64_t batch);
 
 }  // namespace edgetrain::cli

@@ -16,7 +16,6 @@
 #include "io/atomic_file.hpp"
 #include "model_spec.hpp"
 #include "train/rss.hpp"
-#include "train_memory.hpp"
 #include "verbs.hpp"
 
 namespace edgetrain::cli {
@@ -161,7 +160,6 @@ int run_train(TrainOptions o) {
   fit.epochs = o.epochs;
   fit.stop_after = o.stop_after;
   fit.test = data.test;
-  fit.eval_batch = kEvalBatch;
   fit.augment.crop_padding = o.crop_padding;
   fit.augment.horizontal_flip = o.flip;
   fit.data_seed = o.seed;
@@ -178,7 +176,7 @@ int run_train(TrainOptions o) {
     if (p.step == p.steps) {
       bar->finish();
       if (measured_peak == 0) measured_peak = peak_rss_bytes() - std::min(peak_rss_bytes(), rss_before);
-      if (data.test) eval_bar.emplace("  eval", (data.test->size() + kEvalBatch - 1) / kEvalBatch);
+      if (data.test) eval_bar.emplace("  eval", (data.test->size() + fit.eval_batch - 1) / fit.eval_batch);
     }
     return true;
   };
