@@ -115,4 +115,13 @@ EDGETRAIN_API std::size_t parse_bytes(const std::string& text);
 // "1.5 MiB"-style text of a byte count.
 EDGETRAIN_API std::string format_bytes(std::size_t bytes);
 
+// The closed choices by name, as the CLI and checkpoints spell them; parse_* throws Error naming the
+// accepted names for anything else.
+EDGETRAIN_API std::string to_string(Backend backend);       // "auto" | "onednn" | "ref"
+EDGETRAIN_API std::string to_string(Optimizer optimizer);   // "sgd" | "adam" | "adamw"
+EDGETRAIN_API std::string to_string(Schedule schedule);     // "constant" | "step" | "cosine"
+EDGETRAIN_API Backend parse_backend(const std::string& name);
+EDGETRAIN_API Optimizer parse_optimizer(const std::string& name);
+EDGETRAIN_API Schedule parse_schedule(const std::string& name);
+
 }  // namespace edgetrain

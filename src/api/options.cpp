@@ -57,4 +57,11 @@ std::size_t parse_bytes(const std::string& t) {
 
 std::string format_bytes(std::size_t bytes) { return human_bytes(bytes); }
 
+std::string to_string(Backend b) { return api::backend_name(b); }
+std::string to_string(Optimizer k) { return std::string(api::name_of(k)); }
+std::string to_string(Schedule k) { return std::string(api::name_of(k)); }
+Backend parse_backend(const std::string& name) { return api::backend_from_name(name); }
+Optimizer parse_optimizer(const std::string& name) { return api::from_internal(optim::parse_optimizer(name)); }
+Schedule parse_schedule(const std::string& name) { return api::from_internal(optim::parse_schedule(name)); }
+
 }  // namespace edgetrain

@@ -8,7 +8,6 @@
 
 #include "core/check.hpp"
 #include "io/atomic_file.hpp"
-#include "api/convert.hpp"
 #include "api/handles.hpp"
 
 namespace edgetrain::cli {
@@ -40,8 +39,6 @@ DataSplits open_data(const DataSpec& spec, const Shape& chw) {
   return {d.train.handle().set, d.test ? d.test->handle().set : nullptr};
 }
 
-Optimizer optimizer_kind(const std::string& name) { return api::from_internal(optim::parse_optimizer(name)); }
-Schedule schedule_kind(const std::string& name) { return api::from_internal(optim::parse_schedule(name)); }
 
 Shape parse_chw(const std::string& t) {
   auto parts = data::split_list(t, 'x');

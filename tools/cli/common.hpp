@@ -35,8 +35,6 @@ struct DataSplits {
 DataSplits open_data(const DataSpec& spec, const Shape& input_chw);
 void add_data_options(CLI::App& app, DataSpec& spec);
 
-Optimizer optimizer_kind(const std::string& name);  // "sgd" | "adam" | "adamw"
-Schedule schedule_kind(const std::string& name);    // "constant" | "step" | "cosine"
 Shape parse_chw(const std::string& text);            // "3x32x32"
 
 // One line redrawn in place on a terminal; on a pipe, one line per quarter.

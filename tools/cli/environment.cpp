@@ -22,7 +22,7 @@ void apply_log_environment() {
 
 EngineOptions engine_options(const std::string& backend) {
   EngineOptions e;
-  e.backend = api::backend_from_name(backend);
+  e.backend = parse_backend(backend);
   if (env_is("EDGETRAIN_NO_PLANNER", "1")) e.planner = Planner::no_reuse;
   if (env_is("EDGETRAIN_LAYOUT", "plain")) e.blocked_layouts = false;
   if (env_is("EDGETRAIN_PARAM_LAYOUT", "plain")) e.blocked_params = false;

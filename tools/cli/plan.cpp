@@ -40,7 +40,7 @@ int run_plan(const PlanOptions& o) {
     t.batch = o.batch;
     t.trainable = Trainable::parse(o.trainable);
     t.freeze_bn = o.freeze_bn;
-    t.optimizer.kind = optimizer_kind(o.optimizer);
+    t.optimizer.kind = parse_optimizer(o.optimizer);
     t.engine = engine_options(o.backend);
     if (!o.memory_budget.empty()) t.memory_budget = parse_bytes(o.memory_budget);
     plan = TrainingSession::preview(model, t);

@@ -21,7 +21,7 @@ TrainingOptions training_options(const StepConfig& c, int64_t batch) {
   t.batch = batch;
   t.trainable = Trainable::parse(c.trainable);
   t.freeze_bn = c.freeze_bn;
-  t.optimizer.kind = optimizer_kind(c.optimizer);
+  t.optimizer.kind = parse_optimizer(c.optimizer);
   t.optimizer.momentum = 0.9;
   t.engine = engine_options(c.backend);
   return t;

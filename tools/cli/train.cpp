@@ -8,7 +8,6 @@
 #include <map>
 #include <optional>
 
-#include "api/convert.hpp"
 #include "common.hpp"
 #include "core/check.hpp"
 #include "edgetrain/edgetrain.hpp"
@@ -126,12 +125,12 @@ int run_train(TrainOptions o) {
                model.num_classes(), classes);
     TrainingOptions t;
     t.batch = o.batch;
-    t.optimizer.kind = optimizer_kind(o.optimizer);
+    t.optimizer.kind = parse_optimizer(o.optimizer);
     t.optimizer.lr = o.lr;
     t.optimizer.momentum = o.momentum;
     t.optimizer.nesterov = o.nesterov;
     t.optimizer.weight_decay = o.weight_decay;
-    t.schedule = ScheduleOptions::over_epochs(schedule_kind(o.schedule), o.epochs, data.train.size() / o.batch,
+    t.schedule = ScheduleOptions::over_epochs(parse_schedule(o.schedule), o.epochs, data.train.size() / o.batch,
                                               o.warmup_epochs, o.step_epochs, o.gamma);
     t.trainable = Trainable::parse(o.trainable);
     t.freeze_bn = o.freeze_bn;
@@ -141,7 +140,7 @@ int run_train(TrainOptions o) {
     session.emplace(model, t);
   } else if (std::to_string(o.epochs) != session->metadata().at("epochs")) {
     // A longer (or shorter) run than planned: the schedule spans the new length.
-    session->set_schedule(ScheduleOptions::over_epochs(schedule_kind(o.schedule), o.epochs,
+    session->set_schedule(ScheduleOptions::over_epochs(parse_schedule(o.schedule), o.epochs,
                                                        data.train.size() / session->options().batch, o.warmup_epochs,
                                                        o.step_epochs, o.gamma));
   }
@@ -152,7 +151,7 @@ int run_train(TrainOptions o) {
   fmt::print("edgetrain train: {} ({} classes, input {}), {} training / {} test samples, batch {}, {} {} lr {}, "
              "trainable {}\n",
              model.arch(), model.num_classes(), shape_text({1, model.input_chw()[0], model.input_chw()[1], model.input_chw()[2]}),
-             data.train.size(), data.test ? data.test->size() : 0, o.batch, api::name_of(t.optimizer.kind), o.schedule,
+             data.train.size(), data.test ? data.test->size() : 0, o.batch, to_string(t.optimizer.kind), o.schedule,
              t.optimizer.lr, t.trainable.str());
   print_plan(plan);
 
