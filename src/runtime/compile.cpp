@@ -259,6 +259,9 @@ class PlanBuilder {
     if (!prob.all_plain() || prob.fused_activation != Activation::none) {
       std::string reasons;
       if (std::unique_ptr<Kernel> k = try_select_kernel(prob, o_.backend, reasons)) return k;
+      if (verbose_level() >= 2)
+        std::fprintf(stderr, "compile,%s,%s,%s,%s\n", prob.fused_activation != Activation::none ? "unfuse" : "demote",
+                     n.name.c_str(), std::string(pass_name(prob.pass)).c_str(), reasons.c_str());
       if (prob.fused_activation != Activation::none) {
         new_unfused_.push_back(node_id_of(n));
       } else {

@@ -218,6 +218,31 @@ std::string conv_detail(const ConvCase& c, Pass pass, Mode mode, Activation act 
   return k ? std::string(k->detail()) : "declined: " + why;
 }
 
+// Pruned networks' odd channel counts beside blocked neighbours, and depthwise convolutions on tiny
+// maps: oneDNN 2.6 has only its naive loops for some passes of these in blocked layouts, so the factory
+// computes them on plain layouts (GEMM-based, the blocked side reordered through scratch). No pass may
+// run a naive primitive or decline, and each must match the reference.
+TEST(OnednnVsRef, Conv2dOddChannelsAndTinyDepthwiseNeverRunNaive) {
+  const ConvCase cases[] = {
+      {{2, 7, 14, 14}, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, false},    // pruned 7 -> blocked 32
+      {{2, 32, 14, 14}, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, false},    // blocked 32 -> pruned 7
+      {{2, 32, 14, 14}, 11, 3, 3, 2, 2, 1, 1, 1, 1, 1, false},   // stride 2 into 11 channels
+      {{2, 11, 7, 7}, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, true},      // 11 -> blocked 64, bias
+      {{2, 64, 7, 7}, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, false},      // 64 -> 2
+      {{2, 96, 2, 2}, 96, 3, 3, 1, 1, 1, 1, 1, 1, 96, false},    // depthwise on a 2x2 map
+      {{2, 160, 1, 1}, 160, 3, 3, 1, 1, 1, 1, 1, 1, 160, false}, // depthwise on a 1x1 map
+  };
+  for (const ConvCase& c : cases) {
+    for (Pass pass : {Pass::fwd, Pass::bwd_data, Pass::bwd_weights}) {
+      const std::string detail = conv_detail(c, pass, Mode::blocked);
+      EXPECT_FALSE(detail.starts_with("declined") || detail.starts_with("ref:") ||
+                   detail.find("+ref:") != std::string::npos)
+          << c.x.str() << " -> " << c.oc << " " << pass_name(pass) << ": " << detail;
+    }
+    compare(conv_attrs(c), {c.x}, true, Fill::uniform, {1e-4, 1e-4, 1e-3}, {}, Mode::blocked);
+  }
+}
+
 // oneDNN 2.6's Winograd kernel needs AVX-512 (avx512_core: F, BW, DQ, VL); elsewhere it falls back to direct.
 bool winograd_cpu() {
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&

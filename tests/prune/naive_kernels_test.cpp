@@ -1,11 +1,12 @@
-// Pruned networks have odd channel counts, for which oneDNN 2.6 has no JIT convolution and falls back
-// to its naive loops ("ref:any", 10-100x slower): no convolution step of a zoo model or of its pruned
-// variants with a plain side (input or output) may run there (the oneDNN factory declines, edgetrain's
-// reference GEMM kernel takes it). With both sides blocked the factory keeps oneDNN (declining would
-// demote the neighbours to plain): MobileNetV2's depthwise bwd_weights on 1x1-2x2 maps still run naive.
+// Pruned networks have odd channel counts, for which oneDNN 2.6 has no JIT convolution in blocked
+// layouts and falls back to its naive loops ("ref:any", 10-100x slower), as it does for some depthwise
+// shapes (MobileNetV2's bwd_weights on 1x1-2x2 maps): no oneDNN step of a zoo model or of its pruned
+// variants may run a naive primitive or reorder (the convolution factory retries on plain layouts —
+// oneDNN's GEMM-based convolution — and else declines for edgetrain's reference GEMM kernel).
 #include <gtest/gtest.h>
 
 #include <string>
+#include <string_view>
 
 #include "io/model_io.hpp"
 #include "prune/pruner.hpp"
@@ -15,14 +16,26 @@
 namespace edgetrain {
 namespace {
 
-TEST(NaiveKernels, NoConvolutionOfZooOrPrunedModelsRunsOneDnnNaiveLoops) {
+bool runs_naive(std::string_view detail) {  // "jit:blk+x64:gemm:jit": reorders, then the primitive
+  size_t start = 0;
+  while (start <= detail.size()) {
+    const size_t plus = detail.find('+', start);
+    if (detail.compare(start, 4, "ref:") == 0) return true;
+    if (plus == std::string::npos) return false;
+    start = plus + 1;
+  }
+  return false;
+}
+
+TEST(NaiveKernels, NoStepOfZooOrPrunedModelsRunsOneDnnNaiveLoops) {
   struct Case {
     const char* arch;
     Shape chw;
     double width;
   };
   const Case cases[] = {{"fmnist-cnn", {1, 28, 28}, 1.0},   {"resnet20", {1, 28, 28}, 1.0},
-                        {"mobilenet_v2", {3, 32, 32}, 0.5}, {"squeezenet1_1", {3, 64, 64}, 1.0},
+                        {"mobilenet_v2", {3, 32, 32}, 0.5}, {"mobilenet_v2", {3, 64, 64}, 1.0},
+                        {"squeezenet1_1", {3, 64, 64}, 1.0},
                         {"resnet18", {3, 32, 32}, 1.0}};
   int checked = 0;
   for (const Case& c : cases)
@@ -37,18 +50,14 @@ TEST(NaiveKernels, NoConvolutionOfZooOrPrunedModelsRunsOneDnnNaiveLoops) {
       o.batch = 8;
       const Plan plan = compile(m.graph, o);
       for (const Step& s : plan.steps) {
-        if (!s.kernel || s.kernel->impl_name() != "onednn" || s.op != "Conv2d") continue;
-        const Node& n = m.graph.nodes[static_cast<size_t>(s.node)];
-        if (plan.value_layouts[static_cast<size_t>(n.inputs[0])] != Layout::plain &&
-            plan.value_layouts[static_cast<size_t>(n.output)] != Layout::plain)
-          continue;
+        if (!s.kernel || s.kernel->impl_name() != "onednn") continue;
         ++checked;
-        EXPECT_FALSE(std::string(s.kernel->detail()).starts_with("ref"))
+        EXPECT_FALSE(runs_naive(s.kernel->detail()))
             << c.arch << " pruned " << level << ": " << s.op << " " << pass_name(s.pass) << " " << s.problem
             << " runs oneDNN's " << s.kernel->detail();
       }
     }
-  EXPECT_GT(checked, 100);  // the models do run oneDNN convolutions with a plain side
+  EXPECT_GT(checked, 1000);  // the models do run oneDNN steps
 }
 
 }  // namespace

@@ -33,13 +33,17 @@ struct Geometry {
   Layout src_layout = Layout::plain, dst_layout = Layout::plain;
   ParamLayout weight_layout;
   bool winograd = true;  // the problem allows Winograd
+  // Compute on plain layouts whatever the user's are (oneDNN's GEMM-based convolution), reordering a
+  // blocked side through scratch: the retry when oneDNN has only its naive kernel for the problem.
+  bool plain_compute = false;
   memory::desc user_src() const { return data_md(Shape(src), src_layout); }
   memory::desc user_dst() const { return data_md(Shape(dst), dst_layout); }
   memory::desc user_weights() const { return param_md(weights, weight_layout); }
 };
 
-Geometry geometry(const Conv2dAttrs& a, const KernelProblem& p) {
+Geometry geometry(const Conv2dAttrs& a, const KernelProblem& p, bool plain_compute) {
   Geometry g;
+  g.plain_compute = plain_compute;
   const int64_t C = p.src[0][1], OC = p.dst[1], G = a.groups;
   g.src = p.src[0].dims();
   g.dst = p.dst.dims();
@@ -69,7 +73,7 @@ Geometry geometry(const Conv2dAttrs& a, const KernelProblem& p) {
 // post-op, so a convolution with a fused ReLU6 runs direct.
 // KernelProblem::winograd = false (CompileOptions::winograd, EDGETRAIN_WINOGRAD=0) turns it off.
 bool wants_winograd(const Conv2dAttrs& a, const Geometry& g, bool any) {
-  return any && g.winograd && a.kernel_h == 3 && a.kernel_w == 3 && a.stride_h == 1 && a.stride_w == 1 &&
+  return any && g.winograd && !g.plain_compute && a.kernel_h == 3 && a.kernel_w == 3 && a.stride_h == 1 && a.stride_w == 1 &&
          a.dilation_h == 1 && a.dilation_w == 1 && a.groups == 1 && g.src[1] % 16 == 0 && g.dst[1] % 16 == 0 &&
          g.dst[2] >= 14 && g.dst[3] >= 14;
 }
@@ -94,8 +98,12 @@ memory::desc md(const memory::dims& d, bool any) {
 memory::desc act_md(const memory::dims& d, Layout l, bool any) {
   return l == Layout::plain ? md(d, any) : data_md(Shape(d), l);
 }
-memory::desc src_md(const Geometry& g, bool any) { return act_md(g.src, g.src_layout, any); }
-memory::desc dst_md(const Geometry& g, bool any) { return act_md(g.dst, g.dst_layout, any); }
+memory::desc src_md(const Geometry& g, bool any) {
+  return g.plain_compute ? plain_md(g.src) : act_md(g.src, g.src_layout, any);
+}
+memory::desc dst_md(const Geometry& g, bool any) {
+  return g.plain_compute ? plain_md(g.dst) : act_md(g.dst, g.dst_layout, any);
+}
 
 // The forward's attributes: user scratchpad, and a fused ReLU / ReLU6 as an eltwise post-op.
 dnnl::primitive_attr fwd_attr(Activation act) {
@@ -131,8 +139,8 @@ void mask_diff_dst(const KernelArgs& args, Activation act) {
 
 class ConvFwd final : public ProgramKernel {
  public:
-  ConvFwd(const Conv2dAttrs& a, const KernelProblem& p, bool any) {
-    const Geometry g = geometry(a, p);
+  ConvFwd(const Conv2dAttrs& a, const KernelProblem& p, bool any, bool plain_compute) {
+    const Geometry g = geometry(a, p, plain_compute);
     auto pd = fwd_pd(a, g, any, p.fused_activation);
     std::vector<std::pair<int, memory>> args{
         {DNNL_ARG_SRC, prog_.reorder_in(prog_.user(g.user_src(), Slot::src, 0), pd.src_desc())},
@@ -151,8 +159,9 @@ class ConvFwd final : public ProgramKernel {
 
 class ConvBwdData final : public ProgramKernel {
  public:
-  ConvBwdData(const Conv2dAttrs& a, const KernelProblem& p, bool any) : act_(p.fused_activation) {
-    const Geometry g = geometry(a, p);
+  ConvBwdData(const Conv2dAttrs& a, const KernelProblem& p, bool any, bool plain_compute)
+      : act_(p.fused_activation) {
+    const Geometry g = geometry(a, p, plain_compute);
     auto hint = fwd_pd(a, g, any);
     const auto pd = with_algorithm(wants_winograd(a, g, any), [&](alg al) {
       dnnl::convolution_backward_data::desc d(al, src_md(g, any), md(g.weights, any), dst_md(g, any), g.strides,
@@ -179,9 +188,9 @@ class ConvBwdData final : public ProgramKernel {
 
 class ConvBwdWeights final : public ProgramKernel {
  public:
-  ConvBwdWeights(const Conv2dAttrs& a, const KernelProblem& p, bool any)
+  ConvBwdWeights(const Conv2dAttrs& a, const KernelProblem& p, bool any, bool plain_compute)
       : bias_(a.bias), dy_layout_(p.dst_layout), act_(p.fused_activation) {
-    const Geometry g = geometry(a, p);
+    const Geometry g = geometry(a, p, plain_compute);
     N_ = g.dst[0], OC_ = g.dst[1], P_ = g.dst[2] * g.dst[3];
     auto hint = fwd_pd(a, g, any);
     const auto pd = with_algorithm(wants_winograd(a, g, any), [&](alg al) {
@@ -276,21 +285,26 @@ std::unique_ptr<ProgramKernel> make_conv2d(const Conv2dAttrs& a, const KernelPro
     why_not = "pointwise convolution on a large plain map: the reference GEMM is faster than oneDNN + reorders";
     return nullptr;
   }
-  std::unique_ptr<ProgramKernel> k;
-  switch (p.pass) {
-    case Pass::fwd: k = std::make_unique<ConvFwd>(a, p, any); break;
-    // Few input channels (a first layer): oneDNN pads diff_src to 16-channel blocks and its blocked
-    // bwd_data runs ~3x slower than on the plain layout (3->64 7x7: 23.5 ms vs 8 ms at batch 8).
-    case Pass::bwd_data: k = std::make_unique<ConvBwdData>(a, p, any && !(a.groups == 1 && p.src[0][1] < 16)); break;
-    case Pass::bwd_weights: k = std::make_unique<ConvBwdWeights>(a, p, any); break;
-  }
-  // Odd channel counts (pruned networks) and some grouped shapes have no oneDNN JIT kernel: oneDNN then
-  // runs its naive loops (a 7x7 bwd_data of a pruned ResNet-20 took 150 ms). edgetrain's reference
-  // kernel (im2col + the blocked GEMM) takes those problems instead, on plain layouts (compile() demotes
-  // a blocked side: a pruned 7->32 convolution's output). Not when both sides are blocked: the only such
-  // naive cases (MobileNetV2's depthwise bwd_weights on 1x1-2x2 maps) cost less than demoting their
-  // neighbours to plain would.
-  if (k && (p.src_layout_of(0) == Layout::plain || p.dst_layout == Layout::plain) && k->program().runs_naive()) {
+  // Few input channels (a first layer): oneDNN pads diff_src to 16-channel blocks and its blocked
+  // bwd_data runs ~3x slower than on the plain layout (3->64 7x7: 23.5 ms vs 8 ms at batch 8).
+  const bool plain_diff_src = a.groups == 1 && p.src[0][1] < 16;
+  const auto build = [&](bool plain_compute) -> std::unique_ptr<ProgramKernel> {
+    switch (p.pass) {
+      case Pass::fwd: return std::make_unique<ConvFwd>(a, p, any, plain_compute);
+      case Pass::bwd_data: return std::make_unique<ConvBwdData>(a, p, any && !plain_diff_src, plain_compute);
+      case Pass::bwd_weights: return std::make_unique<ConvBwdWeights>(a, p, any, plain_compute);
+    }
+    return nullptr;
+  };
+  // Odd channel counts (pruned networks) and some grouped or depthwise shapes have no oneDNN JIT kernel
+  // in blocked layouts: oneDNN then runs its naive loops (a 7x7 bwd_data of a pruned ResNet-20 took 150
+  // ms; a pruned 7->32 bwd_weights beside blocked neighbours, 0.9 ms for 0.4 MFLOP). Those problems are
+  // computed on plain layouts instead — oneDNN's GEMM-based convolution, the blocked sides reordered
+  // through scratch — so the neighbours keep their blocked layouts; where oneDNN is naive even there,
+  // the problem is declined and edgetrain's reference kernel (im2col + the blocked GEMM) takes it.
+  std::unique_ptr<ProgramKernel> k = build(false);
+  if (k && k->program().runs_naive()) k = build(true);
+  if (k && k->program().runs_naive()) {
     why_not = fmt::format("oneDNN has only its naive kernel for this convolution ({})", k->program().impl_info());
     return nullptr;
   }
