@@ -6,7 +6,8 @@
 # program and the tiny-dnn peer, then runs, one after the other in this sitting, with 2 threads:
 # the FMA peak; per case edgetrain then PyTorch (resnet18 224² b8 and b32, mobilenet_v2 224² b8,
 # resnet18 32² b32, resnet18 224² b32 training only layer4 + fc); one epoch of fmnist-cnn on
-# Fashion-MNIST (edgetrain, PyTorch, tiny-dnn) with test accuracy; the Conv2d kernel benchmark.
+# Fashion-MNIST (edgetrain, PyTorch, tiny-dnn) with test accuracy; pruned networks' retraining speed
+# against their FLOPs (bench/prune_speedup.py); the Conv2d kernel benchmark.
 # Prints a markdown table with the ratios and writes it, with the raw results, to
 # bench/results/<date>.md.
 #
@@ -444,6 +445,28 @@ if full and frz:
     target("frozen-backbone planned memory ≤ 0.3× full training", v, v <= 0.3)
     v = frz["peak_rss_bytes"] / full["peak_rss_bytes"]
     target("frozen-backbone measured peak RSS ≤ 0.3× full training", v, v <= 0.3)
+
+# ---- pruned networks retraining (issue 16, item 5): the training step must speed up at least 0.8x
+# as much as the FLOPs fall
+log(f"== pruned retraining: resnet20 1x28x28 and mobilenet_v2 3x64x64, batch 64   (load {load_avg()})")
+prune_dir = f"{work}/prune"
+rc, out, err, _, _ = run([torch_py, f"{root}/bench/prune_speedup.py", "--archs", "resnet20:1x28x28,mobilenet_v2:3x64x64",
+                          "--levels", "30,50,80", "--batch", "64", "--runs", str(steps), "--training", "--bin", cli,
+                          "--out", prune_dir], "prune_speedup")
+prune_md = []
+if rc == 0:
+    import csv
+    prune_md = ["| model | pruned | training step ms | FLOP cut × | speed-up × | speed-up / FLOP cut |", "|---|---|---|---|---|---|"]
+    for r in csv.DictReader(open(f"{prune_dir}/prune_speedup.csv")):
+        raw.append(dict(r, who="prune_speedup"))
+        prune_md.append(f"| {r['arch']} {r['input']} | {r['level']} % | {float(r['ms']):.2f} | {float(r['flop_reduction']):.2f} | "
+                        f"{float(r['speedup']):.2f} | {float(r['speedup_over_flop_reduction']):.2f} |")
+        if int(r["level"]) > 0:
+            v = float(r["speedup_over_flop_reduction"])
+            target(f"{r['arch']} pruned {r['level']} %: training speed-up ≥ 0.8× its FLOP reduction", v, v >= 0.8)
+else:
+    prune_md = [f"prune_speedup.py failed (rc {rc}): {(out + err).strip()[-300:]}"]
+lines += ["", "Pruned networks retraining (weight-L1 pruning by `edgetrain prune`, SGD training step, batch 64):", ""] + prune_md
 
 # ---- report
 try:
