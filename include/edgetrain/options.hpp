@@ -94,7 +94,21 @@ struct BufferInfo {
   std::string label;          // what it holds, e.g. "layer1.0.conv1 activations"
   std::string kind;           // io, activations, saved_aux, activation_grads, weight_grads, workspace
   std::size_t bytes = 0;      // size
-  int first_step = 0, last_step = 0;  // lifetime over the step's linear order
+  std::size_t offset = 0;     // where the memory planner put it in the arena
+  int first_step = 0, last_step = 0;  // lifetime over the step's linear order (StepInfo indices)
+};
+
+// One step of a compiled plan, in execution order.
+struct StepInfo {
+  std::string name;            // the node (kernel steps), or the parameter (accumulate, update)
+  std::string op;              // operator ("Conv2d"), or "Accumulate" / "Update"
+  std::string pass;            // "fwd", "bwd_data", "bwd_weights", or "-"
+  std::string implementation;  // kernel family and, where it says, its algorithm ("onednn jit:avx512_core")
+  std::string problem;         // shapes and attributes
+  std::string layouts;         // activation layouts in -> out, e.g. "blocked16 -> plain" (empty: none)
+  std::string dtype;           // element type of its output, e.g. "f32"
+  int64_t macs = 0;            // multiply-accumulates
+  std::vector<int> buffers;    // the PlanSummary::buffers it reads or writes
 };
 
 // A compiled step, described: what runs and what it plans.
@@ -108,6 +122,7 @@ struct PlanSummary {
   int64_t step_macs = 0;          // forward + backward MACs of the step
   MemoryBreakdown memory;         // planned bytes
   std::vector<BufferInfo> buffers;  // every planned buffer
+  std::vector<StepInfo> step_list;  // every step, in execution order (steps of them)
 };
 
 // Parses "512M", "2G", "1.5GiB", "65536" into bytes. Throws Error otherwise.

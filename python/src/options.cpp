@@ -106,8 +106,21 @@ void init_options(py::module_& m) {
       .field("label", &BufferInfo::label, "what it holds")
       .field("kind", &BufferInfo::kind, "io, activations, saved_aux, activation_grads, weight_grads, workspace")
       .field("bytes", &BufferInfo::bytes, "size")
+      .field("offset", &BufferInfo::offset, "where the memory planner put it in the arena")
       .field("first_step", &BufferInfo::first_step, "first step it lives in")
       .field("last_step", &BufferInfo::last_step, "last step it lives in")
+      .done();
+
+  Struct<StepInfo>(m, "StepInfo", "One step of a compiled plan, in execution order.", false)
+      .field("name", &StepInfo::name, "the node, or the parameter (accumulate, update)")
+      .field("op", &StepInfo::op, "operator, or Accumulate / Update")
+      .field("pass_", &StepInfo::pass, "fwd, bwd_data, bwd_weights, or -")
+      .field("implementation", &StepInfo::implementation, "kernel family and algorithm")
+      .field("problem", &StepInfo::problem, "shapes and attributes")
+      .field("layouts", &StepInfo::layouts, "activation layouts in -> out")
+      .field("dtype", &StepInfo::dtype, "element type of its output")
+      .field("macs", &StepInfo::macs, "multiply-accumulates")
+      .field("buffers", &StepInfo::buffers, "indices of the PlanSummary.buffers it reads or writes", false)
       .done();
 
   Struct<PlanSummary>(m, "PlanSummary", "A compiled step, described: what runs and what it plans.", false)
@@ -120,6 +133,7 @@ void init_options(py::module_& m) {
       .field("step_macs", &PlanSummary::step_macs, "forward + backward MACs of the step")
       .field("memory", &PlanSummary::memory, "planned bytes (MemoryBreakdown)")
       .field("buffers", &PlanSummary::buffers, "every planned buffer (list of BufferInfo)", false)
+      .field("step_list", &PlanSummary::step_list, "every step in execution order (list of StepInfo)", false)
       .done();
 }
 

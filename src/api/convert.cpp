@@ -1,5 +1,7 @@
 #include "api/convert.hpp"
 
+#include <algorithm>
+
 #include "core/check.hpp"
 
 namespace edgetrain::api {
@@ -113,6 +115,47 @@ MemoryBreakdown to_public(const PlanBreakdown& b) {
   return m;
 }
 
+namespace {
+
+// The arena buffers a step's tensors live in, each once, in order of first mention.
+std::vector<int> step_buffers(const StepRefs& r) {
+  std::vector<int> out;
+  const auto add = [&](const TensorRef& t) {
+    if (t.space == TensorRef::Space::arena && std::find(out.begin(), out.end(), t.index) == out.end())
+      out.push_back(t.index);
+  };
+  for (const auto* list : {&r.src, &r.weights, &r.state, &r.aux, &r.diff_src, &r.diff_weights})
+    for (const TensorRef& t : *list) add(t);
+  for (const TensorRef* t : {&r.dst, &r.diff_dst, &r.scratch}) add(*t);
+  return out;
+}
+
+StepInfo describe_step(const Plan& plan, const Step& st) {
+  StepInfo i;
+  i.name = st.name;
+  i.op = st.op;
+  i.pass = st.kind == StepKind::kernel ? std::string(pass_name(st.pass)) : "-";
+  if (st.kernel) {
+    i.implementation.append(st.kernel->impl_name());
+    if (!st.kernel->detail().empty()) i.implementation.append(" ").append(st.kernel->detail());
+  }
+  i.problem = st.problem;
+  if (st.kind == StepKind::kernel) {
+    for (size_t k = 0; k < st.src_layouts.size(); ++k) {
+      if (k > 0) i.layouts.append(", ");
+      i.layouts.append(layout_name(st.src_layouts[k]));
+    }
+    i.layouts.append(" -> ").append(layout_name(st.dst_layout));
+  }
+  const TensorRef& out = st.refs.dst || st.refs.diff_src.empty() ? st.refs.dst : st.refs.diff_src[0];
+  i.dtype = std::string(dtype_info(out ? out.dtype : DType::f32).name);
+  i.macs = st.macs;
+  i.buffers = step_buffers(st.refs);
+  return i;
+}
+
+}  // namespace
+
 PlanSummary summarize(const Plan& plan) {
   PlanSummary s;
   s.batch = plan.batch;
@@ -123,8 +166,12 @@ PlanSummary summarize(const Plan& plan) {
   s.forward_macs = plan.forward_macs;
   s.step_macs = plan.trained_macs;
   s.memory = to_public(plan.breakdown);
-  for (const BufferRequest& r : plan.buffers)
-    s.buffers.push_back({r.label, std::string(buffer_kind_name(r.kind)), r.bytes, r.first_step, r.last_step});
+  for (size_t b = 0; b < plan.buffers.size(); ++b) {
+    const BufferRequest& r = plan.buffers[b];
+    const std::size_t offset = b < plan.memory.offsets.size() ? plan.memory.offsets[b] : 0;
+    s.buffers.push_back({r.label, std::string(buffer_kind_name(r.kind)), r.bytes, offset, r.first_step, r.last_step});
+  }
+  for (const Step& st : plan.steps) s.step_list.push_back(describe_step(plan, st));
   return s;
 }
 

@@ -240,6 +240,8 @@ class PlanBuilder {
     s.problem = problem_string(n.attrs, prob.src, prob.dst);
     s.macs = forward_macs(n.attrs, prob.src, prob.dst);
     s.kernel = select_layout_kernel(n, prob);
+    s.src_layouts = prob.src_layout;
+    s.dst_layout = prob.dst_layout;
     if (pass == Pass::fwd) propose_param_layouts(n, *s.kernel);
     if (prob.fused_activation != Activation::none)
       s.problem += prob.fused_activation == Activation::relu6 ? "+ReLU6" : "+ReLU";

@@ -41,6 +41,8 @@ struct Step {
   std::string problem;  // canonical problem string
   int64_t macs = 0;     // multiply-accumulates this step performs
   std::shared_ptr<const Kernel> kernel;
+  std::vector<Layout> src_layouts;  // kernel steps: the layouts its kernel takes (and gives dst, dy, dx in)
+  Layout dst_layout = Layout::plain;
   StepRefs refs;
 };
 

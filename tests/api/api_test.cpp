@@ -257,6 +257,21 @@ TEST(Api, PreviewMatchesTheCompiledSession) {
   EXPECT_EQ(preview.memory.total, s.memory().total);
   EXPECT_EQ(preview.steps, s.plan().steps);
   EXPECT_GT(preview.memory.activations, 0u);
+  ASSERT_EQ(static_cast<int64_t>(preview.step_list.size()), preview.steps);
+  EXPECT_EQ(preview.step_list.front().pass, "fwd");
+  EXPECT_EQ(preview.step_list.back().op, "Update");
+  for (const StepInfo& st : preview.step_list)
+    for (int b : st.buffers) ASSERT_LT(static_cast<size_t>(b), preview.buffers.size()) << st.name;
+  for (size_t i = 0; i < preview.buffers.size(); ++i) {  // the reported plan is valid
+    const BufferInfo& a = preview.buffers[i];
+    EXPECT_LE(a.offset + a.bytes, preview.memory.arena) << a.label;
+    for (size_t j = i + 1; j < preview.buffers.size(); ++j) {
+      const BufferInfo& b = preview.buffers[j];
+      const bool together = a.first_step <= b.last_step && b.first_step <= a.last_step && a.bytes && b.bytes;
+      EXPECT_TRUE(!together || a.offset + a.bytes <= b.offset || b.offset + b.bytes <= a.offset)
+          << a.label << " and " << b.label << " share bytes while both live";
+    }
+  }
   TrainingOptions frozen = t;
   frozen.trainable = Trainable::classifier();
   EXPECT_LT(TrainingSession::preview(m, frozen).memory.total, preview.memory.total);

@@ -73,6 +73,26 @@ if "$bin" eval --checkpoint straight.ckpt --classes Trouser,Bag,Sandal --json ev
 acc=$(sed -n 's/.*"accuracy": *\([0-9.]*\).*/\1/p' eval.json | head -1)
 if awk "BEGIN{exit !($acc > 0.9)}"; then ok "3-class subset accuracy $acc > 0.9"; else bad "3-class subset accuracy $acc"; fi
 if "$bin" plan --json plan.json >plan.log 2>&1 && grep -q '"peak_bytes"' plan.json; then ok "plan runs with defaults"; else bad "plan"; fi
+if "$bin" plan --model resnet20 --input 3x32x32 --batch 8 --steps --timeline plan.svg --json steps.json >steps.log 2>&1; then
+  python3 - <<'PY' && ok "plan --steps lists every step and buffer; --timeline draws every buffer under the arena" || bad "plan --steps / --timeline"
+import json, xml.etree.ElementTree as ET
+j = json.load(open("steps.json"))
+steps, buffers, arena = j["step_list"], j["buffers"], j["arena_bytes"]
+assert len(steps) == j["steps"] and steps[0]["op"] == "Conv2d" and steps[0]["pass"] == "fwd"
+assert steps[-1]["op"] == "Update" and all(s["implementation"] for s in steps if s["pass"] != "-")
+assert all(0 <= b < len(buffers) for s in steps for b in s["buffers"])
+assert all(b["offset"] + b["bytes"] <= arena for b in buffers)
+# buffers alive at the same step never share a byte (the plan is valid as reported)
+for i, a in enumerate(buffers):
+    for b in buffers[i + 1:]:
+        if a["bytes"] and b["bytes"] and a["first_step"] <= b["last_step"] and b["first_step"] <= a["last_step"]:
+            assert a["offset"] + a["bytes"] <= b["offset"] or b["offset"] + b["bytes"] <= a["offset"], (a, b)
+svg = ET.parse("plan.svg").getroot()
+boxes = [e for e in svg.iter("{http://www.w3.org/2000/svg}rect") if e.find("{http://www.w3.org/2000/svg}title") is not None]
+assert len(boxes) == sum(1 for b in buffers if b["bytes"] > 0)
+PY
+  grep -q "layer1.0.conv1" steps.log || bad "plan --steps prints the step names"
+else bad "plan --steps: $(tail -2 steps.log)"; fi
 if "$bin" info >info.log 2>&1 && grep -q "421642 parameters" info.log; then ok "info runs with defaults"; else bad "info"; fi
 if "$bin" info --model mobilenet_v2 --num-classes 1000 --quiet >mb.log 2>&1 && grep -q "3504872 parameters" mb.log; then ok "info mobilenet_v2"; else bad "info mobilenet_v2 ($(cat mb.log))"; fi
 

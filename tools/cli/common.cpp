@@ -115,7 +115,9 @@ std::string shape_text(const std::vector<int64_t>& dims) { return fmt::format("[
 
 void write_json(const std::string& path, const nlohmann::json& report) {
   if (path.empty()) return;
-  io::write_file_atomic(path, report.dump(2) + "\n");
+  write_text(path, report.dump(2) + "\n");
 }
+
+void write_text(const std::string& path, const std::string& text) { io::write_file_atomic(path, text); }
 
 }  // namespace edgetrain::cli

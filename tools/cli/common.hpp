@@ -57,5 +57,7 @@ void print_plan(const PlanSummary& plan);
 std::string shape_text(const std::vector<int64_t>& dims);
 // Writes a JSON report atomically when path is not empty.
 void write_json(const std::string& path, const nlohmann::json& report);
+// Writes a text file atomically.
+void write_text(const std::string& path, const std::string& text);
 
 }  // namespace edgetrain::cli

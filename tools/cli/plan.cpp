@@ -8,6 +8,7 @@
 #include "edgetrain/edgetrain.hpp"
 #include "environment.hpp"
 #include "model_spec.hpp"
+#include "plan_timeline.hpp"
 #include "verbs.hpp"
 
 namespace edgetrain::cli {
@@ -25,7 +26,39 @@ struct PlanOptions {
   int top = 8;
   std::string json;
   std::string backend = "auto";
+  bool steps = false;        // list every step and every buffer
+  std::string timeline;      // SVG of the buffers over the steps
 };
+
+// Every step top-down (what runs, in which layouts, on which buffers), then every buffer (where the
+// planner put it and when it lives).
+void print_steps(const PlanSummary& plan) {
+  fmt::print("\n  {:>4}  {:<11} {:<13} {:<28} {:<34} {:<24} {:<5} {:>9}  {}\n", "step", "pass", "op", "name",
+             "implementation", "layouts", "dtype", "MMAC", "buffers");
+  for (size_t i = 0; i < plan.step_list.size(); ++i) {
+    const StepInfo& s = plan.step_list[i];
+    fmt::print("  {:>4}  {:<11} {:<13} {:<28} {:<34} {:<24} {:<5} {:>9.2f}  {}\n", i, s.pass, s.op, s.name,
+               s.implementation, s.layouts, s.dtype, static_cast<double>(s.macs) / 1e6, fmt::join(s.buffers, ","));
+  }
+  fmt::print("\n  {:>6}  {:>12} {:>10}  {:>11}  {:<16} {}\n", "buffer", "offset", "size", "steps", "kind", "holds");
+  for (size_t b = 0; b < plan.buffers.size(); ++b) {
+    const BufferInfo& r = plan.buffers[b];
+    fmt::print("  {:>6}  {:>12} {:>10}  {:>5}..{:<4}  {:<16} {}\n", b, r.offset, format_bytes(r.bytes), r.first_step,
+               r.last_step, r.kind, r.label);
+  }
+}
+
+nlohmann::json steps_json(const PlanSummary& plan) {
+  nlohmann::json steps = nlohmann::json::array(), buffers = nlohmann::json::array();
+  for (const StepInfo& s : plan.step_list)
+    steps.push_back({{"name", s.name}, {"op", s.op}, {"pass", s.pass}, {"implementation", s.implementation},
+                     {"problem", s.problem}, {"layouts", s.layouts}, {"dtype", s.dtype}, {"macs", s.macs},
+                     {"buffers", s.buffers}});
+  for (const BufferInfo& b : plan.buffers)
+    buffers.push_back({{"label", b.label}, {"kind", b.kind}, {"bytes", b.bytes}, {"offset", b.offset},
+                       {"first_step", b.first_step}, {"last_step", b.last_step}});
+  return {{"step_list", steps}, {"buffers", buffers}};
+}
 
 int run_plan(const PlanOptions& o) {
   const Model model = open_api_model(o.model, 0, Shape{}, 1);
@@ -58,7 +91,15 @@ int run_plan(const PlanOptions& o) {
     const BufferInfo& r = buffers[i];
     fmt::print("    {:>10}  {:<16} steps {}..{}  {}\n", format_bytes(r.bytes), r.kind, r.first_step, r.last_step, r.label);
   }
+  if (o.steps) print_steps(plan);
+  if (!o.timeline.empty()) {
+    write_text(o.timeline, timeline_svg(plan, fmt::format("{} batch {}: {} ({} steps, arena {})", model.arch(), o.batch,
+                                                        o.inference ? "inference" : "training step", plan.steps,
+                                                        format_bytes(plan.memory.arena))));
+    fmt::print("  timeline           {}\n", o.timeline);
+  }
   nlohmann::json j = plan_json(plan);
+  if (o.steps) j.update(steps_json(plan));
   j["model"] = model.arch();
   j["trainable"] = o.trainable;
   j["optimizer"] = o.optimizer;
@@ -80,6 +121,9 @@ Action add_plan(CLI::App& app) {
   app.add_option("--top", o->top, "list this many of the largest buffers")->capture_default_str();
   app.add_option("--json", o->json, "write a machine-readable report here");
   app.add_option("--backend", o->backend, "kernels: auto (fastest available), onednn, ref")->capture_default_str();
+  app.add_flag("--steps", o->steps, "list every step (op, pass, implementation, layouts, buffers) and every buffer "
+                                    "(offset, size, first and last step)");
+  app.add_option("--timeline", o->timeline, "draw the buffers over the steps as an SVG file (the memory lifecycle)");
   return [o] { return run_plan(*o); };
 }
 
