@@ -2,6 +2,11 @@
 # expect_error. End a script with: echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]
 passed=0
 failed=0
+# The CLI maps EDGETRAIN_* variables onto engine options (layouts, planner, fusion, Winograd, logging):
+# a switch exported in the developer's shell must not change what is tested. A case that wants one
+# sets it on its own command line.
+for _edgetrain_var in $(compgen -e | grep '^EDGETRAIN_'); do unset "$_edgetrain_var"; done
+unset _edgetrain_var
 ok() { passed=$((passed + 1)); echo "ok   $1"; }
 bad() { failed=$((failed + 1)); echo "FAIL $1"; }
 
