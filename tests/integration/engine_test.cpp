@@ -71,7 +71,10 @@ TEST(Plan, EveryPlanIsValidForManyModelsAndSpecs) {
         if (k == PlannerKind::greedy_by_size) {
           CompileOptions nr = o;
           nr.planner = PlannerKind::no_reuse;
-          EXPECT_LE(p.memory.arena_bytes, compile(g, nr).memory.arena_bytes);
+          // Reuse must actually save memory: training all of a network keeps every activation for the
+          // backward pass, yet the gradients and workspaces reuse each other's bytes.
+          const double ratio = static_cast<double>(p.memory.arena_bytes) / static_cast<double>(compile(g, nr).memory.arena_bytes);
+          EXPECT_LT(ratio, spec == "all" ? 0.75 : 1.0) << spec << ": greedy arena / no-reuse arena";
         }
       }
 }
