@@ -74,8 +74,7 @@ ChannelRanking& ChannelRanking::operator=(ChannelRanking&&) noexcept = default;
 ChannelRanking::~ChannelRanking() = default;
 
 ChannelRanking ChannelRanking::rank(const Model& model, const PruneOptions& o) {
-  ET_REQUIRE(!needs_data(o.criterion),
-             "the activation, apoz and taylor criteria measure data: rank with a Dataset");
+  ET_REQUIRE(!needs_data(o.criterion), "the activation, apoz and taylor criteria measure data: rank with a Dataset");
   const Network& net = model.state().net;
   auto impl = std::make_shared<Impl>();
   impl->criterion = o.criterion;

@@ -13,10 +13,10 @@
 namespace edgetrain {
 
 struct FitMemory {
-  std::size_t data = 0;              // the train and test sets, as stored (u8 pixels, i32 labels)
-  std::size_t loader = 0;            // the loader's ring and the trainer's batch
-  std::size_t evaluation = 0;        // while evaluating: inference arena, its loader and batch
-  std::size_t checkpoint = 0;        // while saving: tensor copies and the file's bytes
+  std::size_t data = 0;        // the train and test sets, as stored (u8 pixels, i32 labels)
+  std::size_t loader = 0;      // the loader's ring and the trainer's batch
+  std::size_t evaluation = 0;  // while evaluating: inference arena, its loader and batch
+  std::size_t checkpoint = 0;  // while saving: tensor copies and the file's bytes
   std::size_t peak_extra() const { return data + loader + (evaluation > checkpoint ? evaluation : checkpoint); }
 };
 

@@ -61,8 +61,8 @@ TEST_F(ApiPredictor, AFitAddsItsDataLoaderAndEvaluationOrCheckpoint) {
   EXPECT_EQ(alone.evaluation_bytes, 0u);
   EXPECT_GT(alone.loader_bytes, alone.step.input_bytes);  // a ring of prepared batches
   EXPECT_GT(alone.checkpoint_bytes, alone.step.plan.weights);
-  EXPECT_EQ(alone.total_bytes, alone.step.total_bytes - alone.step.input_bytes + alone.data_bytes +
-                                   alone.loader_bytes + alone.checkpoint_bytes);
+  EXPECT_EQ(alone.total_bytes, alone.step.total_bytes - alone.step.input_bytes + alone.data_bytes + alone.loader_bytes +
+                                   alone.checkpoint_bytes);
   EXPECT_EQ(alone.epoch_samples, 96);  // full batches only
   FitOptions fit;
   fit.test = test;

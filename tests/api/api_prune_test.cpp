@@ -2,11 +2,11 @@
 // session pruned mid-run keeps training where it was (optimizer state sliced, counters kept).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <string>
-#include <unistd.h>
 
 #include "api_test_util.hpp"
 
@@ -99,8 +99,9 @@ TEST(ApiPrune, APrunedSessionTrainsSavesAndResumesAndLeavesTheOldModelAlone) {
   EXPECT_LT(last, first);
   EXPECT_EQ(s.steps_done(), 23);
 
-  const std::string path = (std::filesystem::temp_directory_path() /
-                            ("edgetrain_api_prune_" + std::to_string(::getpid()) + ".ckpt")).string();
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("edgetrain_api_prune_" + std::to_string(::getpid()) + ".ckpt"))
+          .string();
   s.save_checkpoint(path, {{"level", "0.5"}});
   EXPECT_TRUE(TrainingSession::can_resume(path));
   TrainingSession r = TrainingSession::resume(path);
