@@ -55,7 +55,7 @@ struct EDGETRAIN_API OptimizerOptions {
   bool nesterov = false;              // sgd, needs momentum > 0
   double weight_decay = 0;            // sgd/adam: L2 in the gradient; adamw: decoupled decay
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // adam/adamw
-  double base_lr() const;             // lr, or the kind's default when lr is 0
+  double base_lr() const;             // lr, or the kind's default when lr is exactly 0
 };
 
 // Learning-rate schedule shapes (after an optional linear warm-up).

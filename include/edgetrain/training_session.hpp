@@ -115,7 +115,7 @@ class EDGETRAIN_API TrainingSession {
 
   // One step on caller memory: images [batch, C, H, W] floats (in [0, 1] unless normalize_inputs is
   // false), labels [batch] in 0..K-1. Copied in; allocates nothing after the first step. Throws
-  // Error only for a label out of range (before the step runs).
+  // Error only for a null pointer or a label out of range (before the step runs).
   StepResult step(const float* images, const int32_t* labels);
   // Zero-copy: write the batch (already normalised) into input_images() / input_labels(), then step().
   // The images must be written again before each step; the labels survive it.

@@ -4,7 +4,8 @@
 
 namespace edgetrain {
 
-// "MAJOR.MINOR.PATCH" of the linked library (compare with the headers' EDGETRAIN_VERSION_* if needed).
+// "MAJOR.MINOR.PATCH" of the linked library (the installed package's version is in
+// edgetrainConfigVersion.cmake and edgetrain.pc).
 EDGETRAIN_API const char* version();
 
 }  // namespace edgetrain

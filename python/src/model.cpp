@@ -167,17 +167,6 @@ void init_model(py::module_& m) {
       .field("rank_batch", &PruneOptions::rank_batch, "data criteria: their size")
       .field("backend", &PruneOptions::backend, "data criteria: kernels (Backend)")
       .done();
-  m.def("needs_data", &needs_data, py::arg("criterion"), "Whether a PruneCriterion measures data.");
-  py::class_<ChannelRanking>(m, "ChannelRanking",
-                             "Every prunable channel of a model scored by a criterion, made once to prune at several "
-                             "levels (Model.pruned(ranking, level), TrainingSession.prune).")
-      .def_static("rank", py::overload_cast<const Model&, const PruneOptions&>(&ChannelRanking::rank), py::arg("model"),
-                  py::arg("options") = PruneOptions{}, release(), "Ranks by a weight criterion (l1, random).")
-      .def_static("rank", py::overload_cast<const Model&, const PruneOptions&, const Dataset&>(&ChannelRanking::rank),
-                  py::arg("model"), py::arg("options"), py::arg("data"), release(),
-                  "Ranks by any criterion; the data criteria observe batches of data.")
-      .def_property_readonly("criterion", &ChannelRanking::criterion, "How it ranked (PruneCriterion).")
-      .def_property_readonly("channels", &ChannelRanking::channels, "Prunable channels ranked.");
   Struct<Evaluation>(m, "Evaluation", "Result of an evaluation.", false)
       .field("loss", &Evaluation::loss, "mean cross-entropy")
       .field("accuracy", &Evaluation::accuracy, "share of correct top-1 predictions")
@@ -192,6 +181,10 @@ void init_model(py::module_& m) {
                 "None or a callable(done, total) called after each batch (with the GIL held)")
       .done();
 
+  // Registered before Model (whose pruned() takes one), defined after it (rank() takes a Model).
+  py::class_<ChannelRanking> ranking(m, "ChannelRanking",
+                                     "Every prunable channel of a model scored by a criterion, made once to prune at "
+                                     "several levels (Model.pruned(ranking, level), TrainingSession.prune).");
   py::class_<Model>(m, "Model",
                     "A network with its parameters, class names and input normalisation. Move-only in C++: "
                     "use clone() for an independent copy.")
@@ -271,6 +264,16 @@ void init_model(py::module_& m) {
                ", num_classes=" + std::to_string(model.num_classes()) +
                ", parameters=" + std::to_string(model.parameter_count()) + ")";
       }, "Architecture, input, classes and parameter count.");
+
+  m.def("needs_data", &needs_data, py::arg("criterion"), "Whether a PruneCriterion measures data.");
+  ranking
+      .def_static("rank", py::overload_cast<const Model&, const PruneOptions&>(&ChannelRanking::rank), py::arg("model"),
+                  py::arg("options") = PruneOptions{}, release(), "Ranks by a weight criterion (l1, random).")
+      .def_static("rank", py::overload_cast<const Model&, const PruneOptions&, const Dataset&>(&ChannelRanking::rank),
+                  py::arg("model"), py::arg("options"), py::arg("data"), release(),
+                  "Ranks by any criterion; the data criteria observe batches of data.")
+      .def_property_readonly("criterion", &ChannelRanking::criterion, "How it ranked (PruneCriterion).")
+      .def_property_readonly("channels", &ChannelRanking::channels, "Prunable channels ranked.");
 }
 
 }  // namespace etpy

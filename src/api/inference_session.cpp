@@ -37,7 +37,8 @@ struct InferenceSession::Impl {
 
   const float* run(const float* images, int64_t n) {
     ET_REQUIRE(images != nullptr, "run: images must not be null");
-    ET_REQUIRE(n >= 1 && n <= plan.batch, "run: {} images, but the session takes 1 to {} (reserve() a larger batch)", n,
+    ET_REQUIRE(n >= 1, "run: the number of images must be at least 1, got {}", n);
+    ET_REQUIRE(n <= plan.batch, "run: {} images, but the session takes 1 to {} (reserve() a larger batch)", n,
                plan.batch);
     float* dst = exec->input_images();
     const int64_t sample = plan.value_shapes[static_cast<size_t>(state->net.graph.input)].numel_from(1);

@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
+
+#include <fmt/format.h>
 
 #include "adapt/classifier_head.hpp"
 #include "api/convert.hpp"
@@ -67,6 +70,9 @@ Model Model::open(const std::string& name_or_path, const ModelOptions& o) {
   if (name_or_path.ends_with(".onnx")) return import_onnx(name_or_path, o);
   const auto names = models::zoo_names();
   if (std::find(names.begin(), names.end(), name_or_path) != names.end()) return zoo(name_or_path, o);
+  ET_REQUIRE(std::filesystem::exists(name_or_path),
+             "'{}' is neither a zoo architecture ({}) nor an existing checkpoint or .onnx file", name_or_path,
+             fmt::format("{}", fmt::join(names, ", ")));
   return load(name_or_path, o);
 }
 
@@ -149,8 +155,8 @@ const std::vector<float>& Model::stddev() const { return state_->net.info.std; }
 void Model::set_normalization(std::vector<float> mean, std::vector<float> std) {
   const size_t c = static_cast<size_t>(input_chw()[0]);
   ET_REQUIRE(mean.size() == std.size() && (mean.empty() || mean.size() == 1 || mean.size() == c),
-             "normalisation needs as many means as standard deviations, 1 or {} (the input channels); got {} and {}", c,
-             mean.size(), std.size());
+             "normalisation needs as many means as standard deviations, one per input channel ({}) or one for all; "
+             "got {} and {}", c, mean.size(), std.size());
   for (float s : std) ET_REQUIRE(s > 0, "normalisation standard deviations must be positive, got {}", s);
   state_->net.info.mean = std::move(mean);
   state_->net.info.std = std::move(std);

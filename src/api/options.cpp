@@ -24,7 +24,7 @@ Trainable Trainable::parse(const std::string& text) { return api::from_internal(
 std::string Trainable::str() const { return to_string(api::to_internal(*this)); }
 
 double OptimizerOptions::base_lr() const {
-  if (lr > 0) return lr;
+  if (lr != 0) return lr;  // a negative or NaN rate reaches validation (Error), it is not replaced
   return kind == Optimizer::sgd ? 0.01 : 1e-3;
 }
 

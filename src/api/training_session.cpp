@@ -2,6 +2,7 @@
 #include "edgetrain/training_session.hpp"
 
 #include <chrono>
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "api/convert.hpp"
@@ -276,7 +277,7 @@ Evaluation TrainingSession::evaluate(const Dataset& data, int64_t batch, const P
 
 double TrainingSession::learning_rate() const { return impl_->trainer->learning_rate(); }
 void TrainingSession::set_learning_rate(double lr) {
-  ET_REQUIRE(lr >= 0, "learning rate must not be negative, got {}", lr);
+  ET_REQUIRE(std::isfinite(lr) && lr >= 0, "learning rate must be a finite value >= 0, got {}", lr);
   impl_->trainer->set_learning_rate_override(lr);
 }
 void TrainingSession::clear_learning_rate() { impl_->trainer->set_learning_rate_override(std::nullopt); }

@@ -50,7 +50,7 @@ std::unique_ptr<Dataset> open_spec(const std::string& spec, const Shape& chw, bo
   if (kind == "cifar100") return open_cifar({(fs::path(arg) / (test ? "test.bin" : "train.bin")).string()}, true);
   if (kind == "folder") {
     ET_REQUIRE(!arg.empty(), "data spec '{}': use folder:DIR", spec);
-    ET_REQUIRE(chw.rank() == 3, "image folders need an input size (--input CxHxW)");
+    ET_REQUIRE(chw.rank() == 3, "image folders need an input size to decode to (DataOptions::input_chw; --input CxHxW)");
     return open_image_folder(arg, static_cast<int>(chw[1]), static_cast<int>(chw[2]), static_cast<int>(chw[0]));
   }
   fail("data spec '{}' not understood: use fashion-mnist[:DIR], idx:IMAGES,LABELS, cifar10:DIR, cifar100:DIR "

@@ -109,7 +109,7 @@ std::vector<bool> resolve_trainable(const Graph& g, const TrainableSpec& spec) {
   bool any = false;
   for (bool b : on) any = any || b;
   ET_REQUIRE(any, "trainable spec '{}' selects no parameter of this model (parameters are named like '{}'; "
-             "see `edgetrain info`)", to_string(spec), g.params.empty() ? "" : g.params.front().name);
+             "Model::parameters() or `edgetrain info` list them)", to_string(spec), g.params.empty() ? "" : g.params.front().name);
   return on;
 }
 

@@ -155,7 +155,7 @@ CheckpointData read_checkpoint(const std::string& path) {
   try {
     file = read_file(path);
   } catch (const Error& e) {
-    fail("cannot load checkpoint: {} (pass the path of a checkpoint written by edgetrain)", e.what());
+    fail("cannot load checkpoint: {}", e.what());
   }
 
   ET_REQUIRE(file.size() >= kHeaderBytes,

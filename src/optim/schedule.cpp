@@ -18,12 +18,12 @@ double lr_at(const ScheduleConfig& cfg, double base_lr, int64_t iteration) {
   switch (cfg.kind) {
     case ScheduleKind::constant: return base_lr;
     case ScheduleKind::step:
-      ET_REQUIRE(cfg.step_size_iters > 0, "lr schedule step: step_size_iters must be > 0, got {}",
+      ET_REQUIRE(cfg.step_size_iters > 0, "lr schedule step: the step size (steps between decays) must be > 0, got {}",
                  cfg.step_size_iters);
       return base_lr * std::pow(cfg.gamma, static_cast<double>(k / cfg.step_size_iters));
     case ScheduleKind::cosine: {
       const int64_t span = cfg.total_iters - cfg.warmup_iters;
-      ET_REQUIRE(span > 0, "lr schedule cosine: total_iters ({}) must exceed warmup_iters ({})",
+      ET_REQUIRE(span > 0, "lr schedule cosine: the total steps ({}) must exceed the warm-up steps ({})",
                  cfg.total_iters, cfg.warmup_iters);
       const double frac = static_cast<double>(std::min(k, span)) / static_cast<double>(span);
       return cfg.min_lr +
@@ -51,7 +51,7 @@ std::string_view schedule_name(ScheduleKind kind) {
 
 void validate(const ScheduleConfig& cfg) {
   const auto name = schedule_name(cfg.kind);
-  ET_REQUIRE(cfg.warmup_iters >= 0, "lr schedule {}: warmup_iters must be >= 0, got {}", name,
+  ET_REQUIRE(cfg.warmup_iters >= 0, "lr schedule {}: the warm-up steps must be >= 0, got {}", name,
              cfg.warmup_iters);
   ET_REQUIRE(cfg.warmup_iters == 0 ||
                  (cfg.warmup_start_factor > 0.0 && cfg.warmup_start_factor <= 1.0),
@@ -60,14 +60,15 @@ void validate(const ScheduleConfig& cfg) {
   switch (cfg.kind) {
     case ScheduleKind::constant: return;
     case ScheduleKind::step:
-      ET_REQUIRE(cfg.step_size_iters > 0, "lr schedule step: step_size_iters must be > 0, got {}",
+      ET_REQUIRE(cfg.step_size_iters > 0, "lr schedule step: the step size (steps between decays) must be > 0, got {}",
                  cfg.step_size_iters);
       ET_REQUIRE(std::isfinite(cfg.gamma) && cfg.gamma > 0.0 && cfg.gamma <= 1.0,
                  "lr schedule step: gamma must be in (0, 1], got {}", cfg.gamma);
       return;
     case ScheduleKind::cosine:
       ET_REQUIRE(cfg.total_iters > cfg.warmup_iters,
-                 "lr schedule cosine: total_iters ({}) must exceed warmup_iters ({})",
+                 "lr schedule cosine: the total steps ({}) must exceed the warm-up steps ({}) (ScheduleOptions::total_steps, "
+                 "or ScheduleOptions::over_epochs)",
                  cfg.total_iters, cfg.warmup_iters);
       ET_REQUIRE(std::isfinite(cfg.min_lr) && cfg.min_lr >= 0.0,
                  "lr schedule cosine: min_lr must be >= 0, got {}", cfg.min_lr);

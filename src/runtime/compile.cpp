@@ -552,7 +552,7 @@ Plan compile(const Graph& graph, const CompileOptions& options) {
     const PlanBreakdown& m = plan.breakdown;
     fail("memory budget {} is impossible for this configuration: the training step needs {} (weights {}, "
          "optimizer state {}, planned activations/gradients/workspace {}, kernel workspace {}); lower the batch size ({} now) or "
-         "train fewer layers (e.g. --trainable last:2)",
+         "train fewer layers (e.g. Trainable::last(2), --trainable last:2)",
          human_bytes(o.memory_budget), human_bytes(m.total()), human_bytes(m.weights), human_bytes(m.optimizer_state),
          human_bytes(m.arena), human_bytes(m.kernel_workspace), o.batch);
   }

@@ -78,6 +78,13 @@ TEST(Api, BadInputThrowsError) {
   t.trainable = Trainable::names({"nothing.matches.*"});
   EXPECT_THROW(TrainingSession(m, t), Error);
   EXPECT_THROW(Trainable::parse("last:x"), Error);
+  for (double lr : {-1.0, std::nan("")}) {  // not replaced by the default rate: refused
+    t = small_training();
+    t.optimizer.lr = lr;
+    EXPECT_THROW(TrainingSession(m, t), Error) << lr;
+    EXPECT_THROW(TrainingSession::preview(m, t), Error) << lr;
+  }
+  EXPECT_THROW(Model::open("resnet-18"), Error);  // neither a zoo name nor a file
   const Batch b = quadrant_batch(8, 1);
   EXPECT_THROW(Dataset::from_arrays(b.images.data(), b.labels.data(), 8, {1, 28}), Error);
   TrainingSession s(m, small_training());
@@ -86,6 +93,8 @@ TEST(Api, BadInputThrowsError) {
   EXPECT_THROW(s.step(b.images.data(), bad.data()), Error);
   InferenceSession inf(m, {});
   EXPECT_THROW(inf.run(b.images.data(), 2), Error);  // max batch 1
+  EXPECT_THROW(inf.run(b.images.data(), 0), Error);
+  EXPECT_THROW(s.set_learning_rate(std::nan("")), Error);
   EXPECT_THROW(parse_bytes("12 parsecs"), Error);
   EXPECT_EQ(parse_bytes("2M"), 2u * 1024 * 1024);
 }
