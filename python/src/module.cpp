@@ -7,8 +7,11 @@ namespace etpy {
 
 std::string shape_str(const std::vector<int64_t>& shape) {
   std::string s = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (i > 0) s.append(", ");
+    s.append(std::to_string(shape[i]));
+  }
+  return s.append("]");
 }
 
 std::vector<int64_t> array_shape(const py::array& a) {

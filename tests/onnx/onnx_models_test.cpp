@@ -326,7 +326,7 @@ INSTANTIATE_TEST_SUITE_P(Torchvision, OnnxModel,
                          ::testing::Combine(::testing::Values("resnet18", "mobilenet_v2", "squeezenet1_1", "alexnet",
                                                               "vgg11_bn", "googlenet", "tiny_ops"),
                                             ::testing::Values("ref", "onednn")),
-                         [](const auto& info) { return std::get<0>(info.param) + "_" + std::get<1>(info.param); });
+                         [](const auto& p) { return std::get<0>(p.param) + "_" + std::get<1>(p.param); });
 
 }  // namespace
 }  // namespace edgetrain
