@@ -125,6 +125,7 @@ class TinyOps(nn.Module):
     def forward(self, x):
         x = F.leaky_relu(self.bn1(self.conv1(x)), 0.1)
         x = F.hardswish(self.dw(x))
+        x = F.silu(x)  # exported as x * Sigmoid(x): one SiLU layer
         x = F.hardsigmoid(torch.sigmoid(self.pw(x)) * 3.0)
         x = self.pool(x)
         x = x.view(x.size(0), -1)

@@ -21,7 +21,8 @@ NLOHMANN_JSON_SERIALIZE_ENUM(PointwiseFn, {{PointwiseFn::leaky_relu, "leaky_relu
                                            {PointwiseFn::sigmoid, "sigmoid"},
                                            {PointwiseFn::hard_sigmoid, "hard_sigmoid"},
                                            {PointwiseFn::hard_swish, "hard_swish"},
-                                           {PointwiseFn::scale, "scale"}})
+                                           {PointwiseFn::scale, "scale"},
+                                           {PointwiseFn::silu, "silu"}})
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PointwiseAttrs, fn, alpha, beta)
 
 namespace {

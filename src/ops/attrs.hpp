@@ -62,7 +62,8 @@ struct SoftmaxCrossEntropyAttrs {};  // (logits [N, K], labels [N] i32) -> mean 
 //   hard_sigmoid  y = clamp(alpha * x + beta, 0, 1)      (PyTorch Hardsigmoid: alpha 1/6, beta 1/2)
 //   hard_swish    y = x * clamp(alpha * x + beta, 0, 1)  (PyTorch Hardswish:   alpha 1/6, beta 1/2)
 //   scale         y = alpha * x                          (ONNX Mul by a scalar constant)
-enum class PointwiseFn { leaky_relu, sigmoid, hard_sigmoid, hard_swish, scale };
+//   silu          y = x * sigmoid(x)                     (PyTorch SiLU, Swish; EfficientNet's activation)
+enum class PointwiseFn { leaky_relu, sigmoid, hard_sigmoid, hard_swish, scale, silu };
 struct PointwiseAttrs {
   PointwiseFn fn = PointwiseFn::sigmoid;
   double alpha = 0.0;

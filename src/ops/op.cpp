@@ -29,6 +29,7 @@ std::string_view pointwise_name(PointwiseFn fn) {
     case PointwiseFn::hard_sigmoid: return "HardSigmoid";
     case PointwiseFn::hard_swish: return "HardSwish";
     case PointwiseFn::scale: return "Scale";
+    case PointwiseFn::silu: return "SiLU";
   }
   return "?";
 }

@@ -1,5 +1,5 @@
 // Pointwise: one elementwise function of one input (leaky_relu, sigmoid, hard_sigmoid, hard_swish,
-// scale; see attrs.hpp). Backward reads dst for sigmoid (dy * y * (1 - y)), nothing for scale
+// scale, silu; see attrs.hpp). Backward reads dst for sigmoid (dy * y * (1 - y)), nothing for scale
 // (dx = alpha * dy), and src for the others (their slopes depend on where x lies).
 #include "ops/op_defs.hpp"
 
@@ -15,7 +15,8 @@ BackwardReads reads(const PointwiseAttrs& a, Pass) {
     case PointwiseFn::scale: return {};
     case PointwiseFn::leaky_relu:
     case PointwiseFn::hard_sigmoid:
-    case PointwiseFn::hard_swish: return {.src = true};
+    case PointwiseFn::hard_swish:
+    case PointwiseFn::silu: return {.src = true};
   }
   return {.src = true, .dst = true};
 }

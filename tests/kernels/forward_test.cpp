@@ -88,6 +88,7 @@ TEST(Forward, FloatMatchesDouble) {
       {"hard_sigmoid", PointwiseAttrs{PointwiseFn::hard_sigmoid, 0.2, 0.5}, {Shape{2, 3, 5, 5}}, true},
       {"hard_swish", PointwiseAttrs{PointwiseFn::hard_swish, 1.0 / 6, 0.5}, {Shape{2, 3, 5, 5}}, true},
       {"scale", PointwiseAttrs{PointwiseFn::scale, -0.7, 0.0}, {Shape{2, 3, 5, 5}}, true},
+      {"silu", PointwiseAttrs{PointwiseFn::silu, 0.0, 0.0}, {Shape{2, 3, 5, 5}}, true},
   };
   for (const Case& c : cases) {
     OpHarness f(c.attrs, c.src, DType::f32, c.training), d(c.attrs, c.src, DType::f64, c.training);
@@ -203,6 +204,7 @@ double pointwise_y(const PointwiseAttrs& a, double x) {
     case PointwiseFn::hard_sigmoid: return t;
     case PointwiseFn::hard_swish: return x * t;
     case PointwiseFn::scale: return a.alpha * x;
+    case PointwiseFn::silu: return x / (1 + std::exp(-x));
   }
   return 0;
 }
@@ -216,6 +218,10 @@ double pointwise_dydx(const PointwiseAttrs& a, double x) {
     case PointwiseFn::hard_sigmoid: return t > 0 && t < 1 ? a.alpha : 0;
     case PointwiseFn::hard_swish: return t < 0 ? 0 : (t <= 1 ? 2 * a.alpha * x + a.beta : 1);
     case PointwiseFn::scale: return a.alpha;
+    case PointwiseFn::silu: {  // d/dx x s(x) = s + x s (1 - s)
+      const double s = 1 / (1 + std::exp(-x));
+      return s + x * s * (1 - s);
+    }
   }
   return 0;
 }
@@ -225,6 +231,7 @@ const PointwiseAttrs kPointwiseCases[] = {
     {PointwiseFn::sigmoid, 0.0, 0.0},      {PointwiseFn::hard_sigmoid, 1.0 / 6, 0.5},
     {PointwiseFn::hard_sigmoid, 0.2, 0.5}, {PointwiseFn::hard_swish, 1.0 / 6, 0.5},
     {PointwiseFn::hard_swish, 0.2, 0.5},   {PointwiseFn::scale, -0.7, 0.0},
+    {PointwiseFn::silu, 0.0, 0.0},
 };
 
 TEST(Pointwise, MatchesFormula) {

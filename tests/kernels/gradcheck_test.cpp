@@ -151,6 +151,10 @@ TEST(GradCheck, PointwiseHardSwish) {
   gradcheck(PointwiseFn::hard_swish, 1.0 / 6, 0.5);
   gradcheck(PointwiseFn::hard_swish, 0.2, 0.5, {Shape{3, 7}});
 }
+TEST(GradCheck, PointwiseSiLU) {
+  gradcheck(PointwiseFn::silu, 0.0, 0.0);
+  gradcheck(PointwiseFn::silu, 0.0, 0.0, {Shape{3, 7}});
+}
 TEST(GradCheck, PointwiseScale) {
   gradcheck(PointwiseFn::scale, -0.7, 0.0);
   gradcheck(PointwiseFn::scale, 2.5, 0.0, {Shape{3, 7}});

@@ -147,6 +147,12 @@ void Exporter::pointwise(const Node& n, const PointwiseAttrs& a) {
       break;
     }
     case PointwiseFn::scale: add_node("Mul", n, {in(n, 0), scalar(n.name + ".factor", static_cast<float>(a.alpha))}, out); break;
+    case PointwiseFn::silu: {  // as PyTorch exports SiLU: x * Sigmoid(x) (ONNX has no SiLU operator)
+      const std::string gate = unique(n.name + "/gate");
+      add_node("Sigmoid", n, {in(n, 0)}, gate);
+      add_node("Mul", n, {in(n, 0), gate}, out);
+      break;
+    }
   }
   tensor_[n.output] = out;
 }

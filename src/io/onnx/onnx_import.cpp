@@ -103,7 +103,7 @@ Shape Importer::read_input() {
   for (int k = 1; k < 4; ++k) {
     const auto& d = dims[k];
     ET_REQUIRE(d.has_dim_value() && d.dim_value() > 0,
-               "{}: input '{}' has a dynamic dimension {} ('{}'); fix the size with --input CxHxW", path_,
+               "{}: input '{}' has a dynamic dimension {} ('{}'); fix the size (ModelOptions::input_chw; --input CxHxW)", path_,
                input->name(), k, d.dim_param());
     chw.push_back(d.dim_value());
   }
@@ -143,7 +143,9 @@ void Importer::prepare_fusions(const std::set<int>& live) {
     matmul_bias_[k] = users[0];
     fused_adds_.insert(users[0]);
   }
-  // x * HardSigmoid(x) is HardSwish (PyTorch exports hardswish so below opset 14, as does edgetrain).
+  // x * HardSigmoid(x) is HardSwish (PyTorch exports hardswish so below opset 14, as does edgetrain);
+  // x * Sigmoid(x) is SiLU (Swish: PyTorch exports SiLU so at every opset). The gate must have no other
+  // reader, else it stays a layer of its own and the Mul multiplies two computed tensors.
   for (int k : live) {
     const auto& n = proto_.graph().node(k);
     if (n.op_type() != "Mul" || n.input_size() != 2) continue;
@@ -151,9 +153,9 @@ void Importer::prepare_fusions(const std::set<int>& live) {
       auto it = producer_.find(n.input(side));
       if (it == producer_.end()) continue;
       const auto& gate = proto_.graph().node(it->second);
-      if (gate.op_type() == "HardSigmoid" && gate.input_size() == 1 && gate.input(0) == n.input(1 - side) &&
-          consumers[gate.output(0)].size() == 1) {
-        hard_swish_[k] = it->second;
+      if ((gate.op_type() == "HardSigmoid" || gate.op_type() == "Sigmoid") && gate.input_size() == 1 &&
+          gate.input(0) == n.input(1 - side) && consumers[gate.output(0)].size() == 1) {
+        gated_[k] = it->second;
         absorbed_.insert(it->second);
         break;
       }
@@ -201,11 +203,14 @@ void Importer::import_node(int index) {
     return;
   }
   if (absorbed_.contains(index)) return;
-  if (auto it = hard_swish_.find(index); it != hard_swish_.end()) {
+  if (auto it = gated_.find(index); it != gated_.end()) {
     const auto& gate = proto_.graph().node(it->second);
     const int x = value(gate, 0);
-    bind(n, emit(n, node_name(n, ""), PointwiseAttrs{PointwiseFn::hard_swish, attr_float(gate, "alpha", 0.2f),
-                                                      attr_float(gate, "beta", 0.5f)}, {x}, {}));
+    const PointwiseAttrs a = gate.op_type() == "Sigmoid"
+                                 ? PointwiseAttrs{PointwiseFn::silu, 0.0, 0.0}
+                                 : PointwiseAttrs{PointwiseFn::hard_swish, attr_float(gate, "alpha", 0.2f),
+                                                  attr_float(gate, "beta", 0.5f)};
+    bind(n, emit(n, node_name(n, ""), a, {x}, {}));
     return;
   }
   for (const auto& in : n.input())
@@ -392,6 +397,7 @@ void Importer::spatial_attrs(const onnx::NodeProto& n, const Shape& in, int kh, 
 
 std::string supported_onnx_operators() {
   return "Conv, BatchNormalization, Relu, Clip (0..6 as ReLU6), LeakyRelu, Sigmoid, HardSigmoid, HardSwish, "
+         "x * Sigmoid(x) (SiLU), "
          "MaxPool, AveragePool, GlobalAveragePool, Pad (zeros, before Conv/AveragePool), Gemm, MatMul (+ Add bias), Add, Mul/Div by a scalar, Concat "
          "(channels), Flatten, Reshape/Squeeze/Unsqueeze (flattening), Dropout, Identity, and on constants: "
          "Constant, Shape, Gather, Unsqueeze, Squeeze, Concat, Cast, Slice, Reshape, ConstantOfShape, Add/Sub/Mul/Div";

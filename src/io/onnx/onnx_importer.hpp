@@ -88,7 +88,7 @@ class Importer {
   std::unordered_map<std::string, int> producer_;                 // ONNX tensor -> node index
   std::unordered_map<int, int> matmul_bias_;                      // MatMul node -> the Add that holds its bias
   std::set<int> fused_adds_;
-  std::unordered_map<int, int> hard_swish_;  // Mul node -> the HardSigmoid of its other operand (x * hsig(x))
+  std::unordered_map<int, int> gated_;  // Mul node -> the (Hard)Sigmoid of its other operand: x * gate(x)
   std::set<int> absorbed_;                   // nodes a fusion has taken over (emit nothing)
   std::unordered_map<std::string, std::pair<int, int>> padded_;  // Pad output -> (pad_h, pad_w) for its consumer
   std::optional<GraphBuilder> builder_;

@@ -6,6 +6,7 @@
 //   hard_swish    t = alpha x + beta: 0 where t < 0, dy * (2 alpha x + beta) where t <= 1, else dy
 //                 (PyTorch hardswish_backward: x < -3, x <= 3, else)       (reads src)
 //   scale         dx = alpha * dy                                           (reads nothing)
+//   silu          s = sigmoid(x): dx = dy * s * (1 + x * (1 - s))           (reads src)
 // Every loop reads element i before writing it, so dst may alias src and diff_src diff_dst.
 #include <cmath>
 
@@ -50,6 +51,7 @@ void fwd(const PointwiseAttrs& attrs, const KernelProblem& p, const KernelArgs& 
         map(x, y, n, [=](T v) { return v * std::min(std::max(alpha * v + beta, T(0)), T(1)); });
         return;
       case PointwiseFn::scale: map(x, y, n, [=](T v) { return alpha * v; }); return;
+      case PointwiseFn::silu: map(x, y, n, [](T v) { return v / (T(1) + std::exp(-v)); }); return;
     }
   });
 }
@@ -81,6 +83,12 @@ void bwd_data(const PointwiseAttrs& attrs, const KernelProblem& p, const KernelA
         });
         return;
       case PointwiseFn::scale: map(dy, dx, n, [=](T g) { return alpha * g; }); return;
+      case PointwiseFn::silu:
+        map2(args.src[0].as<T>(), dy, dx, n, [](T x, T g) {
+          const T s = T(1) / (T(1) + std::exp(-x));
+          return g * s * (T(1) + x * (T(1) - s));
+        });
+        return;
     }
   });
 }
