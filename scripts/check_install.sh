@@ -122,7 +122,11 @@ nm -DC --defined-only "$real_lib" | sed -nE 's/^[0-9a-f]+ (.) (.*edgetrain::.*)$
          printf "%s %s\t%s\n", type, name, sym }' >"$work/exports.txt"
 n_exports=$(wc -l <"$work/exports.txt")
 internal_re='^. edgetrain::((onednn|ref|io|prune|predict|data|models|optim|detail)::|(Network|Plan|Executor|Graph)(::|<|\t))'
-public_re='^. edgetrain::((Error|Model|Dataset|TrainingSession|InferenceSession|Predictor|Trainable|OptimizerOptions|ScheduleOptions)(::|\t)|(version|set_log_level|log_level|parse_bytes|format_bytes)\t)'
+# The public API, as the installed headers declare it: exported classes and structs (EDGETRAIN_API),
+# and exported free functions (EDGETRAIN_API <return type> name(...)).
+api_classes=$(cat "$prefix"/include/edgetrain/*.hpp | sed -nE 's/^(class|struct) EDGETRAIN_API ([A-Za-z_0-9]+).*/\2/p' | sort -u | paste -sd'|')
+api_functions=$(cat "$prefix"/include/edgetrain/*.hpp | sed -nE 's/^EDGETRAIN_API .*[ *&]([A-Za-z_0-9]+)\(.*/\1/p' | sort -u | paste -sd'|')
+public_re="^. edgetrain::((${api_classes})(::|\t)|(${api_functions})\t)"
 # GCC exports a target_clones function's ifunc symbol (nm type i) and its resolver despite hidden
 # visibility; they are internal but allowed, and listed.
 ifuncs=$(grep -P "$internal_re" "$work/exports.txt" | grep -P '^i |\[clone \.resolver\]$' | cut -f2 || true)

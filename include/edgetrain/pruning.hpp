@@ -15,6 +15,7 @@
 namespace edgetrain {
 
 class Model;
+namespace detail { struct RankingState; }
 
 // Structured pruning criteria: weight L1 norm, random, or measured on data (activation magnitude,
 // average percentage of zeros, first-order Taylor importance).
@@ -52,12 +53,11 @@ class EDGETRAIN_API ChannelRanking {
   PruneCriterion criterion() const;  // how it ranked
   int64_t channels() const;          // prunable channels ranked
 
-  struct Impl;
-  const Impl& impl() const { return *impl_; }  // for the library's own use
+  const detail::RankingState& state() const { return *state_; }  // for the library's own use
 
  private:
-  explicit ChannelRanking(std::shared_ptr<const Impl> impl);
-  std::shared_ptr<const Impl> impl_;
+  explicit ChannelRanking(std::shared_ptr<const detail::RankingState> state);
+  std::shared_ptr<const detail::RankingState> state_;
 };
 
 }  // namespace edgetrain

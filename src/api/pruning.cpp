@@ -59,14 +59,14 @@ std::vector<std::vector<double>> data_scores(const Network& net, const prune::Ch
 
 bool needs_data(PruneCriterion c) { return c != PruneCriterion::l1 && c != PruneCriterion::random; }
 
-prune::PruningChoice ChannelRanking::Impl::choose(const Network& net, double level) const {
-  ET_REQUIRE(param_shapes == edgetrain::param_shapes(net.graph),
+prune::PruningChoice api::choose_channels(const detail::RankingState& ranking, const Network& net, double level) {
+  ET_REQUIRE(ranking.param_shapes == param_shapes(net.graph),
              "this channel ranking was made for another model (its parameters differ in number or shape): rank "
              "the model being pruned");
-  return prune::choose_channels(net, groups, scores, level);
+  return prune::choose_channels(net, ranking.groups, ranking.scores, level);
 }
 
-ChannelRanking::ChannelRanking(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+ChannelRanking::ChannelRanking(std::shared_ptr<const detail::RankingState> state) : state_(std::move(state)) {}
 ChannelRanking::ChannelRanking(const ChannelRanking&) = default;
 ChannelRanking& ChannelRanking::operator=(const ChannelRanking&) = default;
 ChannelRanking::ChannelRanking(ChannelRanking&&) noexcept = default;
@@ -76,7 +76,7 @@ ChannelRanking::~ChannelRanking() = default;
 ChannelRanking ChannelRanking::rank(const Model& model, const PruneOptions& o) {
   ET_REQUIRE(!needs_data(o.criterion), "the activation, apoz and taylor criteria measure data: rank with a Dataset");
   const Network& net = model.state().net;
-  auto impl = std::make_shared<Impl>();
+  auto impl = std::make_shared<detail::RankingState>();
   impl->criterion = o.criterion;
   impl->groups = prune::analyse_channels(net.graph);
   impl->scores = prune::channel_scores(
@@ -88,7 +88,7 @@ ChannelRanking ChannelRanking::rank(const Model& model, const PruneOptions& o) {
 ChannelRanking ChannelRanking::rank(const Model& model, const PruneOptions& o, const Dataset& data) {
   if (!needs_data(o.criterion)) return rank(model, o);
   const Network& net = model.state().net;
-  auto impl = std::make_shared<Impl>();
+  auto impl = std::make_shared<detail::RankingState>();
   impl->criterion = o.criterion;
   impl->groups = prune::analyse_channels(net.graph);
   impl->scores = data_scores(net, impl->groups, o, data.handle().set);
@@ -96,17 +96,17 @@ ChannelRanking ChannelRanking::rank(const Model& model, const PruneOptions& o, c
   return ChannelRanking(std::move(impl));
 }
 
-PruneCriterion ChannelRanking::criterion() const { return impl_->criterion; }
+PruneCriterion ChannelRanking::criterion() const { return state_->criterion; }
 
 int64_t ChannelRanking::channels() const {
   int64_t n = 0;
-  for (const auto& s : impl_->scores) n += static_cast<int64_t>(s.size());
+  for (const auto& s : state_->scores) n += static_cast<int64_t>(s.size());
   return n;
 }
 
 Model Model::pruned(const ChannelRanking& ranking, double level) const {
-  const ChannelRanking::Impl& r = ranking.impl();
-  const prune::PruningChoice choice = r.choose(state_->net, level);
+  const detail::RankingState& r = ranking.state();
+  const prune::PruningChoice choice = api::choose_channels(r, state_->net, level);
   return detail::ModelState::make(prune::apply_pruning(state_->net, r.groups, choice.keep));
 }
 

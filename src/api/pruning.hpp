@@ -9,14 +9,18 @@
 
 namespace edgetrain {
 
-struct ChannelRanking::Impl {
+namespace detail {
+struct RankingState {
   PruneCriterion criterion = PruneCriterion::l1;
   prune::ChannelGroups groups;
   std::vector<std::vector<double>> scores;  // per group, per channel (empty for fixed groups)
   std::vector<Shape> param_shapes;          // of the ranked model: what it may be applied to
-
-  // The channels `net` keeps at `level` (Error when net is not of the ranked architecture).
-  prune::PruningChoice choose(const Network& net, double level) const;
 };
+}  // namespace detail
+
+namespace api {
+// The channels `net` keeps at `level` by `ranking` (Error when net is not of the ranked architecture).
+prune::PruningChoice choose_channels(const detail::RankingState& ranking, const Network& net, double level);
+}  // namespace api
 
 }  // namespace edgetrain

@@ -55,9 +55,9 @@ struct TrainingSession::Impl {
 
   // Swaps in the pruned network with its sliced optimizer state; the session is unchanged when
   // anything throws (the new step is compiled before the swap).
-  double prune(const ChannelRanking::Impl& ranking, double level) {
+  double prune(const detail::RankingState& ranking, double level) {
     const Network& net = state->net;
-    const prune::PruningChoice choice = ranking.choose(net, level);
+    const prune::PruningChoice choice = api::choose_channels(ranking, net, level);
     auto pruned = std::make_shared<detail::ModelState>(
         detail::ModelState{prune::apply_pruning(net, ranking.groups, choice.keep)});
     const OptimizerState sliced =
@@ -266,7 +266,7 @@ FitResult TrainingSession::fit(const Dataset& train, const FitOptions& fo) {
 }
 
 double TrainingSession::prune(const ChannelRanking& ranking, double level) {
-  return impl_->prune(ranking.impl(), level);
+  return impl_->prune(ranking.state(), level);
 }
 
 void TrainingSession::request_stop() { impl_->stop = true; }
