@@ -117,6 +117,8 @@ class TinyOps(nn.Module):
         self.conv1 = nn.Conv2d(3, 8, 3, padding=1)
         self.bn1 = nn.BatchNorm2d(8)
         self.dw = nn.Conv2d(8, 8, 3, padding=1, groups=8)
+        self.se1 = nn.Conv2d(8, 4, 1)  # squeeze-and-excitation: a gate per channel
+        self.se2 = nn.Conv2d(4, 8, 1)
         self.pw = nn.Conv2d(8, 16, 1)
         self.pool = nn.AvgPool2d(2)
         self.w = nn.Parameter(0.1 * torch.randn(16 * 4 * 4, NUM_CLASSES))
@@ -126,6 +128,7 @@ class TinyOps(nn.Module):
         x = F.leaky_relu(self.bn1(self.conv1(x)), 0.1)
         x = F.hardswish(self.dw(x))
         x = F.silu(x)  # exported as x * Sigmoid(x): one SiLU layer
+        x = x * torch.sigmoid(self.se2(F.silu(self.se1(F.adaptive_avg_pool2d(x, 1)))))  # Mul of two tensors
         x = F.hardsigmoid(torch.sigmoid(self.pw(x)) * 3.0)
         x = self.pool(x)
         x = x.view(x.size(0), -1)

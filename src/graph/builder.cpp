@@ -75,6 +75,7 @@ int GraphBuilder::linear(const std::string& name, int src, int64_t out_features,
   return node(name, LinearAttrs{shape(src)[1], out_features, bias}, {src});
 }
 int GraphBuilder::add(const std::string& name, int a, int b) { return node(name, AddAttrs{}, {a, b}); }
+int GraphBuilder::mul(const std::string& name, int a, int b) { return node(name, MulAttrs{}, {a, b}); }
 int GraphBuilder::concat(const std::string& name, const std::vector<int>& srcs) {
   return node(name, ConcatAttrs{}, srcs);
 }

@@ -26,6 +26,7 @@ class GraphBuilder {
   int global_avg_pool(const std::string& name, int src);
   int linear(const std::string& name, int src, int64_t out_features, bool bias = true);
   int add(const std::string& name, int a, int b);
+  int mul(const std::string& name, int a, int b);  // b of a's shape or [N, C, 1, 1] (a gate)
   int concat(const std::string& name, const std::vector<int>& srcs);
   int flatten(const std::string& name, int src);
   int dropout(const std::string& name, int src, double p);

@@ -70,9 +70,13 @@ struct PointwiseAttrs {
   double beta = 0.0;
 };
 
+// (a [N, C, H, W], b [N, C, H, W] or [N, C, 1, 1]) -> a * b, b broadcast over H and W where it is
+// [N, C, 1, 1]: the product of two computed tensors (squeeze-and-excitation's channel gating).
+struct MulAttrs {};
+
 using Attrs = std::variant<Conv2dAttrs, BatchNormAttrs, ReluAttrs, Relu6Attrs, MaxPoolAttrs, AvgPoolAttrs,
                            GlobalAvgPoolAttrs, LinearAttrs, AddAttrs, ConcatAttrs, FlattenAttrs, DropoutAttrs,
-                           SoftmaxCrossEntropyAttrs, PointwiseAttrs>;
+                           SoftmaxCrossEntropyAttrs, PointwiseAttrs, MulAttrs>;
 
 std::string_view op_name(const Attrs& attrs);
 

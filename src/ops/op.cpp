@@ -17,7 +17,8 @@ std::string_view pass_name(Pass p) {
 std::string_view op_name(const Attrs& attrs) {
   static constexpr std::string_view names[] = {"Conv2d",  "BatchNorm2d",   "ReLU",   "ReLU6",  "MaxPool2d",
                                                "AvgPool2d", "GlobalAvgPool", "Linear", "Add",    "Concat",
-                                               "Flatten", "Dropout",       "SoftmaxCrossEntropy", "Pointwise"};
+                                               "Flatten", "Dropout",       "SoftmaxCrossEntropy", "Pointwise",
+                                               "Mul"};
   static_assert(std::size(names) == std::variant_size_v<Attrs>);
   return names[attrs.index()];
 }

@@ -20,6 +20,7 @@ Shape infer(const FlattenAttrs&, std::span<const Shape>);
 Shape infer(const DropoutAttrs&, std::span<const Shape>);
 Shape infer(const SoftmaxCrossEntropyAttrs&, std::span<const Shape>);
 Shape infer(const PointwiseAttrs&, std::span<const Shape>);
+Shape infer(const MulAttrs&, std::span<const Shape>);
 
 // --- backward reads (every op) ---
 BackwardReads reads(const Conv2dAttrs&, Pass);
@@ -36,6 +37,7 @@ BackwardReads reads(const FlattenAttrs&, Pass);
 BackwardReads reads(const DropoutAttrs&, Pass);
 BackwardReads reads(const SoftmaxCrossEntropyAttrs&, Pass);
 BackwardReads reads(const PointwiseAttrs&, Pass);
+BackwardReads reads(const MulAttrs&, Pass);
 
 // --- parameters, state, saved extras, cost (where an op has them) ---
 std::vector<ParamSpec> params(const Conv2dAttrs&);

@@ -95,7 +95,9 @@ class Analysis {
           } else if constexpr (std::is_same_v<A, BatchNormAttrs>) {
             segments_[out] = in0;
             for (const Segment& s : in0) data_[find(s.group)].followers.push_back(id);
-          } else if constexpr (std::is_same_v<A, AddAttrs>) {
+          } else if constexpr (std::is_same_v<A, AddAttrs> || std::is_same_v<A, MulAttrs>) {
+            // A sum, or a product (squeeze-and-excitation: the gate's channels follow the stream it
+            // scales): both inputs' channels are the same channels.
             segments_[out] = in0;
             for (size_t k = 1; k < n.inputs.size(); ++k) {
               const auto& other = segments_[n.inputs[k]];
@@ -105,9 +107,10 @@ class Analysis {
                        data_[find(in0[s].group)].channels == data_[find(other[s].group)].channels;
               if (same) {
                 for (size_t s = 0; s < in0.size(); ++s) unite(in0[s].group, other[s].group);
-              } else {  // differently composed sums: keep them whole
-                for (const Segment& s : in0) fix(s.group, "Add of differently concatenated inputs");
-                for (const Segment& s : other) fix(s.group, "Add of differently concatenated inputs");
+              } else {  // differently composed sums or products: keep them whole
+                const std::string why = std::string(op_name(n.attrs)) + " of differently concatenated inputs";
+                for (const Segment& s : in0) fix(s.group, why);
+                for (const Segment& s : other) fix(s.group, why);
               }
             }
           } else if constexpr (std::is_same_v<A, ConcatAttrs>) {

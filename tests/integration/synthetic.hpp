@@ -47,7 +47,8 @@ class BlobDataset : public data::Dataset {
 };
 
 // A small residual net using every op: conv (plain, strided, depthwise), BN, ReLU, ReLU6, max and
-// average pooling, global pooling, add, concat, flatten, dropout, linear.
+// average pooling, add, concat, a squeeze-and-excitation gate (global pooling, SiLU, sigmoid, Mul),
+// flatten, dropout, linear.
 inline Graph every_op_net(int classes = 4) {
   GraphBuilder b(Shape{1, 12, 12});
   int x = b.relu("relu0", b.batch_norm("bn0", b.conv("conv0", b.input(), 8, 3, 1, 1)));
@@ -58,10 +59,12 @@ inline Graph every_op_net(int classes = 4) {
   int q = b.avg_pool("avgpool", x, 2, 2);
   x = b.concat("cat", {p, q});
   x = b.relu("relu1", b.conv("conv1", x, 12, 3, 2, 1, 1, true));
-  int g = b.flatten("gflat", b.global_avg_pool("gap", x));
+  int s = b.global_avg_pool("gap", x);
+  s = b.pointwise("se_silu", b.conv("se_reduce", s, 4, 1, 1, 0, 1, true), PointwiseAttrs{PointwiseFn::silu, 0, 0});
+  s = b.pointwise("se_gate", b.conv("se_expand", s, 12, 1, 1, 0, 1, true), PointwiseAttrs{PointwiseFn::sigmoid, 0, 0});
+  x = b.mul("se_scale", x, s);
   int f = b.flatten("flat", x);
   f = b.dropout("drop", b.relu("fcrelu", b.linear("fc0", f, 16)), 0.25);
-  (void)g;
   return b.finish(b.linear("fc", f, classes));
 }
 

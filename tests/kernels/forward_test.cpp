@@ -79,6 +79,8 @@ TEST(Forward, FloatMatchesDouble) {
       {"gap", GlobalAvgPoolAttrs{}, {Shape{2, 3, 5, 5}}, true},
       {"linear", LinearAttrs{7, 5, true}, {Shape{3, 7}}, true},
       {"add", AddAttrs{}, {Shape{2, 3, 5, 5}, Shape{2, 3, 5, 5}}, true},
+      {"mul", MulAttrs{}, {Shape{2, 3, 5, 5}, Shape{2, 3, 5, 5}}, true},
+      {"mul_gate", MulAttrs{}, {Shape{2, 3, 5, 5}, Shape{2, 3, 1, 1}}, true},
       {"concat", ConcatAttrs{}, {Shape{2, 3, 5, 5}, Shape{2, 2, 5, 5}}, true},
       {"flatten", FlattenAttrs{}, {Shape{2, 3, 5, 5}}, true},
       {"dropout", DropoutAttrs{0.4}, {Shape{2, 3, 5, 5}}, true},
@@ -173,6 +175,27 @@ TEST(Dropout, MaskDeterministicAndRate) {
   e.fill(2);
   e.fwd();
   for (int64_t i = 0; i < e.dst.numel(); ++i) EXPECT_EQ(e.dst.get(i), e.src[0].get(i));
+}
+
+// A [1, 2, 2, 2] tensor times a [1, 2, 1, 1] gate: each channel scaled; the gate's gradient sums its
+// plane of dy * a, the tensor's is dy times its channel's gate.
+TEST(Mul, ChannelGateHandComputed) {
+  for (DType t : {DType::f32, DType::f64}) {
+    OpHarness h(MulAttrs{}, {Shape{1, 2, 2, 2}, Shape{1, 2, 1, 1}}, t);
+    const double a[] = {1, 2, 3, 4, -1, 0.5, 2, -3}, gate[] = {2, -0.5}, dy[] = {1, 0, -1, 2, 4, 1, 0, -2};
+    for (int i = 0; i < 8; ++i) h.src[0].set(i, a[i]), h.diff_dst.set(i, dy[i]);
+    h.src[1].set(0, gate[0]);
+    h.src[1].set(1, gate[1]);
+    h.fwd();
+    const double y[] = {2, 4, 6, 8, 0.5, -0.25, -1, 1.5};
+    for (int i = 0; i < 8; ++i) EXPECT_EQ(h.dst.get(i), y[i]) << i;
+    h.bwd_data();
+    const double da[] = {2, 0, -2, 4, -2, -0.5, 0, 1};
+    for (int i = 0; i < 8; ++i) EXPECT_EQ(h.diff_src[0].get(i), da[i]) << i;
+    EXPECT_EQ(h.diff_src[1].get(0), 1 * 1 + 2 * 0 + 3 * -1 + 4 * 2);         // 6
+    EXPECT_EQ(h.diff_src[1].get(1), -1 * 4 + 0.5 * 1 + 2 * 0 + -3 * -2);     // 2.5
+  }
+  EXPECT_THROW(infer_shape(MulAttrs{}, std::vector<Shape>{Shape{1, 2, 2, 2}, Shape{1, 2, 2, 1}}), Error);
 }
 
 TEST(SoftmaxCrossEntropy, HandComputed) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "integration/synthetic.hpp"
 #include "io/model_io.hpp"
 #include "io/onnx/onnx_model.hpp"
 #include "models/zoo.hpp"
@@ -64,6 +65,39 @@ TEST(ChannelGroups, DepthwiseConvolutionsFollowTheirProducer) {
   const auto& f = cg.groups[expand].followers;
   EXPECT_NE(std::find(f.begin(), f.end(), depthwise), f.end());
   EXPECT_EQ(group_of_source(m.graph, cg, "features.2.conv.1.0"), -1) << "a depthwise conv starts no group";
+}
+
+// Squeeze-and-excitation: the gate's last convolution produces the channels it multiplies, so it is a
+// source of the stream's group (pruning a channel removes that gate filter too), and the pruned
+// network keeps consistent shapes and trains.
+TEST(ChannelGroups, ASqueezeExcitationGateFollowsTheStreamItScales) {
+  const Network m = testing::make_model(testing::every_op_net());
+  const ChannelGroups cg = analyse_channels(m.graph);
+  const int stream = group_of_source(m.graph, cg, "conv1");
+  ASSERT_GE(stream, 0);
+  EXPECT_EQ(group_of_source(m.graph, cg, "se_expand"), stream);
+  EXPECT_FALSE(cg.groups[static_cast<size_t>(stream)].fixed);
+  std::vector<std::vector<bool>> keep;
+  for (const ChannelGroup& grp : cg.groups) keep.emplace_back(static_cast<size_t>(grp.channels), true);
+  keep[static_cast<size_t>(stream)][3] = keep[static_cast<size_t>(stream)][7] = false;
+  Network p = apply_pruning(m, cg, keep);
+  const auto out_channels = [&](const char* node) {
+    return p.params.param(p.graph.nodes[p.graph.find_node(node)].params[0]).shape[0];
+  };
+  EXPECT_EQ(out_channels("conv1"), 10);
+  EXPECT_EQ(out_channels("se_expand"), 10);
+  CompileOptions o;
+  o.batch = 4;
+  o.optimizer.lr = 0.05;
+  const Plan plan = compile(p.graph, o);
+  OptimizerState opt(p.graph, plan.trainable, o.optimizer);
+  Executor exec(plan, p.params, &opt);
+  std::vector<float> images(4 * 144, 0.3f);
+  std::vector<int32_t> labels{0, 1, 2, 3};
+  for (int s = 0; s < 3; ++s) {
+    exec.run(images.data(), labels.data());
+    EXPECT_TRUE(std::isfinite(exec.loss()));
+  }
 }
 
 TEST(ChannelGroups, ConcatLaysInputsSideBySideAndFlattenMapsBlocks) {
@@ -148,7 +182,7 @@ TEST(Pruning, EveryZooModelReachesTheLevelAndTrains) {
       exec.run(x.data(), labels);
       EXPECT_TRUE(std::isfinite(exec.loss())) << arch;
       // ... and exports: the ONNX file re-imports to the same outputs.
-      const std::string path = testing::TempDir() + "/pruned_" + arch + ".onnx";
+      const std::string path = ::testing::TempDir() + "/pruned_" + arch + ".onnx";
       io::export_onnx(p, path);
       EXPECT_EQ(predict_logits(p, x.data(), 2, "ref"), predict_logits(io::import_onnx(path), x.data(), 2, "ref")) << arch;
     }
@@ -220,7 +254,7 @@ TEST(Pruning, PrunedModelsSurviveACheckpoint) {
   const Network m = zoo("mobilenet_v2", Shape{3, 64, 64});
   const ChannelGroups cg = analyse_channels(m.graph);
   const Network p = apply_pruning(m, cg, choose_channels(m, cg, channel_scores(m, cg, Criterion::random, 3), 0.5).keep);
-  const std::string path = testing::TempDir() + "/pruned.ckpt";
+  const std::string path = ::testing::TempDir() + "/pruned.ckpt";
   io::save_checkpoint(path, p, nullptr, {});
   const Network back = io::load_checkpoint(path).model;
   std::vector<float> x(static_cast<size_t>(3 * 64 * 64), 0.5f);

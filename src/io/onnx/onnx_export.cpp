@@ -208,6 +208,8 @@ void Exporter::node(const Node& n) {
           attr(add_node("Gemm", n, inputs, out), "transB", int64_t{1});
         } else if constexpr (std::is_same_v<A, AddAttrs>) {
           add_node("Add", n, {in(n, 0), in(n, 1)}, out);
+        } else if constexpr (std::is_same_v<A, MulAttrs>) {  // ONNX broadcasts [N, C, 1, 1] itself
+          add_node("Mul", n, {in(n, 0), in(n, 1)}, out);
         } else if constexpr (std::is_same_v<A, ConcatAttrs>) {
           std::vector<std::string> inputs;
           for (size_t k = 0; k < n.inputs.size(); ++k) inputs.push_back(in(n, k));

@@ -197,6 +197,13 @@ void Importer::add(const onnx::NodeProto& n) {
 }
 
 void Importer::mul_div(const onnx::NodeProto& n) {
+  if (n.op_type() == "Mul" && values_.contains(n.input(0)) && values_.contains(n.input(1))) {  // two computed tensors
+    int a = value(n, 0), b = value(n, 1);
+    if (shape_of(a).rank() == 4 && shape_of(a)[2] * shape_of(a)[3] == 1 && shape_of(b).numel() > shape_of(a).numel())
+      std::swap(a, b);  // the broadcast [N, C, 1, 1] operand second
+    bind(n, emit(n, node_name(n, ""), MulAttrs{}, {a, b}, {}));
+    return;
+  }
   const bool first_is_value = values_.contains(n.input(0));
   const int x = value(n, first_is_value ? 0 : 1);
   ET_REQUIRE(n.op_type() == "Mul" || first_is_value, "{}: dividing a constant by a tensor is not supported", where(n));

@@ -37,6 +37,7 @@ ET_REF_DECLARE(FlattenAttrs)
 ET_REF_DECLARE(DropoutAttrs)
 ET_REF_DECLARE(SoftmaxCrossEntropyAttrs)
 ET_REF_DECLARE(PointwiseAttrs)
+ET_REF_DECLARE(MulAttrs)
 #undef ET_REF_DECLARE
 
 // Ops with parameters.
