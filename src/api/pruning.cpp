@@ -73,27 +73,30 @@ ChannelRanking::ChannelRanking(ChannelRanking&&) noexcept = default;
 ChannelRanking& ChannelRanking::operator=(ChannelRanking&&) noexcept = default;
 ChannelRanking::~ChannelRanking() = default;
 
+// The ranking state of `net`: its channel groups, scored by score(groups).
+template <class Score>
+std::shared_ptr<const detail::RankingState> ranked(const Network& net, PruneCriterion criterion, Score score) {
+  auto state = std::make_shared<detail::RankingState>();
+  state->criterion = criterion;
+  state->groups = prune::analyse_channels(net.graph);
+  state->scores = score(state->groups);
+  state->param_shapes = param_shapes(net.graph);
+  return state;
+}
+
 ChannelRanking ChannelRanking::rank(const Model& model, const PruneOptions& o) {
   ET_REQUIRE(!needs_data(o.criterion), "the activation, apoz and taylor criteria measure data: rank with a Dataset");
   const Network& net = model.state().net;
-  auto impl = std::make_shared<detail::RankingState>();
-  impl->criterion = o.criterion;
-  impl->groups = prune::analyse_channels(net.graph);
-  impl->scores = prune::channel_scores(
-      net, impl->groups, o.criterion == PruneCriterion::l1 ? prune::Criterion::l1 : prune::Criterion::random, o.seed);
-  impl->param_shapes = param_shapes(net.graph);
-  return ChannelRanking(std::move(impl));
+  const prune::Criterion c = o.criterion == PruneCriterion::l1 ? prune::Criterion::l1 : prune::Criterion::random;
+  return ChannelRanking(ranked(
+      net, o.criterion, [&](const prune::ChannelGroups& g) { return prune::channel_scores(net, g, c, o.seed); }));
 }
 
 ChannelRanking ChannelRanking::rank(const Model& model, const PruneOptions& o, const Dataset& data) {
   if (!needs_data(o.criterion)) return rank(model, o);
   const Network& net = model.state().net;
-  auto impl = std::make_shared<detail::RankingState>();
-  impl->criterion = o.criterion;
-  impl->groups = prune::analyse_channels(net.graph);
-  impl->scores = data_scores(net, impl->groups, o, data.handle().set);
-  impl->param_shapes = param_shapes(net.graph);
-  return ChannelRanking(std::move(impl));
+  return ChannelRanking(ranked(
+      net, o.criterion, [&](const prune::ChannelGroups& g) { return data_scores(net, g, o, data.handle().set); }));
 }
 
 PruneCriterion ChannelRanking::criterion() const { return state_->criterion; }

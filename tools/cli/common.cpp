@@ -111,6 +111,10 @@ void print_plan(const PlanSummary& plan) {
   fmt::print("  peak               {:>12}\n", format_bytes(m.total));
 }
 
+double level_between(const Model& before, const Model& after) {
+  return 1.0 - static_cast<double>(after.parameter_count()) / static_cast<double>(before.parameter_count());
+}
+
 std::string shape_text(const std::vector<int64_t>& dims) { return fmt::format("[{}]", fmt::join(dims, "x")); }
 
 void write_json(const std::string& path, const nlohmann::json& report) {

@@ -9,6 +9,7 @@
 #include "core/bytes.hpp"
 #include "data/dataset.hpp"
 #include "edgetrain/data.hpp"
+#include "edgetrain/model.hpp"
 #include "edgetrain/options.hpp"
 
 namespace edgetrain::cli {
@@ -53,6 +54,8 @@ class Progress {
 
 nlohmann::json plan_json(const PlanSummary& plan);
 void print_plan(const PlanSummary& plan);
+// The pruning level `after` reached from `before`: the share of the parameters removed.
+double level_between(const Model& before, const Model& after);
 // "[1x28x28]"-style text of a shape.
 std::string shape_text(const std::vector<int64_t>& dims);
 // Writes a JSON report atomically when path is not empty.

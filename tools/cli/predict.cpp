@@ -100,8 +100,7 @@ std::vector<Candidate> search_configs(const Model& model, const PredictOptions& 
     std::optional<Model> pruned;
     if (level > 0) pruned.emplace(model.pruned(ranking, level));
     const Model& m = pruned ? *pruned : model;
-    const double reached =
-        1.0 - static_cast<double>(m.parameter_count()) / static_cast<double>(model.parameter_count());
+    const double reached = level_between(model, m);
     for (const std::string& trainable : split(o.trainables)) {
       StepConfig s = o.step;
       s.trainable = trainable;

@@ -134,10 +134,6 @@ nlohmann::json profile(const Model& model, const PruneVerbOptions& o) {
           {"inference_ms", ms[ms.size() / 2]}, {"training_bytes", TrainingSession::preview(model, t).memory.total}};
 }
 
-double level_between(const Model& before, const Model& after) {
-  return 1.0 - static_cast<double>(after.parameter_count()) / static_cast<double>(before.parameter_count());
-}
-
 // Prunes the fine-tuned model afresh to `level` (by the ranking made on the data), retrains, evaluates.
 struct Trial {
   double level = 0, accuracy = 0;
