@@ -14,10 +14,6 @@
 
 namespace edgetrain {
 
-// An element-wise activation fused into the step that produces its input (compile.cpp): the step
-// writes act(output) and its backward masks the incoming gradient by the activation's derivative.
-enum class Activation : uint8_t { none, relu, relu6 };
-
 // Everything one execution touches. Slots not used by a (op, pass) stay empty. 2-D tensors are dense
 // row-major; a 4-D activation and its gradient are in the layout the problem names, a parameter and its
 // gradient in the problem's weight layout. Every kernel *overwrites* its outputs (dst, diff_src,
@@ -42,7 +38,7 @@ struct KernelProblem {
   std::vector<Shape> src;  // forward input shapes
   Shape dst;               // forward output shape
   DType dtype = DType::f32;
-  bool training = true;    // BatchNorm batch statistics / Dropout active
+  bool training = true;  // BatchNorm batch statistics / Dropout active
   // bwd_data also writes the present diff_weights (ops whose two backward passes share their
   // reductions, see fuses_weight_grads in ops/op.hpp); no bwd_weights step runs for the node.
   bool weight_grads_in_bwd_data = false;
@@ -59,6 +55,7 @@ struct KernelProblem {
 
   Layout src_layout_of(size_t i) const { return i < src_layout.size() ? src_layout[i] : Layout::plain; }
   ParamLayout weight_layout_of(size_t i) const { return i < weight_layouts.size() ? weight_layouts[i] : ParamLayout{}; }
+  bool operator==(const KernelProblem&) const = default;
   bool all_plain() const {
     for (Layout l : src_layout)
       if (l != Layout::plain) return false;
