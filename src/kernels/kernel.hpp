@@ -65,6 +65,20 @@ struct KernelProblem {
   }
 };
 
+// How a kernel computes its problem: a typed fact for the latency predictor (its values are stable
+// codes stored in device profiles — append only) and for memory decisions (Winograd is the one that
+// does fewer multiplies than the step's MACs say, with more scratch).
+enum class Algorithm : uint8_t {
+  reference = 0,          // edgetrain's reference loops (the oracle every other kernel is tested against)
+  direct = 1,             // a JIT direct kernel for the CPU's widest vector ISA
+  direct_1x1 = 2,         // the same, specialised for 1x1 convolutions
+  gemm = 3,               // lowered to a matrix multiply
+  direct_narrow_isa = 4,  // a JIT direct kernel for an older, narrower ISA (AVX2, SSE4.1)
+  naive = 5,              // a library's naive reference loops
+  other = 6,              // anything else: edgetrain's own blocked loops, simple copies
+  winograd = 7,           // Winograd's minimal filtering
+};
+
 class Kernel {
  public:
   virtual ~Kernel() = default;
@@ -73,14 +87,13 @@ class Kernel {
   virtual std::size_t scratch_bytes() const { return 0; }
   // Layout conversions one execution performs (reported by EDGETRAIN_VERBOSE=1).
   virtual int reorders() const { return 0; }
-  // A convolution computed with a Winograd algorithm (oneDNN names it in detail()): fewer multiplies
-  // than the step's MACs say.
-  bool runs_winograd() const { return detail().find("wino") != std::string_view::npos; }
+  virtual Algorithm algorithm() const { return Algorithm::reference; }
+  bool runs_winograd() const { return algorithm() == Algorithm::winograd; }
   // The layout this kernel would rather have parameter i in (plain: no preference, or none it can
   // describe densely); compile() adopts it for the next round (see Plan::param_layouts).
   virtual ParamLayout preferred_weight_layout(size_t /*i*/) const { return {}; }
-  // The implementation inside the backend where it has several (oneDNN: "jit:avx512_core",
-  // "gemm:jit", "ref:any", ...; empty otherwise): the latency predictor's feature.
+  // The implementation inside the backend where it has several, in the backend's words (oneDNN:
+  // "jit:avx512_core", "gemm:jit", "ref:any", ...; empty otherwise): for people reading logs.
   virtual std::string_view detail() const { return {}; }
 };
 
