@@ -514,6 +514,17 @@ def make_odd_inputs(outdir, force):
     path = os.path.join(odir, "unsupported_op.onnx")
     torch.onnx.export(Upsampling().eval(), x, path, opset_version=13, input_names=["input"],
                       output_names=["logits"])
+
+    class ChannelMean(nn.Module):  # ReduceMean over channels: only the spatial axes are supported
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(64, 3)
+
+        def forward(self, x):
+            return self.fc(torch.flatten(x.mean(1, keepdim=True), 1))
+
+    torch.onnx.export(ChannelMean().eval(), x, os.path.join(odir, "channel_mean.onnx"), opset_version=13,
+                      input_names=["input"], output_names=["logits"])
     path = os.path.join(odir, "dynamic_hw.onnx")
     torch.onnx.export(TinyOps().eval(), x, path, opset_version=14, input_names=["input"],
                       output_names=["logits"], dynamic_axes={"input": {2: "height", 3: "width"}})
