@@ -28,11 +28,11 @@
 #include <vector>
 
 #include "edgetrain/error.hpp"
+#include "environment.hpp"
 #include "graph/trainable.hpp"
 #include "io/model_io.hpp"
 #include "models/zoo.hpp"
 #include "train/rss.hpp"
-#include "environment.hpp"
 #include "train/trainer.hpp"
 
 namespace {
@@ -76,17 +76,25 @@ Args parse(int argc, char** argv) {
       if (i + 1 >= argc) usage((k + " needs a value").c_str());
       return argv[++i];
     };
-    if (k == "--threads") a.threads = static_cast<int>(to_int(value(), "--threads"));
-    else if (k == "--steps") a.steps = static_cast<int>(to_int(value(), "--steps"));
+    if (k == "--threads")
+      a.threads = static_cast<int>(to_int(value(), "--threads"));
+    else if (k == "--steps")
+      a.steps = static_cast<int>(to_int(value(), "--steps"));
     else if (k == "--warmup") {
       std::string v = value();
       a.warmup = v == "0" ? 0 : static_cast<int>(to_int(v, "--warmup"));
-    } else if (k == "--trainable") a.trainable = value();
-    else if (k == "--backend") a.backend = value();
-    else if (k == "--classes") a.classes = to_int(value(), "--classes");
-    else if (k == "-h" || k == "--help") usage("help");
-    else if (k.starts_with("--")) usage(("unknown option " + k).c_str());
-    else pos.push_back(k);
+    } else if (k == "--trainable")
+      a.trainable = value();
+    else if (k == "--backend")
+      a.backend = value();
+    else if (k == "--classes")
+      a.classes = to_int(value(), "--classes");
+    else if (k == "-h" || k == "--help")
+      usage("help");
+    else if (k.starts_with("--"))
+      usage(("unknown option " + k).c_str());
+    else
+      pos.push_back(k);
   }
   if (pos.size() != 3) usage("expected NET RES BATCH");
   a.net = pos[0];
@@ -101,75 +109,93 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+TrainConfig train_config(const Args& a) {
+  TrainConfig tc;
+  tc.batch = a.batch;
+  tc.optimizer.kind = optim::OptimizerKind::sgd;
+  tc.optimizer.lr = 0.01;
+  tc.optimizer.momentum = 0.9;
+  tc.trainable = parse_trainable(a.trainable);
+  tc.backend = a.backend;
+  // The comparison switches (EDGETRAIN_WINOGRAD=0, EDGETRAIN_LAYOUT=plain, ...) as the CLI maps them.
+  const EngineOptions engine = cli::engine_options(a.backend);
+  tc.planner = engine.planner == Planner::no_reuse ? PlannerKind::no_reuse : PlannerKind::greedy_by_size;
+  tc.blocked_layouts = engine.blocked_layouts;
+  tc.blocked_params = engine.blocked_params;
+  tc.fuse_activations = engine.fuse_activations;
+  tc.winograd = engine.winograd;
+  return tc;
+}
+
+// What the plan chose: kernel steps per implementation, layout conversions per step, the share of
+// MACs run with Winograd (train_gflops counts every convolution at its direct MAC count), blocked
+// values and parameters.
+void describe_plan(const Plan& plan, nlohmann::json& out) {
+  std::map<std::string, int> impls;
+  int reorders = 0;
+  int64_t winograd_macs = 0;
+  for (const Step& s : plan.steps) {
+    if (!s.kernel) continue;
+    ++impls[std::string(s.kernel->impl_name())];
+    reorders += s.kernel->reorders();
+    if (s.kernel->runs_winograd()) winograd_macs += s.macs;
+  }
+  out["impls"] = impls;
+  out["reorders_per_step"] = reorders;
+  out["winograd_mac_share"] =
+      plan.trained_macs > 0 ? static_cast<double>(winograd_macs) / static_cast<double>(plan.trained_macs) : 0.0;
+  out["blocked_values"] = std::count(plan.value_layouts.begin(), plan.value_layouts.end(), Layout::blocked16);
+  out["blocked_params"] = std::count_if(plan.param_layouts.begin(), plan.param_layouts.end(),
+                                        [](const ParamLayout& l) { return !l.plain(); });
+}
+
+// Median and minimum step time over a.steps steps after a.warmup, the batch written straight into the
+// step's input buffers before every step as the trainer's loader does (the same batch each time).
+float time_steps(const Args& a, int64_t channels, Trainer& trainer, std::vector<double>& ms) {
+  const int64_t pixels = a.batch * channels * a.res * a.res;
+  auto load_batch = [&] {
+    std::mt19937 rng(0);
+    std::normal_distribution<float> normal(0.f, 1.f);
+    std::uniform_int_distribution<int32_t> label(0, static_cast<int32_t>(a.classes - 1));
+    float* images = trainer.input_images();
+    int32_t* labels = trainer.input_labels();
+    for (int64_t i = 0; i < pixels; ++i) images[i] = normal(rng);
+    for (int64_t i = 0; i < a.batch; ++i) labels[i] = label(rng);
+  };
+  float loss = 0;
+  for (int i = 0; i < a.warmup; ++i) {
+    load_batch();
+    loss = trainer.train_step();
+  }
+  for (int i = 0; i < a.steps; ++i) {
+    load_batch();
+    auto t0 = std::chrono::steady_clock::now();
+    loss = trainer.train_step();
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return loss;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const Args a = parse(argc, argv);
   omp_set_num_threads(a.threads);
 
-  nlohmann::json out = {{"bench", "train_step"}, {"net", a.net},           {"res", a.res},
-                        {"batch", a.batch},      {"threads", a.threads},   {"backend", a.backend},
-                        {"trainable", a.trainable}, {"steps", a.steps},    {"warmup", a.warmup}};
+  nlohmann::json out = {{"bench", "train_step"},    {"net", a.net},         {"res", a.res},
+                        {"batch", a.batch},         {"threads", a.threads}, {"backend", a.backend},
+                        {"trainable", a.trainable}, {"steps", a.steps},     {"warmup", a.warmup}};
   try {
     const std::size_t rss_baseline = current_rss_bytes();
     const int64_t channels = models::default_input(a.net)[0];
     Network model = io::make_zoo_model(a.net, a.classes, Shape{channels, a.res, a.res}, 1.0, /*seed=*/1);
-
-    TrainConfig tc;
-    tc.batch = a.batch;
-    tc.optimizer.kind = optim::OptimizerKind::sgd;
-    tc.optimizer.lr = 0.01;
-    tc.optimizer.momentum = 0.9;
-    tc.trainable = parse_trainable(a.trainable);
-    tc.backend = a.backend;
-    // The comparison switches (EDGETRAIN_WINOGRAD=0, EDGETRAIN_LAYOUT=plain, ...) as the CLI maps them.
-    const EngineOptions engine = cli::engine_options(a.backend);
-    tc.planner = engine.planner == Planner::no_reuse ? PlannerKind::no_reuse : PlannerKind::greedy_by_size;
-    tc.blocked_layouts = engine.blocked_layouts;
-    tc.blocked_params = engine.blocked_params;
-    tc.fuse_activations = engine.fuse_activations;
-    tc.winograd = engine.winograd;
+    const TrainConfig tc = train_config(a);
     cli::apply_log_environment();
     Trainer trainer(model, tc);
     const Plan& plan = trainer.plan();
-
-    std::map<std::string, int> impls;  // kernel steps per implementation
-    int reorders = 0;                  // layout conversions one step executes
-    for (const Step& s : plan.steps)
-      if (s.kernel) ++impls[std::string(s.kernel->impl_name())], reorders += s.kernel->reorders();
-    // MACs of the steps oneDNN runs with Winograd: train_gflops counts every convolution at its direct
-    // MAC count (model FLOPs), so this share says how much of it ran with fewer multiplies.
-    int64_t winograd_macs = 0;
-    for (const Step& s : plan.steps)
-      if (s.kernel && s.kernel->runs_winograd()) winograd_macs += s.macs;
-    int blocked = 0;  // graph values kept in the blocked16 layout
-    for (Layout l : plan.value_layouts) blocked += l == Layout::blocked16;
-
-    // The batch is written straight into the step's input buffers before every step, as the trainer's
-    // loader does (zero-copy input: no batch outside the plan); the same batch each time.
-    const int64_t pixels = a.batch * channels * a.res * a.res;
-    auto load_batch = [&] {
-      std::mt19937 rng(0);
-      std::normal_distribution<float> normal(0.f, 1.f);
-      std::uniform_int_distribution<int32_t> label(0, static_cast<int32_t>(a.classes - 1));
-      float* images = trainer.input_images();
-      int32_t* labels = trainer.input_labels();
-      for (int64_t i = 0; i < pixels; ++i) images[i] = normal(rng);
-      for (int64_t i = 0; i < a.batch; ++i) labels[i] = label(rng);
-    };
-
-    float loss = 0;
-    for (int i = 0; i < a.warmup; ++i) {
-      load_batch();
-      loss = trainer.train_step();
-    }
+    describe_plan(plan, out);
     std::vector<double> ms;
-    for (int i = 0; i < a.steps; ++i) {
-      load_batch();
-      auto t0 = std::chrono::steady_clock::now();
-      loss = trainer.train_step();
-      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    }
+    const float loss = time_steps(a, channels, trainer, ms);
     const double med = median(ms);
     const double sec = med / 1e3;
     out["median_ms"] = med;
@@ -183,13 +209,6 @@ int main(int argc, char** argv) {
     out["trained_macs"] = plan.trained_macs;
     out["train_gflops"] = 2.0 * static_cast<double>(plan.trained_macs) / sec / 1e9;
     out["train_gflops_3x"] = 3.0 * 2.0 * static_cast<double>(plan.forward_macs) / sec / 1e9;
-    out["winograd_mac_share"] =
-        plan.trained_macs > 0 ? static_cast<double>(winograd_macs) / static_cast<double>(plan.trained_macs) : 0.0;
-    out["impls"] = impls;
-    out["reorders_per_step"] = reorders;
-    out["blocked_values"] = blocked;
-    out["blocked_params"] = std::count_if(plan.param_layouts.begin(), plan.param_layouts.end(),
-                                          [](const ParamLayout& l) { return !l.plain(); });
     out["final_loss"] = loss;
   } catch (const Error& e) {
     out["error"] = e.what();

@@ -5,7 +5,9 @@ namespace etpy {
 
 using namespace edgetrain;
 
-void init_options(py::module_& m) {
+namespace {
+
+void bind_enums(py::module_& m) {
   py::enum_<Backend>(m, "Backend", "Which kernels run.")
       .value("automatic", Backend::automatic, "oneDNN where it has a kernel, the reference otherwise")
       .value("onednn", Backend::onednn, "oneDNN first (the same as automatic)")
@@ -36,7 +38,9 @@ void init_options(py::module_& m) {
       .field("fuse_activations", &EngineOptions::fuse_activations, "fuse ReLU/ReLU6 into the producing step")
       .field("winograd", &EngineOptions::winograd, "Winograd 3x3 convolutions where faster")
       .done();
+}
 
+void bind_trainable(py::module_& m) {
   // Trainable: also constructible from its CLI text, so options accept trainable="last:2".
   Struct<Trainable> trainable(m, "Trainable", "Which parameters train (see the static factories and parse()).");
   py::enum_<Trainable::Mode>(trainable.cls(), "Mode", "What a Trainable selects.")
@@ -56,12 +60,15 @@ void init_options(py::module_& m) {
       .def_static("last", &Trainable::last, py::arg("k"), "The last k layers.")
       .def_static("bias", &Trainable::bias, "Biases only.")
       .def_static("names", &Trainable::names, py::arg("patterns"), "Parameters matching any glob.")
-      .def_static("parse", &Trainable::parse, py::arg("text"),
-                  "The CLI syntax: \"all\", \"classifier\", \"last:K\", \"bias\", \"names:GLOB,GLOB\"; raises Error otherwise.")
+      .def_static(
+          "parse", &Trainable::parse, py::arg("text"),
+          "The CLI syntax: \"all\", \"classifier\", \"last:K\", \"bias\", \"names:GLOB,GLOB\"; raises Error otherwise.")
       .def("str", &Trainable::str, "The CLI syntax of this spec.")
       .def("__str__", &Trainable::str, "The CLI syntax of this spec.");
   py::implicitly_convertible<py::str, Trainable>();
+}
 
+void bind_step_options(py::module_& m) {
   Struct<OptimizerOptions>(m, "OptimizerOptions", "The optimizer and its hyper-parameters.")
       .field("kind", &OptimizerOptions::kind, "update rule (Optimizer)")
       .field("lr", &OptimizerOptions::lr, "base learning rate; 0: 1e-3 for adam/adamw, 0.01 for sgd")
@@ -85,8 +92,11 @@ void init_options(py::module_& m) {
       .done()
       .def_static("over_epochs", &ScheduleOptions::over_epochs, py::arg("kind"), py::arg("epochs"),
                   py::arg("steps_per_epoch"), py::arg("warmup_epochs") = 0.0, py::arg("step_epochs") = 0.0,
-                  py::arg("gamma") = 0.1, "A schedule over epochs of steps_per_epoch steps (warm-up and step period in epochs).");
+                  py::arg("gamma") = 0.1,
+                  "A schedule over epochs of steps_per_epoch steps (warm-up and step period in epochs).");
+}
 
+void bind_plan_summary(py::module_& m) {
   Struct<MemoryBreakdown>(m, "MemoryBreakdown", "Planned memory of a compiled step, in bytes.", false)
       .field("weights", &MemoryBreakdown::weights, "parameters")
       .field("bn_state", &MemoryBreakdown::bn_state, "BatchNorm running statistics")
@@ -135,6 +145,15 @@ void init_options(py::module_& m) {
       .field("buffers", &PlanSummary::buffers, "every planned buffer (list of BufferInfo)", false)
       .field("step_list", &PlanSummary::step_list, "every step in execution order (list of StepInfo)", false)
       .done();
+}
+
+}  // namespace
+
+void init_options(py::module_& m) {
+  bind_enums(m);
+  bind_trainable(m);
+  bind_step_options(m);
+  bind_plan_summary(m);
 }
 
 }  // namespace etpy

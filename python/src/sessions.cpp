@@ -9,14 +9,16 @@ namespace {
 
 // A batch for TrainingSession.step: images [batch, C, H, W] float32 and labels [batch] int32, both
 // C-contiguous; used in place (no copy here; the session copies them into its planned input).
-std::pair<py::array_t<float>, py::array_t<int32_t>> check_step_batch(const TrainingSession& s, const py::object& images_obj,
+std::pair<py::array_t<float>, py::array_t<int32_t>> check_step_batch(const TrainingSession& s,
+                                                                     const py::object& images_obj,
                                                                      const py::object& labels_obj) {
   auto images = exact_array<float>(images_obj, "images", 4);
   auto labels = exact_array<int32_t>(labels_obj, "labels", 1);
   const int64_t batch = s.options().batch;
   const int64_t n = check_images(images, s.model().input_chw(), "images");
   if (n != batch)
-    throw ArrayError("images hold " + std::to_string(n) + " samples but the session's batch is " + std::to_string(batch));
+    throw ArrayError("images hold " + std::to_string(n) + " samples but the session's batch is " +
+                     std::to_string(batch));
   if (labels.shape(0) != batch)
     throw ArrayError("labels must be [" + std::to_string(batch) + "] (the session's batch), got shape " +
                      shape_str(array_shape(labels)));
@@ -89,11 +91,9 @@ Evaluation evaluate(TrainingSession& s, const Dataset& data, int64_t batch, cons
   return r;
 }
 
-}  // namespace
+using release = py::call_guard<py::gil_scoped_release>;
 
-void init_sessions(py::module_& m) {
-  using release = py::call_guard<py::gil_scoped_release>;
-
+void bind_training_structs(py::module_& m) {
   Struct<TrainingOptions>(m, "TrainingOptions", "What a TrainingSession compiles.")
       .field("batch", &TrainingOptions::batch, "samples per step")
       .field("trainable", &TrainingOptions::trainable, "which parameters train (Trainable, or its text: \"last:2\")")
@@ -137,8 +137,10 @@ void init_sessions(py::module_& m) {
       .property(
           "test", [](const FitOptions& o) { return o.test; },
           [](FitOptions& o, const py::object& test) {
-            if (test.is_none()) o.test.reset();
-            else o.test = owned(test);
+            if (test.is_none())
+              o.test.reset();
+            else
+              o.test = owned(test);
           },
           "Dataset evaluated after every epoch, or None (a data set over numpy arrays is copied in)")
       .field("eval_batch", &FitOptions::eval_batch, "batch size of that evaluation")
@@ -146,11 +148,9 @@ void init_sessions(py::module_& m) {
       .field("data_seed", &FitOptions::data_seed, "shuffling and augmentation seed")
       .field("checkpoint", &FitOptions::checkpoint, "checkpoint path written after every epoch (\"\": none)")
       .field("checkpoint_metadata", &FitOptions::checkpoint_metadata, "dict stored with the checkpoint")
-      .property("on_step", callback_getter(&FitOptions::on_step),
-                callback_setter(&FitOptions::on_step, "on_step"),
+      .property("on_step", callback_getter(&FitOptions::on_step), callback_setter(&FitOptions::on_step, "on_step"),
                 "None or callable(StepProgress) after every step; return False to stop (None/True: continue)")
-      .property("on_epoch", callback_getter(&FitOptions::on_epoch),
-                callback_setter(&FitOptions::on_epoch, "on_epoch"),
+      .property("on_epoch", callback_getter(&FitOptions::on_epoch), callback_setter(&FitOptions::on_epoch, "on_epoch"),
                 "None or callable(EpochReport) after every epoch; return False to stop (None/True: continue)")
       .property("on_eval_progress", callback_getter(&FitOptions::on_eval_progress),
                 callback_setter(&FitOptions::on_eval_progress, "on_eval_progress"),
@@ -163,7 +163,9 @@ void init_sessions(py::module_& m) {
       .field("train_seconds", &FitResult::train_seconds, "time in training epochs")
       .field("samples", &FitResult::samples, "trained in this call")
       .done();
+}
 
+void bind_training_session(py::module_& m) {
   py::class_<TrainingSession>(m, "TrainingSession",
                               "A model's training step compiled once (kernels chosen, memory planned), with fit(), "
                               "evaluation and checkpoints. Trains the model in place.")
@@ -188,7 +190,11 @@ void init_sessions(py::module_& m) {
           "One step on images [batch, C, H, W] float32 in [0, 1] and labels [batch] int32, both C-contiguous numpy "
           "arrays read in place (no conversion: other dtypes raise ArrayError). Returns StepResult.")
       .def(
-          "step", [](TrainingSession& s) { py::gil_scoped_release nogil; return s.step(); },
+          "step",
+          [](TrainingSession& s) {
+            py::gil_scoped_release nogil;
+            return s.step();
+          },
           "One step on the batch written into input_images() / input_labels().")
       .def(
           "input_images",
@@ -197,7 +203,8 @@ void init_sessions(py::module_& m) {
             const std::vector<int64_t> chw = s.model().input_chw();
             return view(s.input_images(), {s.options().batch, chw[0], chw[1], chw[2]}, self);
           },
-          "The session's input images [batch, C, H, W] as a writable numpy view (write normalised images, then step()).")
+          "The session's input images [batch, C, H, W] as a writable numpy view (write normalised images, then "
+          "step()).")
       .def(
           "input_labels",
           [](py::object self) {
@@ -212,27 +219,34 @@ void init_sessions(py::module_& m) {
       .def("prune", &TrainingSession::prune, py::arg("ranking"), py::arg("level"), release(),
            "Prunes the model being trained (about level of the parameters) and goes on training it: optimizer state "
            "sliced, counters and schedule kept. Returns the level reached; model is then the new, smaller model.")
-      .def("request_stop", &TrainingSession::request_stop, "Asks a running fit() to stop after the current step (any thread).")
+      .def("request_stop", &TrainingSession::request_stop,
+           "Asks a running fit() to stop after the current step (any thread).")
       .def("evaluate", &evaluate, py::arg("data"), py::arg("batch") = 256, py::arg("on_progress") = py::none(),
            "Loss and accuracy on data in inference mode (Evaluation).")
       .def_property("learning_rate", &TrainingSession::learning_rate, &TrainingSession::set_learning_rate,
                     "The next step's learning rate; setting it overrides the schedule (see clear_learning_rate).")
-      .def("set_learning_rate", &TrainingSession::set_learning_rate, py::arg("lr"), "Overrides the schedule from now on.")
+      .def("set_learning_rate", &TrainingSession::set_learning_rate, py::arg("lr"),
+           "Overrides the schedule from now on.")
       .def("clear_learning_rate", &TrainingSession::clear_learning_rate, "Back to the schedule.")
       .def("set_schedule", &TrainingSession::set_schedule, py::arg("schedule"), "A new schedule from the next step on.")
       .def_property_readonly("steps_done", &TrainingSession::steps_done, "Optimizer steps, counted across resumes.")
-      .def_property_readonly("epochs_done", &TrainingSession::epochs_done, "Epochs fit() finished, counted across resumes.")
+      .def_property_readonly("epochs_done", &TrainingSession::epochs_done,
+                             "Epochs fit() finished, counted across resumes.")
       .def("save_checkpoint", &TrainingSession::save_checkpoint, py::arg("path"),
            py::arg("metadata") = std::map<std::string, std::string>{}, release(),
            "Writes weights, statistics, optimizer state, counters and options atomically.")
-      .def_property_readonly("metadata", &TrainingSession::metadata, "Metadata of the checkpoint this session resumed from.")
+      .def_property_readonly("metadata", &TrainingSession::metadata,
+                             "Metadata of the checkpoint this session resumed from.")
       .def_property_readonly(
           "options", [](const TrainingSession& s) { return s.options(); }, "The options as compiled (a copy).")
       .def("memory", &TrainingSession::memory, "The planned bytes (MemoryBreakdown).")
       .def("plan", &TrainingSession::plan, "The compiled step, described (PlanSummary).")
       .def_property_readonly("model", py::overload_cast<>(&TrainingSession::model),
-                             py::return_value_policy::reference_internal, "The model being trained (the same weights).");
+                             py::return_value_policy::reference_internal,
+                             "The model being trained (the same weights).");
+}
 
+void bind_inference(py::module_& m) {
   Struct<InferenceOptions>(m, "InferenceOptions", "What an InferenceSession compiles.")
       .field("batch", &InferenceOptions::batch, "the largest batch a run takes")
       .field("normalize_inputs", &InferenceOptions::normalize_inputs, "apply the model's mean/std")
@@ -264,7 +278,8 @@ void init_sessions(py::module_& m) {
             }
             return out;
           },
-          py::arg("images"), "Logits [n, K] (a new array) of images [n, C, H, W] float32 C-contiguous, 1 <= n <= max_batch.")
+          py::arg("images"),
+          "Logits [n, K] (a new array) of images [n, C, H, W] float32 C-contiguous, 1 <= n <= max_batch.")
       .def(
           "logits",
           [](InferenceSession& s, const py::object& images_obj) {
@@ -299,7 +314,8 @@ void init_sessions(py::module_& m) {
             py::gil_scoped_release nogil;
             return s.top_k(images.data(), n, k);
           },
-          py::arg("images"), py::arg("k") = 1, "The k most probable classes of each image, best first: [n][k] Predictions.")
+          py::arg("images"), py::arg("k") = 1,
+          "The k most probable classes of each image, best first: [n][k] Predictions.")
       .def("reserve", &InferenceSession::reserve, py::arg("batch"), release(),
            "Makes batches up to batch possible (recompiles when the plan is smaller).")
       .def_property_readonly("max_batch", &InferenceSession::max_batch, "Largest n run() takes without recompiling.")
@@ -308,6 +324,14 @@ void init_sessions(py::module_& m) {
       .def_property_readonly("compiles", &InferenceSession::compiles, "Times the forward pass was compiled.")
       .def("memory", &InferenceSession::memory, "The planned bytes (MemoryBreakdown).")
       .def("plan", &InferenceSession::plan, "The compiled forward pass, described (PlanSummary).");
+}
+
+}  // namespace
+
+void init_sessions(py::module_& m) {
+  bind_training_structs(m);
+  bind_training_session(m);
+  bind_inference(m);
 }
 
 }  // namespace etpy

@@ -50,11 +50,16 @@ struct TrainOptions {
 
 // The settings `--resume` restores besides the session's own (which the checkpoint carries).
 std::map<std::string, std::string> run_metadata(const TrainOptions& o) {
-  return {{"epochs", std::to_string(o.epochs)},         {"schedule", o.schedule},
-          {"warmup_epochs", fmt::format("{}", o.warmup_epochs)}, {"step_epochs", fmt::format("{}", o.step_epochs)},
-          {"gamma", fmt::format("{}", o.gamma)},          {"crop_padding", std::to_string(o.crop_padding)},
-          {"flip", o.flip ? "1" : "0"},                   {"seed", std::to_string(o.seed)},
-          {"data", o.data.spec},                          {"classes", o.data.classes}};
+  return {{"epochs", std::to_string(o.epochs)},
+          {"schedule", o.schedule},
+          {"warmup_epochs", fmt::format("{}", o.warmup_epochs)},
+          {"step_epochs", fmt::format("{}", o.step_epochs)},
+          {"gamma", fmt::format("{}", o.gamma)},
+          {"crop_padding", std::to_string(o.crop_padding)},
+          {"flip", o.flip ? "1" : "0"},
+          {"seed", std::to_string(o.seed)},
+          {"data", o.data.spec},
+          {"classes", o.data.classes}};
 }
 
 void restore_run(TrainOptions& o, const std::map<std::string, std::string>& m, const std::string& path) {
@@ -73,6 +78,143 @@ void restore_run(TrainOptions& o, const std::map<std::string, std::string>& m, c
   }
 }
 
+// Where the checkpoint goes: --out, else the resumed file, else named after the model.
+std::string checkpoint_path(const TrainOptions& o) {
+  if (!o.out.empty()) return o.out;
+  if (!o.resume.empty()) return o.resume;
+  if (!o.model.checkpoint.empty()) return "finetuned.ckpt";
+  return (is_onnx_file(o.model.arch) ? std::filesystem::path(o.model.arch).stem().string() : o.model.arch) + ".ckpt";
+}
+
+TrainingOptions training_options(const TrainOptions& o, int64_t iters_per_epoch) {
+  TrainingOptions t;
+  t.batch = o.batch;
+  t.optimizer.kind = parse_optimizer(o.optimizer);
+  t.optimizer.lr = o.lr;
+  t.optimizer.momentum = o.momentum;
+  t.optimizer.nesterov = o.nesterov;
+  t.optimizer.weight_decay = o.weight_decay;
+  t.schedule = ScheduleOptions::over_epochs(parse_schedule(o.schedule), o.epochs, iters_per_epoch, o.warmup_epochs,
+                                            o.step_epochs, o.gamma);
+  t.trainable = Trainable::parse(o.trainable);
+  t.freeze_bn = o.freeze_bn;
+  t.seed = o.seed;
+  t.engine = engine_options(o.backend);
+  if (!o.memory_budget.empty()) t.memory_budget = parse_bytes(o.memory_budget);
+  return t;
+}
+
+// A fresh run: the model (zoo, checkpoint or ONNX file) with the data's class names and, unless the
+// file carries its own, the data's normalisation.
+TrainingSession new_session(const TrainOptions& o, const Datasets& data, int64_t classes) {
+  Model model = open_api_model(o.model, classes, Shape(data.train.sample_shape()), o.seed);
+  if (o.model.checkpoint.empty()) {
+    model.set_class_names(data.train.class_names());
+    if (model.mean().empty()) {
+      std::vector<float> mean, std;
+      data.train.statistics(mean, std);
+      model.set_normalization(std::move(mean), std::move(std));
+    }
+  }
+  ET_REQUIRE(model.num_classes() >= classes,
+             "the model has {} outputs but the data has {} classes (pass --num-classes or --classes)",
+             model.num_classes(), classes);
+  return TrainingSession(model, training_options(o, data.train.size() / o.batch));
+}
+
+// The progress bars and per-epoch lines of a fit, and what the summary and the JSON report need.
+struct FitReporter {
+  FitReporter(const TrainOptions& options, const Datasets& datasets, std::size_t rss)
+      : o(options), data(datasets), rss_before(rss) {}
+  const TrainOptions& o;
+  const Datasets& data;
+  std::size_t rss_before = 0;
+  std::optional<Progress> bar, eval_bar;
+  std::size_t measured_peak = 0;
+  nlohmann::json epochs = nlohmann::json::array();
+  std::optional<Evaluation> last_eval;
+
+  void attach(FitOptions& fit) {
+    const int64_t iters = data.train.size() / o.batch;
+    const int64_t eval_batch = fit.eval_batch;
+    fit.on_step = [this, iters, eval_batch](const StepProgress& p) {
+      if (p.step == 1) bar.emplace(fmt::format("epoch {}/{}", p.epoch, o.epochs), iters);
+      bar->update(p.step, fmt::format("loss {:.4f} acc {:.4f}", p.loss, p.accuracy));
+      if (p.step == p.steps) {
+        bar->finish();
+        if (measured_peak == 0) measured_peak = peak_rss_bytes() - std::min(peak_rss_bytes(), rss_before);
+        if (data.test) eval_bar.emplace("  eval", (data.test->size() + eval_batch - 1) / eval_batch);
+      }
+      return true;
+    };
+    fit.on_eval_progress = [this](int64_t done, int64_t) { eval_bar->update(done, ""); };
+    fit.on_epoch = [this](const EpochReport& r) { return epoch_done(r); };
+  }
+
+  bool epoch_done(const EpochReport& r) {
+    if (eval_bar) eval_bar->finish();
+    const double rate = static_cast<double>(r.samples) / r.seconds;
+    nlohmann::json ej = {{"epoch", r.epoch},
+                         {"train_loss", r.train_loss},
+                         {"train_accuracy", r.train_accuracy},
+                         {"seconds", r.seconds},
+                         {"images_per_second", rate}};
+    std::string line = fmt::format("epoch {}/{}: train loss {:.4f} acc {:.4f}, {:.1f} s ({:.0f} img/s)", r.epoch,
+                                   o.epochs, r.train_loss, r.train_accuracy, r.seconds, rate);
+    if (r.test) {
+      last_eval = r.test;
+      line += fmt::format(" | test loss {:.4f} acc {:.4f}", r.test->loss, r.test->accuracy);
+      ej["test_loss"] = r.test->loss;
+      ej["test_accuracy"] = r.test->accuracy;
+    }
+    fmt::print("{}\n", line);
+    std::fflush(stdout);
+    epochs.push_back(ej);
+    return true;
+  }
+};
+
+void print_summary(const TrainOptions& o, const Model& model, const PlanSummary& plan, const FitResult& result,
+                   const FitReporter& rep, double total_seconds, const std::string& out) {
+  const std::size_t planned = plan.memory.total;
+  const double train_seconds = result.train_seconds;
+  fmt::print("\nsummary\n");
+  fmt::print("  model           {} — {} parameters, {:.1f} MFLOP forward per image\n", model.arch(),
+             model.parameter_count(),
+             2.0 * static_cast<double>(plan.forward_macs) / static_cast<double>(o.batch) / 1e6);
+  if (rep.last_eval)
+    fmt::print("  test accuracy   {:.2f} % ({} samples)\n", 100.0 * rep.last_eval->accuracy, rep.last_eval->samples);
+  fmt::print("  training        {} epochs, {:.1f} s ({:.0f} img/s); total {:.1f} s\n", result.epochs.size(),
+             train_seconds, result.samples ? static_cast<double>(result.samples) / train_seconds : 0.0, total_seconds);
+  fmt::print("  memory          planned peak {}, measured peak {} (RSS growth while training, {:+.1f} %)\n",
+             format_bytes(planned), format_bytes(rep.measured_peak),
+             planned ? 100.0 * (static_cast<double>(rep.measured_peak) - static_cast<double>(planned)) /
+                           static_cast<double>(planned)
+                     : 0.0);
+  if (o.backend != "ref" && rep.measured_peak > planned + planned / 20)
+    fmt::print(
+        "                  (the excess is oneDNN's JIT code and runtime state, which no plan holds; "
+        "with --backend ref the measured peak matches the plan)\n");
+  fmt::print("  checkpoint      {}\n", out);
+}
+
+nlohmann::json report_json(const Model& model, const PlanSummary& plan, const FitResult& result, const FitReporter& rep,
+                           double total_seconds, const std::string& out) {
+  nlohmann::json report = {{"command", "train"},
+                           {"model", model.arch()},
+                           {"parameters", model.parameter_count()},
+                           {"classes", model.num_classes()},
+                           {"epochs", rep.epochs},
+                           {"plan", plan_json(plan)},
+                           {"planned_peak_bytes", plan.memory.total},
+                           {"measured_peak_bytes", rep.measured_peak},
+                           {"train_seconds", result.train_seconds},
+                           {"total_seconds", total_seconds},
+                           {"checkpoint", out}};
+  if (rep.last_eval) report["test_accuracy"] = rep.last_eval->accuracy;
+  return report;
+}
+
 int run_train(TrainOptions o) {
   auto t_start = std::chrono::steady_clock::now();
   std::optional<TrainingSession> session;
@@ -83,20 +225,15 @@ int run_train(TrainOptions o) {
                "{}: already trained for {} epochs; pass --epochs greater than that to continue", o.resume,
                session->epochs_done());
   }
-
-  const std::string out = !o.out.empty() ? o.out
-                          : !o.resume.empty() ? o.resume
-                          : (!o.model.checkpoint.empty() ? "finetuned"
-                             : is_onnx_file(o.model.arch) ? std::filesystem::path(o.model.arch).stem().string()
-                                                          : o.model.arch) + ".ckpt";
+  const std::string out = checkpoint_path(o);
   io::check_writable(out);  // fail now, not after an epoch of training
 
   // Data first: its memory is not the training step's.
   // Image folders are resized to the model's input: --input, else the resumed model's, else the
   // architecture's own (with --checkpoint, pass --input if it differs from the architecture's).
   const Shape folder_size = !o.model.input.empty() ? parse_chw(o.model.input)
-                            : session                ? Shape(session->model().input_chw())
-                                                     : model_input(o.model, Shape{});
+                            : session              ? Shape(session->model().input_chw())
+                                                   : model_input(o.model, Shape{});
   Datasets data = open_datasets(o.data, folder_size);
   const int64_t classes = static_cast<int64_t>(data.train.class_names().size());
 
@@ -104,40 +241,13 @@ int run_train(TrainOptions o) {
   // the training memory is planned next to what stays.
   release_free_heap();
   // Memory baseline: everything from here on is the model and its training step.
-  const std::size_t rss_before = current_rss_bytes();
+  FitReporter rep(o, data, current_rss_bytes());
   reset_peak_rss();
 
   ET_REQUIRE(data.train.size() >= o.batch || session, "the training data has {} samples, fewer than one batch of {}",
              data.train.size(), o.batch);
   if (!session) {
-    Model model = open_api_model(o.model, classes, Shape(data.train.sample_shape()), o.seed);
-    if (o.model.checkpoint.empty()) {
-      model.set_class_names(data.train.class_names());
-      // A file that carries its normalisation (an edgetrain export) keeps it; else the data's own.
-      if (model.mean().empty()) {
-        std::vector<float> mean, std;
-        data.train.statistics(mean, std);
-        model.set_normalization(std::move(mean), std::move(std));
-      }
-    }
-    ET_REQUIRE(model.num_classes() >= classes,
-               "the model has {} outputs but the data has {} classes (pass --num-classes or --classes)",
-               model.num_classes(), classes);
-    TrainingOptions t;
-    t.batch = o.batch;
-    t.optimizer.kind = parse_optimizer(o.optimizer);
-    t.optimizer.lr = o.lr;
-    t.optimizer.momentum = o.momentum;
-    t.optimizer.nesterov = o.nesterov;
-    t.optimizer.weight_decay = o.weight_decay;
-    t.schedule = ScheduleOptions::over_epochs(parse_schedule(o.schedule), o.epochs, data.train.size() / o.batch,
-                                              o.warmup_epochs, o.step_epochs, o.gamma);
-    t.trainable = Trainable::parse(o.trainable);
-    t.freeze_bn = o.freeze_bn;
-    t.seed = o.seed;
-    t.engine = engine_options(o.backend);
-    if (!o.memory_budget.empty()) t.memory_budget = parse_bytes(o.memory_budget);
-    session.emplace(model, t);
+    session.emplace(new_session(o, data, classes));
   } else if (std::to_string(o.epochs) != session->metadata().at("epochs")) {
     // A longer (or shorter) run than planned: the schedule spans the new length.
     session->set_schedule(ScheduleOptions::over_epochs(parse_schedule(o.schedule), o.epochs,
@@ -148,11 +258,13 @@ int run_train(TrainOptions o) {
   o.batch = t.batch;
   const Model& model = session->model();
   const PlanSummary plan = session->plan();
-  fmt::print("edgetrain train: {} ({} classes, input {}), {} training / {} test samples, batch {}, {} {} lr {}, "
-             "trainable {}\n",
-             model.arch(), model.num_classes(), shape_text({1, model.input_chw()[0], model.input_chw()[1], model.input_chw()[2]}),
-             data.train.size(), data.test ? data.test->size() : 0, o.batch, to_string(t.optimizer.kind), o.schedule,
-             t.optimizer.lr, t.trainable.str());
+  fmt::print(
+      "edgetrain train: {} ({} classes, input {}), {} training / {} test samples, batch {}, {} {} lr {}, "
+      "trainable {}\n",
+      model.arch(), model.num_classes(),
+      shape_text({1, model.input_chw()[0], model.input_chw()[1], model.input_chw()[2]}), data.train.size(),
+      data.test ? data.test->size() : 0, o.batch, to_string(t.optimizer.kind), o.schedule, t.optimizer.lr,
+      t.trainable.str());
   print_plan(plan);
 
   FitOptions fit;
@@ -164,72 +276,12 @@ int run_train(TrainOptions o) {
   fit.data_seed = o.seed;
   fit.checkpoint = out;
   fit.checkpoint_metadata = run_metadata(o);
-  const int64_t iters = data.train.size() / o.batch;
-  std::optional<Progress> bar, eval_bar;
-  std::size_t measured_peak = 0;
-  nlohmann::json epochs = nlohmann::json::array();
-  std::optional<Evaluation> last_eval;
-  fit.on_step = [&](const StepProgress& p) {
-    if (p.step == 1) bar.emplace(fmt::format("epoch {}/{}", p.epoch, o.epochs), iters);
-    bar->update(p.step, fmt::format("loss {:.4f} acc {:.4f}", p.loss, p.accuracy));
-    if (p.step == p.steps) {
-      bar->finish();
-      if (measured_peak == 0) measured_peak = peak_rss_bytes() - std::min(peak_rss_bytes(), rss_before);
-      if (data.test) eval_bar.emplace("  eval", (data.test->size() + fit.eval_batch - 1) / fit.eval_batch);
-    }
-    return true;
-  };
-  fit.on_eval_progress = [&](int64_t done, int64_t) { eval_bar->update(done, ""); };
-  fit.on_epoch = [&](const EpochReport& r) {
-    if (eval_bar) eval_bar->finish();
-    nlohmann::json ej = {{"epoch", r.epoch}, {"train_loss", r.train_loss}, {"train_accuracy", r.train_accuracy},
-                         {"seconds", r.seconds}, {"images_per_second", static_cast<double>(r.samples) / r.seconds}};
-    std::string line = fmt::format("epoch {}/{}: train loss {:.4f} acc {:.4f}, {:.1f} s ({:.0f} img/s)", r.epoch,
-                                   o.epochs, r.train_loss, r.train_accuracy, r.seconds,
-                                   static_cast<double>(r.samples) / r.seconds);
-    if (r.test) {
-      last_eval = r.test;
-      line += fmt::format(" | test loss {:.4f} acc {:.4f}", r.test->loss, r.test->accuracy);
-      ej["test_loss"] = r.test->loss;
-      ej["test_accuracy"] = r.test->accuracy;
-    }
-    fmt::print("{}\n", line);
-    std::fflush(stdout);
-    epochs.push_back(ej);
-    return true;
-  };
+  rep.attach(fit);
   const FitResult result = session->fit(data.train, fit);
 
   const double total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-  const std::size_t planned = plan.memory.total;
-  const double train_seconds = result.train_seconds;
-  fmt::print("\nsummary\n");
-  fmt::print("  model           {} — {} parameters, {:.1f} MFLOP forward per image\n", model.arch(),
-             model.parameter_count(), 2.0 * static_cast<double>(plan.forward_macs) / static_cast<double>(o.batch) / 1e6);
-  if (last_eval) fmt::print("  test accuracy   {:.2f} % ({} samples)\n", 100.0 * last_eval->accuracy, last_eval->samples);
-  fmt::print("  training        {} epochs, {:.1f} s ({:.0f} img/s); total {:.1f} s\n", result.epochs.size(),
-             train_seconds, result.samples ? static_cast<double>(result.samples) / train_seconds : 0.0, total_seconds);
-  fmt::print("  memory          planned peak {}, measured peak {} (RSS growth while training, {:+.1f} %)\n",
-             format_bytes(planned), format_bytes(measured_peak),
-             planned ? 100.0 * (static_cast<double>(measured_peak) - static_cast<double>(planned)) / static_cast<double>(planned) : 0.0);
-  if (o.backend != "ref" && measured_peak > planned + planned / 20)
-    fmt::print("                  (the excess is oneDNN's JIT code and runtime state, which no plan holds; "
-               "with --backend ref the measured peak matches the plan)\n");
-  fmt::print("  checkpoint      {}\n", out);
-
-  nlohmann::json report = {{"command", "train"},
-                           {"model", model.arch()},
-                           {"parameters", model.parameter_count()},
-                           {"classes", model.num_classes()},
-                           {"epochs", epochs},
-                           {"plan", plan_json(plan)},
-                           {"planned_peak_bytes", planned},
-                           {"measured_peak_bytes", measured_peak},
-                           {"train_seconds", train_seconds},
-                           {"total_seconds", total_seconds},
-                           {"checkpoint", out}};
-  if (last_eval) report["test_accuracy"] = last_eval->accuracy;
-  write_json(o.json, report);
+  print_summary(o, model, plan, result, rep, total_seconds, out);
+  write_json(o.json, report_json(model, plan, result, rep, total_seconds, out));
   return 0;
 }
 
@@ -252,7 +304,8 @@ Action add_train(CLI::App& app) {
   app.add_option("--warmup-epochs", o->warmup_epochs, "linear warm-up length in epochs")->capture_default_str();
   app.add_option("--step-epochs", o->step_epochs, "step schedule period in epochs (default: a third of the run)");
   app.add_option("--gamma", o->gamma, "step schedule factor")->capture_default_str();
-  app.add_option("--trainable", o->trainable, "all | classifier | last:K | bias | names:GLOB[,GLOB]")->capture_default_str();
+  app.add_option("--trainable", o->trainable, "all | classifier | last:K | bias | names:GLOB[,GLOB]")
+      ->capture_default_str();
   app.add_flag("--freeze-bn", o->freeze_bn, "keep BatchNorm statistics fixed (normalise with running stats)");
   app.add_option("--crop-padding", o->crop_padding, "random crop with this zero padding")->capture_default_str();
   app.add_flag("--flip", o->flip, "random horizontal flips");
