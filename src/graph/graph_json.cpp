@@ -8,32 +8,29 @@
 
 namespace edgetrain {
 
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Conv2dAttrs, in_channels, out_channels, kernel_h, kernel_w, stride_h,
-                                                stride_w, pad_h, pad_w, dilation_h, dilation_w, groups, bias)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BatchNormAttrs, channels, eps, momentum)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(MaxPoolAttrs, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w,
-                                                ceil_mode)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AvgPoolAttrs, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w,
-                                                ceil_mode, count_include_pad)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LinearAttrs, in_features, out_features, bias)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DropoutAttrs, p)
-NLOHMANN_JSON_SERIALIZE_ENUM(PointwiseFn, {{PointwiseFn::leaky_relu, "leaky_relu"},
-                                           {PointwiseFn::sigmoid, "sigmoid"},
-                                           {PointwiseFn::hard_sigmoid, "hard_sigmoid"},
-                                           {PointwiseFn::hard_swish, "hard_swish"},
-                                           {PointwiseFn::scale, "scale"},
-                                           {PointwiseFn::silu, "silu"}})
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PointwiseAttrs, fn, alpha, beta)
+void to_json(nlohmann::json& j, PointwiseFn fn) { j = kPointwiseFnNames[static_cast<size_t>(fn)].json; }
+
+void from_json(const nlohmann::json& j, PointwiseFn& fn) {
+  const std::string name = j.get<std::string>();
+  for (size_t i = 0; i < std::size(kPointwiseFnNames); ++i)
+    if (kPointwiseFnNames[i].json == name) {
+      fn = static_cast<PointwiseFn>(i);
+      return;
+    }
+  fail("unknown pointwise function '{}'", name);
+}
 
 namespace {
 
 using nlohmann::json;
 
 // The alternative of Attrs whose op_name is `op`, default-constructed.
-template <size_t... I> Attrs default_attrs(std::string_view op, std::index_sequence<I...>) {
+template <size_t... I>
+Attrs default_attrs(std::string_view op, std::index_sequence<I...>) {
   Attrs out;
   bool found = false;
-  ((!found && op_name(Attrs{std::in_place_index<I>}) == op ? (out = Attrs{std::in_place_index<I>}, found = true) : false),
+  ((!found && op_name(Attrs{std::in_place_index<I>}) == op ? (out = Attrs{std::in_place_index<I>}, found = true)
+                                                           : false),
    ...);
   ET_REQUIRE(found, "unknown op '{}'", op);
   return out;
@@ -41,11 +38,14 @@ template <size_t... I> Attrs default_attrs(std::string_view op, std::index_seque
 
 }  // namespace
 
+// Every field an attribute struct declares (see ops/attrs.hpp), by its JSON name.
 json attrs_to_json(const Attrs& attrs) {
   return std::visit(
-      []<class A>(const A& a) -> json {
-        if constexpr (std::is_empty_v<A>) return json::object();
-        else return json(a);
+      []<class A>(const A& a) {
+        json j = json::object();
+        if constexpr (requires { A::fields(); })
+          std::apply([&](const auto&... f) { ((j[std::string(f.name)] = a.*(f.member)), ...); }, A::fields());
+        return j;
       },
       attrs);
 }
@@ -54,7 +54,12 @@ Attrs attrs_from_json(std::string_view op, const json& j) {
   Attrs attrs = default_attrs(op, std::make_index_sequence<std::variant_size_v<Attrs>>{});
   std::visit(
       [&]<class A>(A& a) {
-        if constexpr (!std::is_empty_v<A>) a = j.get<A>();
+        if constexpr (requires { A::fields(); })
+          std::apply(
+              [&](const auto&... f) {
+                ((a.*(f.member) = j.value(std::string(f.name), a.*(f.member))), ...);  // missing: the default
+              },
+              A::fields());
       },
       attrs);
   return attrs;
@@ -69,8 +74,12 @@ json graph_to_json(const Graph& g) {
     for (int v : n.inputs) inputs.push_back(g.values[v].name);
     for (int p : n.params) params.push_back(g.params[p].name);
     for (int s : n.states) states.push_back(g.states[s].name);
-    nodes.push_back({{"name", n.name}, {"op", op_name(n.attrs)}, {"attrs", attrs_to_json(n.attrs)},
-                     {"inputs", inputs}, {"params", params}, {"states", states}});
+    nodes.push_back({{"name", n.name},
+                     {"op", op_name(n.attrs)},
+                     {"attrs", attrs_to_json(n.attrs)},
+                     {"inputs", inputs},
+                     {"params", params},
+                     {"states", states}});
   }
   return {{"input", {in[1], in[2], in[3]}}, {"nodes", nodes}, {"logits", g.values[g.logits].name}};
 }

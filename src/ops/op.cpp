@@ -14,26 +14,7 @@ std::string_view pass_name(Pass p) {
   return "?";
 }
 
-std::string_view op_name(const Attrs& attrs) {
-  static constexpr std::string_view names[] = {
-      "Conv2d", "BatchNorm2d", "ReLU",   "ReLU6",   "MaxPool2d", "AvgPool2d",           "GlobalAvgPool",
-      "Linear", "Add",         "Concat", "Flatten", "Dropout",   "SoftmaxCrossEntropy", "Pointwise",
-      "Mul"};
-  static_assert(std::size(names) == std::variant_size_v<Attrs>);
-  return names[attrs.index()];
-}
-
-std::string_view pointwise_name(PointwiseFn fn) {
-  switch (fn) {
-    case PointwiseFn::leaky_relu: return "LeakyReLU";
-    case PointwiseFn::sigmoid: return "Sigmoid";
-    case PointwiseFn::hard_sigmoid: return "HardSigmoid";
-    case PointwiseFn::hard_swish: return "HardSwish";
-    case PointwiseFn::scale: return "Scale";
-    case PointwiseFn::silu: return "SiLU";
-  }
-  return "?";
-}
+std::string_view pointwise_name(PointwiseFn fn) { return kPointwiseFnNames[static_cast<size_t>(fn)].display; }
 
 bool backward_in_place(const Attrs& attrs) {
   return is<ReluAttrs>(attrs) || is<Relu6Attrs>(attrs) || is<DropoutAttrs>(attrs) || is<PointwiseAttrs>(attrs);

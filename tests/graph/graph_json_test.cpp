@@ -61,6 +61,23 @@ TEST(GraphJson, BadDescriptionsAreErrorsNamingTheNode) {
   }
 }
 
+TEST(GraphJson, EveryAttributeFieldAndPointwiseFunctionRoundTrips) {
+  for (size_t i = 0; i < std::size(kPointwiseFnNames); ++i) {
+    const PointwiseAttrs a{.fn = static_cast<PointwiseFn>(i), .alpha = 0.25, .beta = -1.5};
+    const nlohmann::json j = attrs_to_json(a);
+    EXPECT_EQ(j.at("fn"), kPointwiseFnNames[i].json);
+    EXPECT_EQ(std::get<PointwiseAttrs>(attrs_from_json("Pointwise", j)), a);
+  }
+  Conv2dAttrs c;
+  c.in_channels = 3, c.out_channels = 8, c.kernel_h = 5, c.kernel_w = 3, c.stride_h = 2, c.pad_w = 1;
+  c.dilation_h = 2, c.groups = 1, c.bias = true;
+  EXPECT_EQ(std::get<Conv2dAttrs>(attrs_from_json("Conv2d", attrs_to_json(c))), c);
+  // A field an older file does not have keeps its default.
+  EXPECT_EQ(std::get<AvgPoolAttrs>(attrs_from_json("AvgPool2d", nlohmann::json::object())), AvgPoolAttrs{});
+  EXPECT_THROW(attrs_from_json("Pointwise", nlohmann::json{{"fn", "cosh"}}), Error);
+  EXPECT_THROW(attrs_from_json("Softplus", nlohmann::json::object()), Error);
+}
+
 TEST(ClassifierHead, ReplacesOnlyTheLayerThatMakesTheLogits) {
   for (const char* arch : {"resnet20", "squeezenet1_1", "mobilenet_v2"}) {
     const Shape in = models::default_input(arch);
