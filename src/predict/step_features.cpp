@@ -11,7 +11,8 @@ namespace {
 int op_code(const std::string& op) {
   static const char* ops[] = {
       "Conv2d", "BatchNorm2d", "ReLU",    "ReLU6",   "MaxPool2d",           "AvgPool2d", "GlobalAvgPool", "Linear",
-      "Add",    "Concat",      "Flatten", "Dropout", "SoftmaxCrossEntropy", "Pointwise", "Accumulate",    "Update"};
+      "Add",    "Concat",      "Flatten", "Dropout", "SoftmaxCrossEntropy", "Pointwise", "Accumulate",    "Update",
+      "Mul"};
   for (int i = 0; i < static_cast<int>(std::size(ops)); ++i)
     if (op == ops[i]) return i;
   return static_cast<int>(std::size(ops));
