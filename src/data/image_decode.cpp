@@ -1,6 +1,7 @@
 #include "data/image_decode.hpp"
 
 #include <cstring>
+#include <limits>
 
 #include "core/check.hpp"
 
@@ -19,10 +20,10 @@
 
 namespace edgetrain::data {
 
-DecodedImage decode_image(const std::string& path, int channels) {
-  ET_ASSERT(channels == 1 || channels == 3);
-  int w = 0, h = 0, file_channels = 0;
-  stbi_uc* data = stbi_load(path.c_str(), &w, &h, &file_channels, channels);
+namespace {
+
+// Takes ownership of what stb_image returned (nullptr: it failed).
+DecodedImage adopt(stbi_uc* data, int w, int h, const std::string& path, int channels) {
   if (data == nullptr) {
     const char* why = stbi_failure_reason();
     fail("{}: cannot decode image ({}); image folders may contain only PNG, JPEG or BMP files, "
@@ -38,6 +39,24 @@ DecodedImage decode_image(const std::string& path, int channels) {
   std::memcpy(img.pixels.data(), data, n);
   stbi_image_free(data);
   return img;
+}
+
+}  // namespace
+
+DecodedImage decode_image(const std::string& path, int channels) {
+  ET_ASSERT(channels == 1 || channels == 3);
+  int w = 0, h = 0, file_channels = 0;
+  stbi_uc* data = stbi_load(path.c_str(), &w, &h, &file_channels, channels);
+  return adopt(data, w, h, path, channels);
+}
+
+DecodedImage decode_image(const uint8_t* bytes, size_t size, const std::string& path, int channels) {
+  ET_ASSERT(channels == 1 || channels == 3);
+  ET_REQUIRE(size <= static_cast<size_t>(std::numeric_limits<int>::max()), "{}: {} bytes is too large an image file",
+             path, size);
+  int w = 0, h = 0, file_channels = 0;
+  stbi_uc* data = stbi_load_from_memory(bytes, static_cast<int>(size), &w, &h, &file_channels, channels);
+  return adopt(data, w, h, path, channels);
 }
 
 }  // namespace edgetrain::data

@@ -1,5 +1,6 @@
 // decode_image: one PNG/JPEG/BMP file to interleaved u8 pixels via stb_image.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -14,5 +15,7 @@ struct DecodedImage {
 // Decodes `path` converted to `channels` (1 = grey, 3 = RGB). Throws Error naming the file when
 // stb_image cannot decode it.
 DecodedImage decode_image(const std::string& path, int channels);
+// The same on an image file's bytes in memory; `path` only names it in messages.
+DecodedImage decode_image(const uint8_t* bytes, size_t size, const std::string& path, int channels);
 
 }  // namespace edgetrain::data

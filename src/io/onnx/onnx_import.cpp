@@ -59,7 +59,7 @@ const std::map<std::string, Importer::Handler>& Importer::handlers() {
 
 void Importer::parse() {
   file_ = std::filesystem::path(path_).filename().string();
-  const std::string bytes = read_file(path_);
+  const std::string bytes = bytes_ ? std::move(*bytes_) : read_file(path_);
   ET_REQUIRE(!bytes.empty(), "{}: empty file, not an ONNX model", path_);
   ET_REQUIRE(proto_.ParseFromString(bytes), "{}: not an ONNX model, or a truncated one (the protobuf does not parse)",
              path_);
@@ -406,6 +406,10 @@ std::string supported_onnx_operators() {
 
 Network import_onnx(const std::string& path, const OnnxImportOptions& options) {
   return onnx_detail::Importer(path, options).run();
+}
+
+Network import_onnx_bytes(std::string bytes, const std::string& path, const OnnxImportOptions& options) {
+  return onnx_detail::Importer(std::move(bytes), path, options).run();
 }
 
 }  // namespace edgetrain::io
