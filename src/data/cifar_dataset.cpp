@@ -28,15 +28,15 @@ std::vector<std::string> class_names_for(const std::string& first_file, const ch
 
 // The CIFAR layout of one kind of batch.
 struct CifarFormat {
-  CifarFormat(bool cifar100, bool coarse_labels)
-      : cifar100(cifar100),
-        coarse_labels(coarse_labels),
-        kind(cifar100 ? "CIFAR-100" : "CIFAR-10"),
-        label_bytes(cifar100 ? 2 : 1),
+  CifarFormat(bool hundred, bool coarse)
+      : cifar100(hundred),
+        coarse_labels(coarse),
+        kind(hundred ? "CIFAR-100" : "CIFAR-10"),
+        label_bytes(hundred ? 2 : 1),
         record(label_bytes + kPixels),
-        num_classes(!cifar100 ? 10 : coarse_labels ? 20 : 100),
-        label_offset(cifar100 && !coarse_labels ? 1 : 0) {  // CIFAR-100: coarse, fine
-    ET_REQUIRE(cifar100 || !coarse_labels,
+        num_classes(!hundred ? 10 : coarse ? 20 : 100),
+        label_offset(hundred && !coarse ? 1 : 0) {  // CIFAR-100: coarse, fine
+    ET_REQUIRE(hundred || !coarse,
                "open_cifar: coarse labels exist only in CIFAR-100; pass cifar100=true or "
                "coarse_labels=false");
   }
