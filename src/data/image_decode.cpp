@@ -30,6 +30,10 @@ DecodedImage adopt(stbi_uc* data, int w, int h, const std::string& path, int cha
          "remove or convert this one",
          path, why ? why : "unknown reason");
   }
+  if (w <= 0 || h <= 0) {
+    stbi_image_free(data);
+    fail("{}: the image has no pixels ({}x{}); remove this file", path, w, h);
+  }
   DecodedImage img;
   img.height = h;
   img.width = w;
@@ -41,21 +45,35 @@ DecodedImage adopt(stbi_uc* data, int w, int h, const std::string& path, int cha
   return img;
 }
 
+// The header's size (stbi_info: no pixels decoded yet) against the limit; a header stb cannot read is
+// left to the decoder to report.
+void check_size(bool known, int w, int h, const std::string& path, int64_t max_pixels) {
+  ET_REQUIRE(!known || int64_t{w} * int64_t{h} <= max_pixels,
+             "{}: the image is {}x{} pixels, more than the {} pixels edgetrain decodes; downscale it", path, w, h,
+             max_pixels);
+}
+
 }  // namespace
 
-DecodedImage decode_image(const std::string& path, int channels) {
+DecodedImage decode_image(const std::string& path, int channels, int64_t max_pixels) {
   ET_ASSERT(channels == 1 || channels == 3);
   int w = 0, h = 0, file_channels = 0;
+  const bool known = stbi_info(path.c_str(), &w, &h, &file_channels) != 0;
+  check_size(known, w, h, path, max_pixels);
   stbi_uc* data = stbi_load(path.c_str(), &w, &h, &file_channels, channels);
   return adopt(data, w, h, path, channels);
 }
 
-DecodedImage decode_image(const uint8_t* bytes, size_t size, const std::string& path, int channels) {
+DecodedImage decode_image(const uint8_t* bytes, size_t size, const std::string& path, int channels,
+                          int64_t max_pixels) {
   ET_ASSERT(channels == 1 || channels == 3);
   ET_REQUIRE(size <= static_cast<size_t>(std::numeric_limits<int>::max()), "{}: {} bytes is too large an image file",
              path, size);
+  const int len = static_cast<int>(size);
   int w = 0, h = 0, file_channels = 0;
-  stbi_uc* data = stbi_load_from_memory(bytes, static_cast<int>(size), &w, &h, &file_channels, channels);
+  const bool known = stbi_info_from_memory(bytes, len, &w, &h, &file_channels) != 0;
+  check_size(known, w, h, path, max_pixels);
+  stbi_uc* data = stbi_load_from_memory(bytes, len, &w, &h, &file_channels, channels);
   return adopt(data, w, h, path, channels);
 }
 

@@ -3,6 +3,8 @@
 #include <filesystem>
 
 #include "data/dataset.hpp"
+#include "data/file_read.hpp"
+#include "data/image_decode.hpp"
 #include "test_files.hpp"
 
 namespace edgetrain::data {
@@ -88,6 +90,45 @@ TEST(ImageFolder, EmptyFoldersAreErrors) {
   EXPECT_CONTAINS(e, "not a directory");
   e = error_of([&] { open_image_folder(dir.root().string(), 2, 2, 2); });
   EXPECT_CONTAINS(e, "channels is 2");
+}
+
+TEST(DecodeImage, FromBytesAsFromTheFile) {
+  TempDir dir;
+  write_image(dir.path("a.png"), 3, 5, 3, ramp(3, 5, 3, 7));
+  const std::vector<uint8_t> bytes = read_binary_file(dir.path("a.png"));
+  const DecodedImage a = decode_image(dir.path("a.png"), 3), b = decode_image(bytes.data(), bytes.size(), "a", 3);
+  EXPECT_EQ(b.height, 3);
+  EXPECT_EQ(b.width, 5);
+  EXPECT_EQ(a.pixels, b.pixels);
+  EXPECT_EQ(b.pixels, ramp(3, 5, 3, 7));
+}
+
+// Found by fuzz/image.cpp: a JPEG whose Huffman table (after the first scan) announces more than 256 codes
+// overflowed stb_image v2.27's tables (heap buffer overflow). The patched stb_image stops at the bad table
+// and returns the image decoded so far.
+TEST(DecodeImage, JpegHuffmanTableOfOver256CodesDoesNotOverflow) {
+  const std::vector<uint8_t> bytes =
+      read_binary_file(EDGETRAIN_SOURCE_DIR "/fuzz/corpus/image/regress-jpeg-dht-over-256-codes.jpg");
+  for (int channels : {1, 3}) {
+    const DecodedImage img = decode_image(bytes.data(), bytes.size(), "dht.jpg", channels);
+    EXPECT_EQ(img.height, 17);
+    EXPECT_EQ(img.width, 9);
+  }
+}
+
+// Found by fuzz/image.cpp: a BMP of height 0 decoded to an image of no pixels (then resized from nothing).
+TEST(DecodeImage, ImageOfNoPixelsIsAnError) {
+  const std::vector<uint8_t> bytes =
+      read_binary_file(EDGETRAIN_SOURCE_DIR "/fuzz/corpus/image/regress-bmp-zero-height.bmp");
+  EXPECT_CONTAINS(error_of([&] { decode_image(bytes.data(), bytes.size(), "flat.bmp", 3); }),
+                  "flat.bmp: the image has no pixels");
+}
+
+TEST(DecodeImage, ImageOverThePixelLimitIsAnError) {
+  TempDir dir;
+  write_image(dir.path("a.png"), 3, 5, 1, ramp(3, 5, 1, 0));
+  EXPECT_CONTAINS(error_of([&] { decode_image(dir.path("a.png"), 1, 14); }), "is 5x3 pixels, more than the 14");
+  EXPECT_EQ(decode_image(dir.path("a.png"), 1, 15).pixels.size(), 15u);
 }
 
 }  // namespace
