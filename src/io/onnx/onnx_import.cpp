@@ -245,6 +245,12 @@ void Importer::import_node(int index) {
   auto h = handlers().find(n.op_type());
   ET_REQUIRE(h != handlers().end(), "{}: node '{}' uses operator '{}', which edgetrain cannot import; supported: {}",
              path_, n.name(), n.op_type(), supported_onnx_operators());
+  // The handlers read these inputs by position (optional ones they check with has()).
+  static const std::map<std::string, int> kRequiredInputs{{"Conv", 2}, {"BatchNormalization", 5}, {"Gemm", 2},
+                                                          {"MatMul", 2}, {"Add", 2}, {"Mul", 2}, {"Div", 2}};
+  const auto required = kRequiredInputs.find(n.op_type());
+  const int need = required == kRequiredInputs.end() ? 1 : required->second;
+  ET_REQUIRE(n.input_size() >= need, "{}: has {} inputs, {} needs {}", where(n), n.input_size(), n.op_type(), need);
   (this->*h->second)(n);
 }
 
