@@ -8,8 +8,7 @@
 namespace edgetrain::fuzz {
 
 void fuzz_one(const uint8_t* data, size_t size) {
-  const Network net =
-      io::import_onnx_bytes(std::string(reinterpret_cast<const char*>(data), size), "fuzz.onnx");
+  const Network net = io::import_onnx_bytes(std::string(reinterpret_cast<const char*>(data), size), "fuzz.onnx");
   (void)net.graph.num_classes();
 }
 

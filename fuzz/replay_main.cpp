@@ -104,12 +104,32 @@ class Mutator {
   size_t pick(size_t n) { return n == 0 ? 0 : static_cast<size_t>(rng_() % n); }
 
   void step(Bytes& b, const std::vector<Bytes>& corpus) {
-    static constexpr uint64_t kInteresting[] = {0,          1,          2,          3,          4,
-                                                7,          8,          16,         31,         32,
-                                                64,         127,        128,        255,        256,
-                                                0x7FFF,     0x8000,     0xFFFF,     0x10000,    0x7FFFFFFF,
-                                                0x80000000, 0xFFFFFFFF, 0x100000000, 0x7FFFFFFFFFFFFFFF,
-                                                0x8000000000000000, 0xFFFFFFFFFFFFFFFF};
+    static constexpr uint64_t kInteresting[] = {0,
+                                                1,
+                                                2,
+                                                3,
+                                                4,
+                                                7,
+                                                8,
+                                                16,
+                                                31,
+                                                32,
+                                                64,
+                                                127,
+                                                128,
+                                                255,
+                                                256,
+                                                0x7FFF,
+                                                0x8000,
+                                                0xFFFF,
+                                                0x10000,
+                                                0x7FFFFFFF,
+                                                0x80000000,
+                                                0xFFFFFFFF,
+                                                0x100000000,
+                                                0x7FFFFFFFFFFFFFFF,
+                                                0x8000000000000000,
+                                                0xFFFFFFFFFFFFFFFF};
     switch (b.empty() ? 2 : pick(8)) {
       case 0:  // flip a bit
         b[pick(b.size())] ^= static_cast<uint8_t>(1u << pick(8));
@@ -139,8 +159,7 @@ class Mutator {
         uint64_t v = kInteresting[pick(std::size(kInteresting))];
         if (pick(2)) v = ~v + 1;
         const bool big = pick(2) == 1;
-        for (size_t i = 0; i < width; ++i)
-          b[at + (big ? width - 1 - i : i)] = static_cast<uint8_t>(v >> (8 * i));
+        for (size_t i = 0; i < width; ++i) b[at + (big ? width - 1 - i : i)] = static_cast<uint8_t>(v >> (8 * i));
         break;
       }
       case 6: {  // copy a range elsewhere in the input
@@ -185,11 +204,16 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const bool has_value = i + 1 < argc;
-    if (a == "--seconds" && has_value) seconds = std::atof(argv[++i]);
-    else if (a == "--seed" && has_value) seed = std::strtoull(argv[++i], nullptr, 10);
-    else if (a == "--max-len" && has_value) max_len = std::strtoull(argv[++i], nullptr, 10);
-    else if (a == "--timeout" && has_value) timeout = static_cast<unsigned>(std::atoi(argv[++i]));
-    else if (a == "--artifacts" && has_value) artifacts = argv[++i];
+    if (a == "--seconds" && has_value)
+      seconds = std::atof(argv[++i]);
+    else if (a == "--seed" && has_value)
+      seed = std::strtoull(argv[++i], nullptr, 10);
+    else if (a == "--max-len" && has_value)
+      max_len = std::strtoull(argv[++i], nullptr, 10);
+    else if (a == "--timeout" && has_value)
+      timeout = static_cast<unsigned>(std::atoi(argv[++i]));
+    else if (a == "--artifacts" && has_value)
+      artifacts = argv[++i];
     else if (a.starts_with("--")) {
       std::fprintf(stderr, "usage: %s [--seconds S] [--seed N] [--max-len N] [--timeout S] [--artifacts DIR] PATH...\n",
                    argv[0]);
