@@ -98,7 +98,8 @@ ARCHS = {
     "vgg11_bn":      dict(input=[3, 224, 224], batch=2, opset=14, dynamic=False, preserve=False),
     "googlenet":     dict(input=[3, 64, 64], batch=4, opset=15, dynamic=True, preserve=False),
     # Not torchvision: the operators the six leave out (LeakyRelu, Sigmoid, HardSigmoid,
-    # HardSwish, Mul by a constant, AveragePool, depthwise Conv, MatMul + Add, and the
+    # HardSwish, SiLU, squeeze-and-excitation with ReduceMean, Mul by a constant, AveragePool,
+    # depthwise Conv, MatMul + Add, and the
     # Shape/Gather/Unsqueeze/Concat/Reshape chain of x.view(x.size(0), -1)).
     "tiny_ops":      dict(input=[3, 8, 8], batch=4, opset=14, dynamic=True, preserve=False),
 }
@@ -128,7 +129,8 @@ class TinyOps(nn.Module):
         x = F.leaky_relu(self.bn1(self.conv1(x)), 0.1)
         x = F.hardswish(self.dw(x))
         x = F.silu(x)  # exported as x * Sigmoid(x): one SiLU layer
-        x = x * torch.sigmoid(self.se2(F.silu(self.se1(F.adaptive_avg_pool2d(x, 1)))))  # Mul of two tensors
+        # Mul of two tensors; the squeeze is ReduceMean over H, W (keepdims)
+        x = x * torch.sigmoid(self.se2(F.silu(self.se1(x.mean([2, 3], keepdim=True)))))
         x = F.hardsigmoid(torch.sigmoid(self.pw(x)) * 3.0)
         x = self.pool(x)
         x = x.view(x.size(0), -1)
@@ -512,6 +514,17 @@ def make_odd_inputs(outdir, force):
     path = os.path.join(odir, "unsupported_op.onnx")
     torch.onnx.export(Upsampling().eval(), x, path, opset_version=13, input_names=["input"],
                       output_names=["logits"])
+
+    class ChannelMean(nn.Module):  # ReduceMean over channels: only the spatial axes are supported
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(64, 3)
+
+        def forward(self, x):
+            return self.fc(torch.flatten(x.mean(1, keepdim=True), 1))
+
+    torch.onnx.export(ChannelMean().eval(), x, os.path.join(odir, "channel_mean.onnx"), opset_version=13,
+                      input_names=["input"], output_names=["logits"])
     path = os.path.join(odir, "dynamic_hw.onnx")
     torch.onnx.export(TinyOps().eval(), x, path, opset_version=14, input_names=["input"],
                       output_names=["logits"], dynamic_axes={"input": {2: "height", 3: "width"}})

@@ -105,12 +105,12 @@ MemoryBreakdown to_public(const PlanBreakdown& b) {
   m.optimizer_state = b.optimizer_state;
   m.arena = b.arena;
   m.kernel_workspace = b.kernel_workspace;
-  m.io = b.by_kind[static_cast<int>(BufferKind::io)];
-  m.activations = b.by_kind[static_cast<int>(BufferKind::activation)];
-  m.saved = b.by_kind[static_cast<int>(BufferKind::saved_aux)];
-  m.activation_grads = b.by_kind[static_cast<int>(BufferKind::activation_grad)];
-  m.weight_grads = b.by_kind[static_cast<int>(BufferKind::weight_grad)];
-  m.workspace = b.by_kind[static_cast<int>(BufferKind::workspace)];
+  m.io = b.requested(BufferKind::io);
+  m.activations = b.requested(BufferKind::activation);
+  m.saved = b.requested(BufferKind::saved_aux);
+  m.activation_grads = b.requested(BufferKind::activation_grad);
+  m.weight_grads = b.requested(BufferKind::weight_grad);
+  m.workspace = b.requested(BufferKind::workspace);
   m.total = b.total();
   return m;
 }

@@ -9,7 +9,7 @@
 #include "graph/trainable.hpp"
 #include "optim/optimizer_config.hpp"
 #include "optim/schedule.hpp"
-#include "runtime/compile.hpp"
+#include "compile/compile.hpp"
 
 namespace edgetrain::api {
 

@@ -9,7 +9,7 @@
 #include "api/handles.hpp"
 #include "api/input.hpp"
 #include "core/check.hpp"
-#include "runtime/compile.hpp"
+#include "compile/compile.hpp"
 #include "runtime/executor.hpp"
 
 namespace edgetrain {

@@ -14,10 +14,6 @@
 
 namespace edgetrain {
 
-// An element-wise activation fused into the step that produces its input (compile.cpp): the step
-// writes act(output) and its backward masks the incoming gradient by the activation's derivative.
-enum class Activation : uint8_t { none, relu, relu6 };
-
 // Everything one execution touches. Slots not used by a (op, pass) stay empty. 2-D tensors are dense
 // row-major; a 4-D activation and its gradient are in the layout the problem names, a parameter and its
 // gradient in the problem's weight layout. Every kernel *overwrites* its outputs (dst, diff_src,
@@ -42,7 +38,7 @@ struct KernelProblem {
   std::vector<Shape> src;  // forward input shapes
   Shape dst;               // forward output shape
   DType dtype = DType::f32;
-  bool training = true;    // BatchNorm batch statistics / Dropout active
+  bool training = true;  // BatchNorm batch statistics / Dropout active
   // bwd_data also writes the present diff_weights (ops whose two backward passes share their
   // reductions, see fuses_weight_grads in ops/op.hpp); no bwd_weights step runs for the node.
   bool weight_grads_in_bwd_data = false;
@@ -59,6 +55,7 @@ struct KernelProblem {
 
   Layout src_layout_of(size_t i) const { return i < src_layout.size() ? src_layout[i] : Layout::plain; }
   ParamLayout weight_layout_of(size_t i) const { return i < weight_layouts.size() ? weight_layouts[i] : ParamLayout{}; }
+  bool operator==(const KernelProblem&) const = default;
   bool all_plain() const {
     for (Layout l : src_layout)
       if (l != Layout::plain) return false;
@@ -66,6 +63,20 @@ struct KernelProblem {
       if (!l.plain()) return false;
     return dst_layout == Layout::plain;
   }
+};
+
+// How a kernel computes its problem: a typed fact for the latency predictor (its values are stable
+// codes stored in device profiles — append only) and for memory decisions (Winograd is the one that
+// does fewer multiplies than the step's MACs say, with more scratch).
+enum class Algorithm : uint8_t {
+  reference = 0,          // edgetrain's reference loops (the oracle every other kernel is tested against)
+  direct = 1,             // a JIT direct kernel for the CPU's widest vector ISA
+  direct_1x1 = 2,         // the same, specialised for 1x1 convolutions
+  gemm = 3,               // lowered to a matrix multiply
+  direct_narrow_isa = 4,  // a JIT direct kernel for an older, narrower ISA (AVX2, SSE4.1)
+  naive = 5,              // a library's naive reference loops
+  other = 6,              // anything else: edgetrain's own blocked loops, simple copies
+  winograd = 7,           // Winograd's minimal filtering
 };
 
 class Kernel {
@@ -76,14 +87,13 @@ class Kernel {
   virtual std::size_t scratch_bytes() const { return 0; }
   // Layout conversions one execution performs (reported by EDGETRAIN_VERBOSE=1).
   virtual int reorders() const { return 0; }
-  // A convolution computed with a Winograd algorithm (oneDNN names it in detail()): fewer multiplies
-  // than the step's MACs say.
-  bool runs_winograd() const { return detail().find("wino") != std::string_view::npos; }
+  virtual Algorithm algorithm() const { return Algorithm::reference; }
+  bool runs_winograd() const { return algorithm() == Algorithm::winograd; }
   // The layout this kernel would rather have parameter i in (plain: no preference, or none it can
   // describe densely); compile() adopts it for the next round (see Plan::param_layouts).
   virtual ParamLayout preferred_weight_layout(size_t /*i*/) const { return {}; }
-  // The implementation inside the backend where it has several (oneDNN: "jit:avx512_core",
-  // "gemm:jit", "ref:any", ...; empty otherwise): the latency predictor's feature.
+  // The implementation inside the backend where it has several, in the backend's words (oneDNN:
+  // "jit:avx512_core", "gemm:jit", "ref:any", ...; empty otherwise): for people reading logs.
   virtual std::string_view detail() const { return {}; }
 };
 

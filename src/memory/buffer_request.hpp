@@ -8,6 +8,7 @@
 namespace edgetrain {
 
 enum class BufferKind { io, activation, saved_aux, activation_grad, weight_grad, workspace };
+inline constexpr std::size_t kBufferKinds = static_cast<std::size_t>(BufferKind::workspace) + 1;
 std::string_view buffer_kind_name(BufferKind k);
 
 struct BufferRequest {

@@ -15,10 +15,10 @@ std::string_view pass_name(Pass p) {
 }
 
 std::string_view op_name(const Attrs& attrs) {
-  static constexpr std::string_view names[] = {"Conv2d",  "BatchNorm2d",   "ReLU",   "ReLU6",  "MaxPool2d",
-                                               "AvgPool2d", "GlobalAvgPool", "Linear", "Add",    "Concat",
-                                               "Flatten", "Dropout",       "SoftmaxCrossEntropy", "Pointwise",
-                                               "Mul"};
+  static constexpr std::string_view names[] = {
+      "Conv2d", "BatchNorm2d", "ReLU",   "ReLU6",   "MaxPool2d", "AvgPool2d",           "GlobalAvgPool",
+      "Linear", "Add",         "Concat", "Flatten", "Dropout",   "SoftmaxCrossEntropy", "Pointwise",
+      "Mul"};
   static_assert(std::size(names) == std::variant_size_v<Attrs>);
   return names[attrs.index()];
 }
@@ -40,6 +40,32 @@ bool backward_in_place(const Attrs& attrs) {
 }
 
 bool fuses_weight_grads(const Attrs& attrs) { return is<BatchNormAttrs>(attrs); }
+
+TrainingBehaviour training_behaviour(const Attrs& attrs) {
+  if (is<BatchNormAttrs>(attrs)) return TrainingBehaviour::batch_statistics;
+  if (is<MaxPoolAttrs>(attrs)) return TrainingBehaviour::saves_for_backward;
+  if (is<DropoutAttrs>(attrs)) return TrainingBehaviour::stochastic;
+  return TrainingBehaviour::same;
+}
+
+bool is_view(const Attrs& attrs) { return is<FlattenAttrs>(attrs); }
+
+Activation fusable_activation(const Attrs& attrs) {
+  if (is<ReluAttrs>(attrs)) return Activation::relu;
+  if (is<Relu6Attrs>(attrs)) return Activation::relu6;
+  return Activation::none;
+}
+
+bool takes_fused_activation(const Attrs& attrs) { return is<Conv2dAttrs>(attrs) || is<BatchNormAttrs>(attrs); }
+
+std::string_view activation_name(Activation a) {
+  switch (a) {
+    case Activation::none: return "";
+    case Activation::relu: return "ReLU";
+    case Activation::relu6: return "ReLU6";
+  }
+  return "?";
+}
 
 bool forward_in_place(const Attrs& attrs) {
   if (const auto* pw = std::get_if<PointwiseAttrs>(&attrs))  // only where backward does not read src
@@ -79,7 +105,8 @@ void expect_inputs(std::string_view op, std::span<const Shape> src, size_t count
 
 void expect_pool_geometry(std::string_view op, int kh, int kw, int sh, int sw, int ph, int pw) {
   ET_REQUIRE(kh > 0 && kw > 0 && sh > 0 && sw > 0 && ph >= 0 && pw >= 0,
-             "{}: kernel {}x{} and stride {}x{} must be positive, padding {}x{} non-negative", op, kh, kw, sh, sw, ph, pw);
+             "{}: kernel {}x{} and stride {}x{} must be positive, padding {}x{} non-negative", op, kh, kw, sh, sw, ph,
+             pw);
   ET_REQUIRE(ph * 2 <= kh && pw * 2 <= kw, "{}: padding must be at most half the kernel (kernel {}x{}, padding {}x{})",
              op, kh, kw, ph, pw);
 }

@@ -1,6 +1,7 @@
 // What every op declares, independent of any kernel: shape inference, parameters, state, what the
 // forward pass saves for backward, what each backward pass reads, and its cost.
 #pragma once
+#include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
@@ -61,6 +62,27 @@ BackwardReads backward_reads(const Attrs&, Pass pass);
 bool forward_in_place(const Attrs&);
 // bwd_data: diff_src may be written over diff_dst (the elementwise ReLU, ReLU6, Dropout, Pointwise).
 bool backward_in_place(const Attrs&);
+// How an op's forward differs when training from inference (compile() sets KernelProblem::training):
+//   same                 no difference
+//   batch_statistics     normalises with the batch's statistics and updates running ones (BatchNorm;
+//                        not with frozen statistics); needs more than one value per channel
+//   saves_for_backward   only saves what its backward reads (MaxPool's argmax): not needed where no
+//                        gradient flows back through it
+//   stochastic           random while training (Dropout)
+enum class TrainingBehaviour { same, batch_statistics, saves_for_backward, stochastic };
+TrainingBehaviour training_behaviour(const Attrs&);
+// A view: the output is the input's bytes read with another shape (Flatten). It runs no step, and a
+// value it reads keeps the plain layout.
+bool is_view(const Attrs&);
+// An element-wise activation that the step producing its input can compute on its output (compile's
+// fusion pass): that step writes act(output), and its backward passes mask the incoming gradient by
+// the activation's derivative, read from the output.
+enum class Activation : uint8_t { none, relu, relu6 };
+// The activation this op is where a producer may compute it (ReLU, ReLU6), none otherwise.
+Activation fusable_activation(const Attrs&);
+// Whether this op's kernels may compute a fused activation on their output (Conv2d, BatchNorm).
+bool takes_fused_activation(const Attrs&);
+std::string_view activation_name(Activation a);  // "ReLU", "ReLU6", "" for none
 // Ops whose bwd_data computes the weight gradients' reductions anyway (BatchNorm: sum(dy) and
 // sum(dy * xhat)): when both passes are needed, one bwd_data step writes diff_src and diff_weights.
 bool fuses_weight_grads(const Attrs&);

@@ -19,6 +19,7 @@ struct OptimizerConfig {
 // Number of per-element state tensors (each the size of the parameter):
 // sgd: 0 without momentum, 1 (momentum buffer) with; adam/adamw: 2 (first and second moments).
 int state_slots(const OptimizerConfig& cfg);
+inline constexpr int kMaxStateSlots = 2;  // the most state_slots() returns (Adam's two moments)
 
 // "sgd" | "adam" | "adamw"; throws Error listing the choices otherwise.
 OptimizerKind parse_optimizer(std::string_view name);

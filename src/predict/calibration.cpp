@@ -6,7 +6,7 @@
 #include "graph/trainable.hpp"
 #include "memory/parameter_store.hpp"
 #include "predict/synthetic_net.hpp"
-#include "runtime/compile.hpp"
+#include "compile/compile.hpp"
 #include "runtime/executor.hpp"
 #include "runtime/optimizer_state.hpp"
 

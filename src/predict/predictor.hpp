@@ -9,7 +9,7 @@
 
 #include "predict/device_profile.hpp"
 #include "predict/step_features.hpp"
-#include "runtime/compile.hpp"
+#include "compile/compile.hpp"
 #include "runtime/plan.hpp"
 
 namespace edgetrain::predict {

@@ -9,9 +9,9 @@ namespace {
 
 // Stable codes: the profile stores models trained on them, so new names are only ever appended.
 int op_code(const std::string& op) {
-  static const char* ops[] = {"Conv2d", "BatchNorm2d", "ReLU",   "ReLU6",   "MaxPool2d", "AvgPool2d",
-                              "GlobalAvgPool", "Linear", "Add", "Concat", "Flatten", "Dropout",
-                              "SoftmaxCrossEntropy", "Pointwise", "Accumulate", "Update"};
+  static const char* ops[] = {
+      "Conv2d", "BatchNorm2d", "ReLU",    "ReLU6",   "MaxPool2d",           "AvgPool2d", "GlobalAvgPool", "Linear",
+      "Add",    "Concat",      "Flatten", "Dropout", "SoftmaxCrossEntropy", "Pointwise", "Accumulate",    "Update"};
   for (int i = 0; i < static_cast<int>(std::size(ops)); ++i)
     if (op == ops[i]) return i;
   return static_cast<int>(std::size(ops));
@@ -25,27 +25,16 @@ int pass_code(const Step& s) {
 
 }  // namespace
 
-// 0 edgetrain's reference; oneDNN by its main primitive (the last of a program's primitives, after
-// its reorders): 1 jit, 2 jit_1x1, 3 gemm-based, 4 jit for an older ISA (avx2, sse41), 5 oneDNN's
-// own reference, 6 anything else (simple:any, ...), 7 Winograd (fewer multiplies than its MACs say).
-int impl_code(const Step& s) {
-  if (!s.kernel || s.kernel->impl_name() == "ref") return 0;
-  if (!s.kernel->impl_name().starts_with("onednn")) return 6;
-  std::string_view d = s.kernel->detail();
-  if (const auto plus = d.rfind('+'); plus != std::string_view::npos) d = d.substr(plus + 1);
-  if (d.find("gemm") != std::string_view::npos) return 3;
-  if (d.starts_with("ref")) return 5;
-  if (s.kernel->runs_winograd()) return 7;
-  if (d.starts_with("jit_1x1")) return d.find("avx512") != std::string_view::npos ? 2 : 4;
-  if (d.starts_with("jit")) return d.find("avx512") != std::string_view::npos || d.find(":uni") != std::string_view::npos ? 1 : 4;
-  return 6;
-}
+// The kernel's Algorithm, whose values are the stable codes (0 reference ... 7 Winograd).
+int impl_code(const Step& s) { return s.kernel ? static_cast<int>(s.kernel->algorithm()) : 0; }
 
 namespace {
 
 float log2f_safe(double v) { return static_cast<float>(std::log2(std::max(v, 1.0))); }
 
-std::size_t ref_bytes(const TensorRef& t) { return t ? static_cast<std::size_t>(t.shape.numel()) * dtype_size(t.dtype) : 0; }
+std::size_t ref_bytes(const TensorRef& t) {
+  return t ? static_cast<std::size_t>(t.shape.numel()) * dtype_size(t.dtype) : 0;
+}
 
 // The activation on the input side and on the output side of the step, whatever the pass.
 const TensorRef* first(const std::vector<TensorRef>& v) { return v.empty() || !v[0] ? nullptr : &v[0]; }
@@ -54,9 +43,9 @@ const TensorRef* first(const std::vector<TensorRef>& v) { return v.empty() || !v
 
 const std::array<std::string, kNumStepFeatures>& feature_names() {
   static const std::array<std::string, kNumStepFeatures> names = {
-      "op",          "pass",         "impl",        "log2_batch",   "log2_c_in",    "log2_hw_in",
-      "log2_c_out",  "log2_hw_out",  "kernel_area", "log2_groups",  "stride",       "log2_flops",
-      "log2_bytes",  "c_in_fill16",  "c_out_fill16", "log2_intensity", "log2_numel_out", "inputs", "reorders"};
+      "op",           "pass",           "impl",           "log2_batch", "log2_c_in",  "log2_hw_in", "log2_c_out",
+      "log2_hw_out",  "kernel_area",    "log2_groups",    "stride",     "log2_flops", "log2_bytes", "c_in_fill16",
+      "c_out_fill16", "log2_intensity", "log2_numel_out", "inputs",     "reorders"};
   return names;
 }
 

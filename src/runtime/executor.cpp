@@ -5,8 +5,8 @@
 
 #include "core/check.hpp"
 #include "core/log.hpp"
-#include "kernels/registry.hpp"
 #include "kernels/ref/elementwise.hpp"
+#include "kernels/registry.hpp"
 #include "optim/update.hpp"
 
 namespace edgetrain {
@@ -44,7 +44,7 @@ TensorView Executor::resolve(const TensorRef& t) const {
       return TensorView(arena_.data() + plan_.memory.offsets[static_cast<size_t>(t.index)], t.shape, t.dtype);
     case TensorRef::Space::param: return params_.stored_param(t.index);
     case TensorRef::Space::state: return params_.state(t.index);
-    case TensorRef::Space::opt_state: return optimizer_->stored_slot(t.index / 2, t.index % 2);
+    case TensorRef::Space::opt_state: return optimizer_->stored_slot(t.index, t.slot);
   }
   return {};
 }
@@ -85,7 +85,8 @@ const int32_t* Executor::predictions() const {
 void Executor::adopt_param_layouts() const {
   params_.set_layouts(plan_.param_layouts);
   if (optimizer_)
-    for (size_t p = 0; p < plan_.param_layouts.size(); ++p) optimizer_->set_layout(static_cast<int>(p), plan_.param_layouts[p]);
+    for (size_t p = 0; p < plan_.param_layouts.size(); ++p)
+      optimizer_->set_layout(static_cast<int>(p), plan_.param_layouts[p]);
 }
 
 void Executor::run(const float* images, const int32_t* labels) {
@@ -118,8 +119,7 @@ void Executor::run() {
       case StepKind::accumulate: ref::add_into(a.dst, a.src[0]); break;
       case StepKind::update:
         optim::apply_update<float>(optimizer_->config(), lr_, optimizer_->step, a.weights[0].as<float>(),
-                                   a.diff_weights[0].as<float>(),
-                                   a.state.size() > 0 ? a.state[0].as<float>() : nullptr,
+                                   a.diff_weights[0].as<float>(), a.state.size() > 0 ? a.state[0].as<float>() : nullptr,
                                    a.state.size() > 1 ? a.state[1].as<float>() : nullptr, a.weights[0].numel());
         break;
     }

@@ -18,7 +18,7 @@ class OptimizerState {
   // Slot k (0 or 1) of parameter p; an empty view where the parameter is frozen or the slot unused.
   TensorView slot(int param, int k) const;
   // The bytes as they are, in the parameter's layout (for executors).
-  TensorView stored_slot(int param, int k) const { return slots_[static_cast<size_t>(param) * 2 + k]; }
+  TensorView stored_slot(int param, int k) const { return slots_[index(param, k)]; }
   // Converts parameter `param`'s slots to layout l in place (nothing when already in it).
   void set_layout(int param, const ParamLayout& l) const;
   int slots_per_param() const { return slots_per_param_; }
@@ -28,6 +28,9 @@ class OptimizerState {
   int64_t step = 0;  // updates applied so far
 
  private:
+  static size_t index(int param, int k) {
+    return static_cast<size_t>(param) * optim::kMaxStateSlots + static_cast<size_t>(k);
+  }
   optim::OptimizerConfig config_;
   int slots_per_param_ = 0;
   AlignedBuffer storage_;

@@ -9,7 +9,7 @@
 #include "data/loader.hpp"
 #include "graph/trainable.hpp"
 #include "optim/schedule.hpp"
-#include "runtime/compile.hpp"
+#include "compile/compile.hpp"
 #include "runtime/executor.hpp"
 #include "runtime/network.hpp"
 

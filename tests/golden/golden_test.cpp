@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "golden/golden_models.hpp"
-#include "runtime/compile.hpp"
+#include "compile/compile.hpp"
 #include "runtime/executor.hpp"
 #include "runtime/network.hpp"
 

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <new>
 
-#include "runtime/compile.hpp"
+#include "compile/compile.hpp"
 #include "runtime/executor.hpp"
 #include "support/counting_new.hpp"
 #include "synthetic.hpp"

@@ -8,7 +8,7 @@
 #include "edgetrain/error.hpp"
 #include "io/model_io.hpp"
 #include "models/zoo.hpp"
-#include "runtime/compile.hpp"
+#include "compile/compile.hpp"
 #include "runtime/executor.hpp"
 #include "synthetic.hpp"
 #include "train/trainer.hpp"
@@ -129,8 +129,8 @@ TEST(Autodiff, FrozenPrefixCostsNoActivationMemory) {
     }
   }
   // Training the classifier costs what inference costs, plus its own small gradient buffers.
-  std::size_t fc_extra = head.breakdown.by_kind[static_cast<int>(BufferKind::weight_grad)] +
-                         head.breakdown.by_kind[static_cast<int>(BufferKind::activation_grad)] + 4096;
+  std::size_t fc_extra = head.breakdown.requested(BufferKind::weight_grad) +
+                         head.breakdown.requested(BufferKind::activation_grad) + 4096;
   EXPECT_LE(head.memory.arena_bytes, inference.memory.arena_bytes + fc_extra);
   EXPECT_LT(head.memory.arena_bytes * 4, full.memory.arena_bytes);
   // No activation of the frozen prefix outlives the forward pass.

@@ -8,7 +8,7 @@
 #include <random>
 
 #include "io/model_io.hpp"
-#include "runtime/compile.hpp"
+#include "compile/compile.hpp"
 #include "runtime/executor.hpp"
 
 namespace edgetrain {

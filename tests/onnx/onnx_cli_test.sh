@@ -21,6 +21,9 @@ expect_error "not an ONNX file" "not an ONNX model" -- info --model "$fx/odd/not
 expect_error "truncated ONNX file" "truncated" -- info --model "$fx/odd/truncated.onnx"
 expect_error "unsupported operator, named with its node" "node '/Resize' uses operator 'Resize'.*supported: Conv" -- \
   info --model "$fx/odd/unsupported_op.onnx"
+expect_error "ReduceMean over channels, named with its node and axes" \
+  "ReduceMean.*ReduceMean over axes \\[1\\] of a rank-4 tensor is not supported" -- \
+  info --model "$fx/odd/channel_mean.onnx"
 expect_error "dynamic spatial size" "dynamic dimension 2 ('height').*--input" -- info --model "$fx/odd/dynamic_hw.onnx"
 expect_error "opset out of range" "opset 19 is outside the supported range" -- info --model "$fx/odd/opset19.onnx"
 expect_error "unsupported export opset" "opset" -- export --model "$fx/tiny_ops/train.onnx" -o x.onnx --opset 9

@@ -17,7 +17,7 @@
 #include "io/tensor_file.hpp"
 #include "prune/pruner.hpp"
 #include "prune/ranking.hpp"
-#include "runtime/compile.hpp"
+#include "compile/compile.hpp"
 #include "runtime/executor.hpp"
 #include "train/predict.hpp"
 

@@ -15,7 +15,7 @@
 #include "predict/predictor.hpp"
 #include "predict/step_features.hpp"
 #include "predict/synthetic_net.hpp"
-#include "runtime/compile.hpp"
+#include "compile/compile.hpp"
 #include "runtime/executor.hpp"
 
 namespace edgetrain::predict {

@@ -11,7 +11,7 @@
 #include "io/model_io.hpp"
 #include "prune/pruner.hpp"
 #include "prune/ranking.hpp"
-#include "runtime/compile.hpp"
+#include "compile/compile.hpp"
 
 namespace edgetrain {
 namespace {

@@ -13,7 +13,7 @@
 #include "prune/data_criteria.hpp"
 #include "prune/pruner.hpp"
 #include "prune/ranking.hpp"
-#include "runtime/compile.hpp"
+#include "compile/compile.hpp"
 #include "runtime/executor.hpp"
 #include "train/predict.hpp"
 

@@ -5,7 +5,7 @@
 
 #include "api/convert.hpp"
 #include "edgetrain/log.hpp"
-#include "runtime/compile.hpp"
+#include "compile/compile.hpp"
 
 namespace edgetrain::cli {
 

@@ -6,7 +6,7 @@
 
 #include "edgetrain/training_session.hpp"
 #include "model_spec.hpp"
-#include "runtime/compile.hpp"
+#include "compile/compile.hpp"
 
 namespace edgetrain::cli {
 

@@ -38,6 +38,7 @@ const std::map<std::string, Importer::Handler>& Importer::handlers() {
       {"MaxPool", &Importer::max_pool},
       {"AveragePool", &Importer::average_pool},
       {"GlobalAveragePool", &Importer::global_average_pool},
+      {"ReduceMean", &Importer::reduce_mean},
       {"Gemm", &Importer::gemm},
       {"MatMul", &Importer::matmul},
       {"Add", &Importer::add},
@@ -404,7 +405,7 @@ void Importer::spatial_attrs(const onnx::NodeProto& n, const Shape& in, int kh, 
 std::string supported_onnx_operators() {
   return "Conv, BatchNormalization, Relu, Clip (0..6 as ReLU6), LeakyRelu, Sigmoid, HardSigmoid, HardSwish, "
          "x * Sigmoid(x) (SiLU), "
-         "MaxPool, AveragePool, GlobalAveragePool, Pad (zeros, before Conv/AveragePool), Gemm, MatMul (+ Add bias), Add, Mul/Div by a scalar, "
+         "MaxPool, AveragePool, GlobalAveragePool, ReduceMean (spatial axes), Pad (zeros, before Conv/AveragePool), Gemm, MatMul (+ Add bias), Add, Mul/Div by a scalar, "
          "Mul of two tensors (same shape, or [N, C, 1, 1] broadcast), Concat "
          "(channels), Flatten, Reshape/Squeeze/Unsqueeze (flattening), Dropout, Identity, and on constants: "
          "Constant, Shape, Gather, Unsqueeze, Squeeze, Concat, Cast, Slice, Reshape, ConstantOfShape, Add/Sub/Mul/Div";

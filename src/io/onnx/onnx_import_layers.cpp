@@ -1,4 +1,7 @@
 // ONNX operators -> graph ops: one Importer handler per operator (see onnx_importer.hpp).
+#include <fmt/ranges.h>
+
+#include <algorithm>
 #include <cmath>
 
 #include "core/check.hpp"
@@ -33,8 +36,8 @@ void Importer::conv(const onnx::NodeProto& n) {
   if (has(n, 2)) {
     const Constant& b = require_constant(n, 2, "bias");
     a.bias = true;
-    p.params.push_back({initializer_of_.contains(n.input(2)) ? initializer_of_.at(n.input(2)) : n.input(2),
-                        Shape(b.dims), b.f});
+    p.params.push_back(
+        {initializer_of_.contains(n.input(2)) ? initializer_of_.at(n.input(2)) : n.input(2), Shape(b.dims), b.f});
   }
   bind(n, emit(n, node_name(n, wname), a, {x}, std::move(p)));
 }
@@ -70,19 +73,27 @@ void Importer::clip(const onnx::NodeProto& n) {
     if (has(n, 2)) hi = require_constant(n, 2, "max", false).scalar(where(n));
   }
   Attrs attrs;
-  if (lo == 0 && hi == 6) attrs = Relu6Attrs{};
-  else if (lo == 0 && std::isinf(hi)) attrs = ReluAttrs{};
-  else fail("{}: Clip({}, {}) is not supported; edgetrain imports Clip(0, 6) as ReLU6 and Clip(0, inf) as ReLU", where(n), lo, hi);
+  if (lo == 0 && hi == 6)
+    attrs = Relu6Attrs{};
+  else if (lo == 0 && std::isinf(hi))
+    attrs = ReluAttrs{};
+  else
+    fail("{}: Clip({}, {}) is not supported; edgetrain imports Clip(0, 6) as ReLU6 and Clip(0, inf) as ReLU", where(n),
+         lo, hi);
   bind(n, emit(n, node_name(n, ""), attrs, {value(n, 0)}, {}));
 }
 
 void Importer::pointwise(const onnx::NodeProto& n) {
   PointwiseAttrs a;
   const std::string& op = n.op_type();
-  if (op == "LeakyRelu") a = {PointwiseFn::leaky_relu, attr_float(n, "alpha", 0.01f), 0.0};
-  else if (op == "Sigmoid") a = {PointwiseFn::sigmoid, 0.0, 0.0};
-  else if (op == "HardSigmoid") a = {PointwiseFn::hard_sigmoid, attr_float(n, "alpha", 0.2f), attr_float(n, "beta", 0.5f)};
-  else a = {PointwiseFn::hard_swish, 1.0 / 6.0, 0.5};
+  if (op == "LeakyRelu")
+    a = {PointwiseFn::leaky_relu, attr_float(n, "alpha", 0.01f), 0.0};
+  else if (op == "Sigmoid")
+    a = {PointwiseFn::sigmoid, 0.0, 0.0};
+  else if (op == "HardSigmoid")
+    a = {PointwiseFn::hard_sigmoid, attr_float(n, "alpha", 0.2f), attr_float(n, "beta", 0.5f)};
+  else
+    a = {PointwiseFn::hard_swish, 1.0 / 6.0, 0.5};
   bind(n, emit(n, node_name(n, ""), a, {value(n, 0)}, {}));
 }
 
@@ -91,7 +102,8 @@ void Importer::max_pool(const onnx::NodeProto& n) {
   // The optional indices output is never bound: a live consumer of it fails with "not produced".
   auto k = attr_ints(n, "kernel_shape", {});
   ET_REQUIRE(k.size() == 2, "{}: only 2-D pooling is supported", where(n));
-  for (int64_t d : attr_ints(n, "dilations", {1, 1})) ET_REQUIRE(d == 1, "{}: dilated pooling is not supported", where(n));
+  for (int64_t d : attr_ints(n, "dilations", {1, 1}))
+    ET_REQUIRE(d == 1, "{}: dilated pooling is not supported", where(n));
   MaxPoolAttrs a;
   a.kernel_h = static_cast<int>(k[0]);
   a.kernel_w = static_cast<int>(k[1]);
@@ -110,8 +122,8 @@ void Importer::average_pool(const onnx::NodeProto& n) {
   spatial_attrs(n, shape_of(x), a.kernel_h, a.kernel_w, a.stride_h, a.stride_w, a.pad_h, a.pad_w);
   a.ceil_mode = attr_int(n, "ceil_mode", 0) != 0;
   a.count_include_pad = attr_int(n, "count_include_pad", 0) != 0 || padded_.contains(n.input(0));
-  ET_REQUIRE(!padded_.contains(n.input(0)) || (a.pad_h == padded_.at(n.input(0)).first &&
-                                               a.pad_w == padded_.at(n.input(0)).second),
+  ET_REQUIRE(!padded_.contains(n.input(0)) ||
+                 (a.pad_h == padded_.at(n.input(0)).first && a.pad_w == padded_.at(n.input(0)).second),
              "{}: AveragePool with its own padding after a Pad is not supported", where(n));
   // A window covering the whole map is a global pool (what PyTorch emits for adaptive pooling to 1x1).
   const Shape& in = shape_of(x);
@@ -128,6 +140,25 @@ void Importer::average_pool(const onnx::NodeProto& n) {
 
 void Importer::global_average_pool(const onnx::NodeProto& n) {
   bind(n, emit(n, node_name(n, ""), GlobalAvgPoolAttrs{}, {value(n, 0)}, {}));
+}
+
+// ReduceMean over the spatial axes is global average pooling: [N, C, 1, 1] with keepdims (the
+// default), followed by a flatten to [N, C] without (MNASNet's x.mean([2, 3])).
+void Importer::reduce_mean(const onnx::NodeProto& n) {
+  const int x = value(n, 0);
+  const int64_t rank = shape_of(x).rank();
+  std::vector<int64_t> axes =
+      has(n, 1) ? require_constant(n, 1, "axes", false).ints(where(n)) : attr_ints(n, "axes", {});
+  for (int64_t& a : axes) a = a < 0 ? a + rank : a;
+  std::sort(axes.begin(), axes.end());
+  ET_REQUIRE(rank == 4 && axes == (std::vector<int64_t>{2, 3}),
+             "{}: ReduceMean over axes [{}] of a rank-{} tensor is not supported; edgetrain imports ReduceMean over "
+             "the spatial axes [2, 3] of an [N, C, H, W] tensor (global average pooling)",
+             where(n), fmt::join(axes, ", "), rank);
+  const std::string name = node_name(n, "");
+  const int pooled = emit(n, name, GlobalAvgPoolAttrs{}, {x}, {});
+  if (attr_int(n, "keepdims", 1) != 0) return bind(n, pooled);
+  bind(n, emit(n, name + "/flatten", FlattenAttrs{}, {pooled}, {}));
 }
 
 void Importer::gemm(const onnx::NodeProto& n) {
@@ -154,7 +185,8 @@ void Importer::gemm(const onnx::NodeProto& n) {
     std::vector<float> bias(static_cast<size_t>(out));
     ET_REQUIRE(c.numel() == out || c.numel() == 1, "{}: bias {} does not broadcast to {} outputs", where(n),
                Shape(c.dims).str(), out);
-    for (int64_t o = 0; o < out; ++o) bias[static_cast<size_t>(o)] = beta * c.f[c.numel() == 1 ? 0 : static_cast<size_t>(o)];
+    for (int64_t o = 0; o < out; ++o)
+      bias[static_cast<size_t>(o)] = beta * c.f[c.numel() == 1 ? 0 : static_cast<size_t>(o)];
     p.params.push_back({initializer_of_.contains(n.input(2)) ? initializer_of_.at(n.input(2)) : n.input(2), Shape{out},
                         std::move(bias)});
   }
@@ -185,7 +217,8 @@ void Importer::matmul(const onnx::NodeProto& n) {
     std::vector<float> bias(static_cast<size_t>(out));
     for (int64_t o = 0; o < out; ++o) bias[static_cast<size_t>(o)] = c->f[c->numel() == 1 ? 0 : static_cast<size_t>(o)];
     a.bias = true;
-    p.params.push_back({initializer_of_.contains(bname) ? initializer_of_.at(bname) : bname, Shape{out}, std::move(bias)});
+    p.params.push_back(
+        {initializer_of_.contains(bname) ? initializer_of_.at(bname) : bname, Shape{out}, std::move(bias)});
   }
   bind(n, emit(n, node_name(n, wname), a, {x}, std::move(p)));
 }
@@ -245,23 +278,30 @@ void Importer::reshape_like(const onnx::NodeProto& n) {
   const std::vector<int64_t>& in = shape_of(x).dims();
   std::vector<int64_t> out;
   std::vector<int64_t> axes;
-  if (n.op_type() != "Reshape") axes = has(n, 1) ? require_constant(n, 1, "axes", false).ints(where(n)) : attr_ints(n, "axes", {});
+  if (n.op_type() != "Reshape")
+    axes = has(n, 1) ? require_constant(n, 1, "axes", false).ints(where(n)) : attr_ints(n, "axes", {});
   if (n.op_type() == "Reshape")
-    out = reshape_target(in, require_constant(n, 1, "shape", false).ints(where(n)), attr_int(n, "allowzero", 0) != 0, where(n));
-  else if (n.op_type() == "Squeeze") out = squeeze_dims(in, axes, where(n));
-  else out = unsqueeze_dims(in, axes, where(n));
+    out = reshape_target(in, require_constant(n, 1, "shape", false).ints(where(n)), attr_int(n, "allowzero", 0) != 0,
+                         where(n));
+  else if (n.op_type() == "Squeeze")
+    out = squeeze_dims(in, axes, where(n));
+  else
+    out = unsqueeze_dims(in, axes, where(n));
   if (out == in) return bind(n, x);
-  ET_REQUIRE(out.size() == 2 && out[0] == in[0],
-             "{}: reshaping {} to {} is not supported; edgetrain imports reshapes that flatten [N, ...] to [N, features]",
-             where(n), Shape(in).str(), Shape(out).str());
+  ET_REQUIRE(
+      out.size() == 2 && out[0] == in[0],
+      "{}: reshaping {} to {} is not supported; edgetrain imports reshapes that flatten [N, ...] to [N, features]",
+      where(n), Shape(in).str(), Shape(out).str());
   bind(n, emit(n, node_name(n, ""), FlattenAttrs{}, {x}, {}));
 }
 
 void Importer::dropout(const onnx::NodeProto& n) {
   const int x = value(n, 0);
   double p = 0.5;
-  if (opset_ < 12) p = attr_float(n, "ratio", 0.5f);
-  else if (has(n, 1)) p = require_constant(n, 1, "ratio", false).scalar(where(n));
+  if (opset_ < 12)
+    p = attr_float(n, "ratio", 0.5f);
+  else if (has(n, 1))
+    p = require_constant(n, 1, "ratio", false).scalar(where(n));
   ET_REQUIRE(p >= 0 && p < 1, "{}: dropout ratio {} is outside [0, 1)", where(n), p);
   if (p == 0) return bind(n, x);
   bind(n, emit(n, node_name(n, ""), DropoutAttrs{p}, {x}, {}));
@@ -273,14 +313,17 @@ void Importer::identity(const onnx::NodeProto& n) { bind(n, value(n, 0)); }
 // Conv / AveragePool (counting the zeros, as PyTorch's count_include_pad export does) takes over.
 void Importer::pad(const onnx::NodeProto& n) {
   const int x = value(n, 0);
-  ET_REQUIRE(attr_string(n, "mode", "constant") == "constant", "{}: only constant (zero) padding is supported", where(n));
+  ET_REQUIRE(attr_string(n, "mode", "constant") == "constant", "{}: only constant (zero) padding is supported",
+             where(n));
   const std::vector<int64_t> pads =
       opset_ >= 11 ? require_constant(n, 1, "pads", false).ints(where(n)) : attr_ints(n, "pads", {});
   double fill = opset_ >= 11 ? (has(n, 2) ? require_constant(n, 2, "constant_value", false).scalar(where(n)) : 0.0)
                              : attr_float(n, "value", 0.f);
   const int rank = shape_of(x).rank();
-  ET_REQUIRE(static_cast<int>(pads.size()) == 2 * rank && fill == 0.0, "{}: padding must be zeros, one begin and "
-             "end per dimension", where(n));
+  ET_REQUIRE(static_cast<int>(pads.size()) == 2 * rank && fill == 0.0,
+             "{}: padding must be zeros, one begin and "
+             "end per dimension",
+             where(n));
   bool all_zero = true;
   for (int64_t p : pads) all_zero &= p == 0;
   if (all_zero) return bind(n, x);

@@ -55,6 +55,7 @@ class Importer {
   void max_pool(const onnx::NodeProto& n);
   void average_pool(const onnx::NodeProto& n);
   void global_average_pool(const onnx::NodeProto& n);
+  void reduce_mean(const onnx::NodeProto& n);
   void gemm(const onnx::NodeProto& n);
   void matmul(const onnx::NodeProto& n);
   void add(const onnx::NodeProto& n);

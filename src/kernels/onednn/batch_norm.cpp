@@ -118,6 +118,7 @@ class BnFwdBlocked final : public ProgramKernel {
     coeffs_ = prog_.scratch(plain_md(memory::dims{d_.C}));  // scale = gamma * inv_std
   }
   std::string_view detail() const override { return "edgetrain:nChw16c"; }
+  Algorithm algorithm() const override { return Algorithm::other; }
 
   void execute(const KernelArgs& args) const override {
     const float* x = args.src[0].as<float>();
@@ -238,6 +239,7 @@ class BnBwdBlocked final : public ProgramKernel {
     coeffs_ = prog_.scratch(plain_md(memory::dims{3 * d_.C}));  // a, b, c of dx = a * g - b * (x - mean) - c
   }
   std::string_view detail() const override { return "edgetrain:nChw16c"; }
+  Algorithm algorithm() const override { return Algorithm::other; }
 
   void execute(const KernelArgs& args) const override {
     if (!present(args.diff_src, 0)) return;

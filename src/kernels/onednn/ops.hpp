@@ -16,6 +16,7 @@ class ProgramKernel : public Kernel {
   std::size_t scratch_bytes() const override { return prog_.scratch_bytes(); }
   int reorders() const override { return prog_.reorders(); }
   std::string_view detail() const override { return prog_.impl_info(); }
+  Algorithm algorithm() const override { return prog_.algorithm(); }
   const Program& program() const { return prog_; }
 
  protected:

@@ -174,6 +174,20 @@ memory Program::reorder_out(const memory& user_mem, const memory::desc& have) {
   return internal;
 }
 
+Algorithm Program::algorithm() const {
+  const std::string_view all = impl_info_;
+  std::string_view d = all;
+  if (const auto plus = d.rfind('+'); plus != std::string_view::npos) d = d.substr(plus + 1);
+  const bool widest = d.find("avx512") != std::string_view::npos;
+  if (d.find("gemm") != std::string_view::npos) return Algorithm::gemm;
+  if (d.starts_with("ref")) return Algorithm::naive;
+  if (all.find("wino") != std::string_view::npos) return Algorithm::winograd;
+  if (d.starts_with("jit_1x1")) return widest ? Algorithm::direct_1x1 : Algorithm::direct_narrow_isa;
+  if (d.starts_with("jit"))
+    return widest || d.find(":uni") != std::string_view::npos ? Algorithm::direct : Algorithm::direct_narrow_isa;
+  return Algorithm::other;
+}
+
 void Program::add(const dnnl::primitive& prim, const dnnl::primitive_desc_base& pd,
                   std::vector<std::pair<int, memory>> args) {
   main_.push_back(make_exec(prim, pd, std::move(args)));

@@ -81,6 +81,8 @@ class Program {
   // Whether a main primitive (not a reorder) runs one of oneDNN's naive reference implementations
   // ("ref:any": plain loops, 10-100x slower than its JIT kernels).
   bool runs_naive() const { return naive_; }
+  // What the main primitive (the last, after any reorders) is, from oneDNN's implementation names.
+  Algorithm algorithm() const;
 
  private:
   struct Binding {

@@ -14,13 +14,13 @@ struct CompileOptions {
   int64_t batch = 32;
   bool training = true;
   TrainableSpec trainable;
-  bool freeze_bn_stats = false;         // BN normalises with running statistics while training
-  optim::OptimizerConfig optimizer;     // decides the optimizer-state slots
+  bool freeze_bn_stats = false;      // BN normalises with running statistics while training
+  optim::OptimizerConfig optimizer;  // decides the optimizer-state slots
   PlannerKind planner = PlannerKind::greedy_by_size;
-  std::size_t memory_budget = 0;        // bytes, 0 = unlimited; exceeding it is an Error
-  bool input_grad = false;              // also compute d(loss)/d(input) (tests)
-  bool backward_in_place = true;        // false: every gradient keeps its own buffer (inspection)
-  std::string backend = "auto";         // first kernel implementation to try ("auto", "onednn", "ref")
+  std::size_t memory_budget = 0;  // bytes, 0 = unlimited; exceeding it is an Error
+  bool input_grad = false;        // also compute d(loss)/d(input) (tests)
+  bool backward_in_place = true;  // false: every gradient keeps its own buffer (inspection)
+  std::string backend = "auto";   // first kernel implementation to try ("auto", "onednn", "ref")
   // Keep 4-D activations and their gradients in the blocked16 layout between steps where every kernel
   // touching them takes it (see core/layout.hpp). false: all plain (inspection reads values as NCHW).
   bool blocked_layouts = true;
