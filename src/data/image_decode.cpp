@@ -67,9 +67,12 @@ codec::Status decode_bmp(const uint8_t* bytes, size_t size, int channels, int64_
   const int len = static_cast<int>(size);
   int w = 0, h = 0, file_channels = 0;
   if (stbi_info_from_memory(bytes, len, &w, &h, &file_channels) != 0) {
-    out->width = w;
-    out->height = h;
-    if (int64_t{w} * int64_t{h} > max_pixels) return codec::Status::kTooLarge;
+    // stbi_info reports the header's height as it is: negative for a top-down BMP (found by fuzzing: a
+    // negative height passed the limit, then stb decoded |height| rows, hundreds of Mpixel from 38 bytes).
+    const int64_t width = std::abs(int64_t{w}), height = std::abs(int64_t{h});
+    out->width = static_cast<int>(std::min<int64_t>(width, std::numeric_limits<int>::max()));
+    out->height = static_cast<int>(std::min<int64_t>(height, std::numeric_limits<int>::max()));
+    if (width * height > max_pixels) return codec::Status::kTooLarge;
   }  // a header stb cannot read is left to the decoder to report
   stbi_uc* data = stbi_load_from_memory(bytes, len, &w, &h, &file_channels, channels);
   if (data == nullptr) {

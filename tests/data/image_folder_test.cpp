@@ -122,6 +122,26 @@ TEST(DecodeImage, ImageOfNoPixelsIsAnError) {
                   "flat.bmp: the image has no pixels");
 }
 
+// Found by fuzz/image.cpp: a top-down BMP (negative height in its header) passed the pixel limit, and a
+// 38-byte file decoded 321 Mpixel (a timeout).
+TEST(DecodeImage, TopDownBmpOverThePixelLimitIsAnError) {
+  const std::vector<uint8_t> bytes =
+      read_binary_file(EDGETRAIN_SOURCE_DIR "/fuzz/corpus/image/regress-bmp-negative-height-over-limit.bmp");
+  EXPECT_CONTAINS(error_of([&] { decode_image(bytes.data(), bytes.size(), "big.bmp", 3); }),
+                  "big.bmp: the image is 2490369x129 pixels, more than the 67108864 pixels");
+  TempDir dir;
+  write_image(dir.path("a.bmp"), 3, 5, 3, ramp(3, 5, 3, 0));
+  std::vector<uint8_t> top_down = read_binary_file(dir.path("a.bmp"));
+  top_down[22] = static_cast<uint8_t>(-3);  // height -3, little-endian at offset 22
+  top_down[23] = top_down[24] = top_down[25] = 0xff;
+  EXPECT_CONTAINS(error_of([&] { decode_image(top_down.data(), top_down.size(), "td.bmp", 3, 14); }),
+                  "td.bmp: the image is 5x3 pixels, more than the 14");
+  std::vector<uint8_t> want = ramp(3, 5, 3, 0), got = decode_image(top_down.data(), top_down.size(), "td", 3).pixels;
+  for (int y = 0; y < 3; ++y)  // the rows of a bottom-up file read top-down: flipped
+    for (int i = 0; i < 15; ++i)
+      ASSERT_EQ(got[static_cast<size_t>(y * 15 + i)], want[static_cast<size_t>((2 - y) * 15 + i)]);
+}
+
 TEST(DecodeImage, ImageOverThePixelLimitIsAnError) {
   TempDir dir;
   write_image(dir.path("a.png"), 3, 5, 1, ramp(3, 5, 1, 0));
