@@ -1,4 +1,4 @@
-// Image decoding from bytes (PNG, JPEG, BMP through stb_image) and the bilinear resize an image folder
+// Image decoding from bytes (PNG: libpng, JPEG: libjpeg-turbo, BMP: stb_image) and the bilinear resize an image folder
 // applies next. Input: the image file itself; odd sizes decode to RGB, even ones to grey. Images over
 // 1 Mpixel are refused (the library's limit is 64 Mpixel), so that a tiny file announcing a huge size
 // does not take seconds per run under the sanitizers.
