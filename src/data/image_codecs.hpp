@@ -11,8 +11,8 @@ namespace edgetrain::data::codec {
 enum class Status { kOk, kTooLarge, kFailed };
 
 // What a decode returns. width and height are the header's (set for kTooLarge too). On kOk, pixels is a
-// malloc'd [height, width, channels] buffer the caller frees with std::free; otherwise it is nullptr and
-// message says why.
+// malloc'd [height, width, channels] buffer the caller frees with std::free (nullptr for an image of no
+// pixels, which decode_image refuses); otherwise it is nullptr and message says why.
 struct RawImage {
   int width = 0, height = 0;
   unsigned char* pixels = nullptr;

@@ -73,6 +73,9 @@ codec::Status decode_bmp(const uint8_t* bytes, size_t size, int channels, int64_
     out->width = static_cast<int>(std::min<int64_t>(width, std::numeric_limits<int>::max()));
     out->height = static_cast<int>(std::min<int64_t>(height, std::numeric_limits<int>::max()));
     if (width * height > max_pixels) return codec::Status::kTooLarge;
+    // No pixels: refused by decode_image. Not given to stb_image, whose abs() of a height of INT_MIN is
+    // undefined behaviour (found by fuzzing under UBSan: width 0, height INT_MIN).
+    if (width == 0 || height == 0) return codec::Status::kOk;
   }  // a header stb cannot read is left to the decoder to report
   stbi_uc* data = stbi_load_from_memory(bytes, len, &w, &h, &file_channels, channels);
   if (data == nullptr) {

@@ -120,6 +120,14 @@ TEST(DecodeImage, ImageOfNoPixelsIsAnError) {
       read_binary_file(EDGETRAIN_SOURCE_DIR "/fuzz/corpus/image/regress-bmp-zero-height.bmp");
   EXPECT_CONTAINS(error_of([&] { decode_image(bytes.data(), bytes.size(), "flat.bmp", 3); }),
                   "flat.bmp: the image has no pixels");
+  // Found by the ASan + UBSan build's mutations: width 0 and height INT_MIN reached stb_image's abs(INT_MIN).
+  TempDir dir;
+  write_image(dir.path("a.bmp"), 3, 5, 3, std::vector<uint8_t>(45, 7));
+  std::vector<uint8_t> b = read_binary_file(dir.path("a.bmp"));
+  const uint8_t header[8] = {0, 0, 0, 0, 0, 0, 0, 0x80};  // width 0, height -2^31 (offsets 18 and 22)
+  std::copy(header, header + 8, b.begin() + 18);
+  EXPECT_CONTAINS(error_of([&] { decode_image(b.data(), b.size(), "min.bmp", 3); }),
+                  "min.bmp: the image has no pixels");
 }
 
 // Found by fuzz/image.cpp: a top-down BMP (negative height in its header) passed the pixel limit, and a
