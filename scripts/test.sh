@@ -2,7 +2,8 @@
 # The test command: install, build (warnings as errors), run the whole suite (C++ and Python), check
 # the installed package (examples built against it, the public headers, the exported symbols), run the
 # threading tests under ThreadSanitizer, then the unit, kernel, gradient-check, golden and integration
-# tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# tests again under AddressSanitizer + UndefinedBehaviorSanitizer, with the parsers' fuzz targets (fuzz/:
+# their seed corpus, then 15 s of random mutations each).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -19,4 +20,4 @@ cmake --build build-tsan --target api_threads_test -j "$(nproc)"
   ctest --output-on-failure -L threads)
 scripts/build.sh build-asan -DEDGETRAIN_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGETRAIN_BUILD_PYTHON=OFF \
   -DEDGETRAIN_ONNX_FIXTURES_DIR="$PWD/build/onnx-fixtures"  # made (and checked up to date) by the first run
-(cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j 2 -L 'unit|kernel|gradcheck|golden|integration' -LE slow)
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j 2 -L 'unit|kernel|gradcheck|golden|integration|fuzz' -LE slow)

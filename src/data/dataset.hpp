@@ -31,6 +31,10 @@ class Dataset {
 // 0x00000801 [N] u8. Empty class_names = "0".."K-1" with K = max label + 1.
 std::unique_ptr<Dataset> open_idx(const std::string& images, const std::string& labels,
                                   std::vector<std::string> class_names = {});
+// The same on the two files' (uncompressed) bytes in memory; the names only appear in messages.
+std::unique_ptr<Dataset> parse_idx(std::vector<uint8_t> images, std::vector<uint8_t> labels,
+                                   std::vector<std::string> class_names, const std::string& images_name,
+                                   const std::string& labels_name);
 
 // Fashion-MNIST from dir: {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz].
 std::unique_ptr<Dataset> open_fashion_mnist(const std::string& dir, bool train);
@@ -43,6 +47,9 @@ const std::vector<std::string>& fashion_mnist_class_names();
 // else "0".."K-1".
 std::unique_ptr<Dataset> open_cifar(const std::vector<std::string>& files, bool cifar100,
                                     bool coarse_labels = false);
+// One batch file's bytes in memory (`path` names it in messages), with class names "0".."K-1".
+std::unique_ptr<Dataset> parse_cifar(const std::vector<uint8_t>& bytes, const std::string& path, bool cifar100,
+                                     bool coarse_labels = false);
 
 // root/<class>/<image>: sorted sub-folder names are the classes; every non-hidden file must be a
 // PNG/JPEG/BMP image. Decoded eagerly, converted to `channels` (1 or 3) and resized bilinearly to

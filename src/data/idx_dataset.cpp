@@ -16,10 +16,9 @@ uint32_t be32(const uint8_t* p) {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
 }
 
-// Checks size and magic of an IDX header of `header_bytes`; returns the file contents.
-std::vector<uint8_t> read_idx(const std::string& path, uint32_t magic, size_t header_bytes,
-                              const char* what) {
-  std::vector<uint8_t> bytes = read_maybe_gz_file(path);
+// Checks size and magic of an IDX header of `header_bytes`.
+void check_idx(const std::vector<uint8_t>& bytes, const std::string& path, uint32_t magic, size_t header_bytes,
+               const char* what) {
   ET_REQUIRE(bytes.size() >= 4,
              "{}: only {} bytes, too short for an IDX file; the file is truncated or empty", path,
              bytes.size());
@@ -32,7 +31,6 @@ std::vector<uint8_t> read_idx(const std::string& path, uint32_t magic, size_t he
   ET_REQUIRE(bytes.size() >= header_bytes,
              "{}: only {} bytes, too short for an IDX {} header ({} bytes); the file is truncated",
              path, bytes.size(), what, header_bytes);
-  return bytes;
 }
 
 void check_payload(const std::string& path, size_t have, uint64_t want, const std::string& what) {
@@ -49,8 +47,16 @@ void check_payload(const std::string& path, size_t have, uint64_t want, const st
 
 std::unique_ptr<Dataset> open_idx(const std::string& images, const std::string& labels,
                                   std::vector<std::string> class_names) {
+  std::vector<uint8_t> img = read_maybe_gz_file(images);
+  std::vector<uint8_t> lab = read_maybe_gz_file(labels);
+  return parse_idx(std::move(img), std::move(lab), std::move(class_names), images, labels);
+}
+
+std::unique_ptr<Dataset> parse_idx(std::vector<uint8_t> img, std::vector<uint8_t> lab,
+                                   std::vector<std::string> class_names, const std::string& images,
+                                   const std::string& labels) {
   // images: magic, N, H, W (big-endian u32), then [N, H, W] u8
-  std::vector<uint8_t> img = read_idx(images, kImageMagic, 16, "image");
+  check_idx(img, images, kImageMagic, 16, "image");
   const uint32_t n = be32(&img[4]), rows = be32(&img[8]), cols = be32(&img[12]);
   ET_REQUIRE(n > 0, "{}: contains no images", images);
   ET_REQUIRE(rows > 0 && cols > 0 && rows <= 65536 && cols <= 65536,
@@ -61,7 +67,7 @@ std::unique_ptr<Dataset> open_idx(const std::string& images, const std::string& 
   img.erase(img.begin(), img.begin() + 16);
 
   // labels: magic, N, then [N] u8
-  std::vector<uint8_t> lab = read_idx(labels, kLabelMagic, 8, "label");
+  check_idx(lab, labels, kLabelMagic, 8, "label");
   const uint32_t m = be32(&lab[4]);
   check_payload(labels, lab.size() - 8, m, fmt::format("{} labels", m));
   ET_REQUIRE(m == n,

@@ -157,7 +157,10 @@ CheckpointData read_checkpoint(const std::string& path) {
   } catch (const Error& e) {
     fail("cannot load checkpoint: {}", e.what());
   }
+  return parse_checkpoint(file, path);
+}
 
+CheckpointData parse_checkpoint(std::string_view file, const std::string& path) {
   ET_REQUIRE(file.size() >= kHeaderBytes,
              "checkpoint '{}' is truncated or not a checkpoint: {} bytes, shorter than the {}-byte "
              "header (the write was interrupted or the file was cut; use an earlier checkpoint)",

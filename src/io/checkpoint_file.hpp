@@ -37,6 +37,8 @@ void write_checkpoint(const std::string& path, const CheckpointData& ckpt);
 // Validates, in order: file exists; not truncated; magic; version; checksum; internal sizes.
 // Throws edgetrain::Error naming the path, what is wrong and how to fix it.
 CheckpointData read_checkpoint(const std::string& path);
+// The same checks on a checkpoint file's bytes in memory; `path` only names it in messages.
+CheckpointData parse_checkpoint(std::string_view file, const std::string& path);
 
 // nullptr when there is no tensor of that name.
 const NamedTensor* find_tensor(const CheckpointData& ckpt, std::string_view name);

@@ -75,9 +75,11 @@ void save_checkpoint(const std::string& path, const Network& model, const Optimi
   write_checkpoint(path, d);
 }
 
-LoadedCheckpoint load_checkpoint(const std::string& path) {
+LoadedCheckpoint load_checkpoint(const std::string& path) { return load_checkpoint(read_checkpoint(path), path); }
+
+LoadedCheckpoint load_checkpoint(CheckpointData raw, const std::string& path) {
   LoadedCheckpoint c;
-  c.raw = read_checkpoint(path);
+  c.raw = std::move(raw);
   const nlohmann::json& m = c.raw.meta;
   ET_REQUIRE(m.value("format", "") == kFormat, "{}: not an edgetrain model checkpoint (format '{}')", path,
              m.value("format", ""));

@@ -24,6 +24,8 @@ struct LoadedCheckpoint {
   CheckpointData raw;  // keeps the optimizer tensors until restore_optimizer
 };
 LoadedCheckpoint load_checkpoint(const std::string& path);
+// The model in a checkpoint already read (read_checkpoint / parse_checkpoint); `path` names it in messages.
+LoadedCheckpoint load_checkpoint(CheckpointData raw, const std::string& path);
 // Copies the optimizer state saved in `raw` into `optimizer`, whose slots belong to `graph`'s
 // parameters (same trainable set and optimizer required).
 void restore_optimizer(const CheckpointData& raw, const Graph& graph, OptimizerState& optimizer);

@@ -32,7 +32,7 @@ template <class T> void put(std::string& out, T v) { out.append(reinterpret_cast
 
 class Reader {
  public:
-  Reader(const std::string& path, const std::string& bytes) : path_(path), bytes_(bytes) {}
+  Reader(const std::string& path, std::string_view bytes) : path_(path), bytes_(bytes) {}
   template <class T> T get() {
     T v;
     std::memcpy(&v, take(sizeof v), sizeof v);
@@ -47,7 +47,7 @@ class Reader {
 
  private:
   const std::string& path_;
-  const std::string& bytes_;
+  std::string_view bytes_;
   size_t pos_ = 0;
 };
 
@@ -88,8 +88,9 @@ void write_tensor_file(const std::string& path, const std::vector<TensorRecord>&
   write_file_atomic(path, out);
 }
 
-std::vector<TensorRecord> read_tensor_file(const std::string& path) {
-  const std::string bytes = read_file(path);
+std::vector<TensorRecord> read_tensor_file(const std::string& path) { return parse_tensor_file(read_file(path), path); }
+
+std::vector<TensorRecord> parse_tensor_file(std::string_view bytes, const std::string& path) {
   Reader in(path, bytes);
   ET_REQUIRE(bytes.size() >= sizeof kMagic && std::memcmp(in.take(sizeof kMagic), kMagic, sizeof kMagic) == 0,
              "{}: not a tensor file (bad magic)", path);

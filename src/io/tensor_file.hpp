@@ -6,6 +6,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/dtype.hpp"
@@ -30,6 +31,8 @@ TensorRecord make_record(std::string name, const Shape& shape, const int32_t* da
 void write_tensor_file(const std::string& path, const std::vector<TensorRecord>& tensors);
 // Throws Error naming the path on a missing, truncated or malformed file.
 std::vector<TensorRecord> read_tensor_file(const std::string& path);
+// The same on a tensor file's bytes in memory; `path` only names it in messages.
+std::vector<TensorRecord> parse_tensor_file(std::string_view bytes, const std::string& path);
 const TensorRecord* find_record(const std::vector<TensorRecord>& tensors, const std::string& name);
 
 }  // namespace edgetrain::io

@@ -67,5 +67,13 @@ TEST(Cifar, Errors) {
   EXPECT_CONTAINS(e, "batches.meta.txt: has 2 class names, expected 10");
 }
 
+TEST(Cifar, ParsesBytesInMemory) {
+  auto ds = parse_cifar(cifar_records({{4, 17}, {19, 99}}, 0), "batch.bin", true, true);
+  ASSERT_EQ(ds->size(), 2);
+  EXPECT_EQ(ds->label(1), 19);
+  EXPECT_EQ(ds->class_names().size(), 20u);
+  EXPECT_CONTAINS(error_of([] { parse_cifar({1, 2, 3}, "batch.bin", false); }), "batch.bin");
+}
+
 }  // namespace
 }  // namespace edgetrain::data

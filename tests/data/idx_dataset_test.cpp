@@ -112,6 +112,14 @@ TEST(FashionMnist, SyntheticDir) {
   EXPECT_CONTAINS(e, "dataset-fashion-mnist");
 }
 
+TEST(Idx, ParsesBytesInMemory) {
+  auto ds = parse_idx(idx_images(3, 2, 4), idx_labels({2, 0, 1}), {}, "imgs", "labs");
+  ASSERT_EQ(ds->size(), 3);
+  EXPECT_EQ(ds->sample_shape(), (Shape{1, 2, 4}));
+  EXPECT_EQ(ds->label(0), 2);
+  EXPECT_CONTAINS(error_of([] { parse_idx(idx_labels({1}), idx_labels({1}), {}, "imgs", "labs"); }), "imgs");
+}
+
 TEST(FashionMnist, SystemDataset) {
   const std::string dir = default_fashion_mnist_dir();
   if (!std::filesystem::exists(dir)) GTEST_SKIP() << dir << " not installed";

@@ -83,6 +83,24 @@ TEST(Checkpoint, RoundTrip) {
   EXPECT_EQ(dir.entries(), std::vector<std::string>{"model.etck"});
 }
 
+TEST(Checkpoint, ParsesBytesInMemoryAsTheFile) {
+  TempDir dir;
+  const std::string path = dir.path() + "/a.ckpt";
+  write_checkpoint(path, sample());
+  const CheckpointData from_file = read_checkpoint(path);
+  const CheckpointData from_bytes = parse_checkpoint(read_file(path), "in-memory.ckpt");
+  EXPECT_EQ(from_bytes.meta, from_file.meta);
+  ASSERT_EQ(from_bytes.tensors.size(), from_file.tensors.size());
+  for (size_t i = 0; i < from_file.tensors.size(); ++i) {
+    EXPECT_EQ(from_bytes.tensors[i].name, from_file.tensors[i].name);
+    EXPECT_EQ(from_bytes.tensors[i].shape, from_file.tensors[i].shape);
+    EXPECT_EQ(std::memcmp(from_bytes.tensors[i].data.data(), from_file.tensors[i].data.data(),
+                          from_file.tensors[i].data.size() * sizeof(float)),
+              0);
+  }
+  EXPECT_TRUE(contains(error_of([&] { parse_checkpoint("EDGETRN", "in-memory.ckpt"); }), "in-memory.ckpt"));
+}
+
 TEST(Checkpoint, NaNBitsPreserved) {
   TempDir dir;
   CheckpointData in;

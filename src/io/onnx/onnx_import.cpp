@@ -60,7 +60,7 @@ const std::map<std::string, Importer::Handler>& Importer::handlers() {
 
 void Importer::parse() {
   file_ = std::filesystem::path(path_).filename().string();
-  const std::string bytes = read_file(path_);
+  const std::string bytes = bytes_ ? std::move(*bytes_) : read_file(path_);
   ET_REQUIRE(!bytes.empty(), "{}: empty file, not an ONNX model", path_);
   ET_REQUIRE(proto_.ParseFromString(bytes), "{}: not an ONNX model, or a truncated one (the protobuf does not parse)",
              path_);
@@ -246,6 +246,12 @@ void Importer::import_node(int index) {
   auto h = handlers().find(n.op_type());
   ET_REQUIRE(h != handlers().end(), "{}: node '{}' uses operator '{}', which edgetrain cannot import; supported: {}",
              path_, n.name(), n.op_type(), supported_onnx_operators());
+  // The handlers read these inputs by position (optional ones they check with has()).
+  static const std::map<std::string, int> kRequiredInputs{{"Conv", 2}, {"BatchNormalization", 5}, {"Gemm", 2},
+                                                          {"MatMul", 2}, {"Add", 2}, {"Mul", 2}, {"Div", 2}};
+  const auto required = kRequiredInputs.find(n.op_type());
+  const int need = required == kRequiredInputs.end() ? 1 : required->second;
+  ET_REQUIRE(n.input_size() >= need, "{}: has {} inputs, {} needs {}", where(n), n.input_size(), n.op_type(), need);
   (this->*h->second)(n);
 }
 
@@ -407,6 +413,10 @@ std::string supported_onnx_operators() {
 
 Network import_onnx(const std::string& path, const OnnxImportOptions& options) {
   return onnx_detail::Importer(path, options).run();
+}
+
+Network import_onnx_bytes(std::string bytes, const std::string& path, const OnnxImportOptions& options) {
+  return onnx_detail::Importer(std::move(bytes), path, options).run();
 }
 
 }  // namespace edgetrain::io

@@ -28,6 +28,9 @@ struct NodePayload {
 class Importer {
  public:
   Importer(std::string path, const OnnxImportOptions& options) : path_(std::move(path)), options_(options) {}
+  // Imports `bytes` instead of reading the file at `path`.
+  Importer(std::string bytes, std::string path, const OnnxImportOptions& options)
+      : path_(std::move(path)), options_(options), bytes_(std::move(bytes)) {}
   Network run();
 
  private:
@@ -80,6 +83,7 @@ class Importer {
 
   std::string path_, file_;
   OnnxImportOptions options_;
+  std::optional<std::string> bytes_;  // the file's contents when given in memory
   onnx::ModelProto proto_;
   int opset_ = 0;
   int current_ = -1;  // index of the node being imported

@@ -18,6 +18,9 @@ struct OnnxImportOptions {
 // Throws Error with one line naming the file, and the node where it applies: not an ONNX file,
 // truncated, opset out of range, unsupported operator (with the supported list), unfixable shapes.
 Network import_onnx(const std::string& path, const OnnxImportOptions& options = {});
+// The same from an ONNX file's bytes in memory; `path` names it in messages (and its stem is the default
+// architecture name).
+Network import_onnx_bytes(std::string bytes, const std::string& path, const OnnxImportOptions& options = {});
 
 struct OnnxExportOptions {
   bool fold_batch_norm = false;  // fold BatchNorm into the preceding convolution
