@@ -55,9 +55,10 @@ class Reader {
 
   void need(uint64_t n, std::string_view what) const {
     if (n > left())
-      fail("checkpoint '{}' is inconsistent: {} needs {} bytes but only {} remain in the payload "
-           "(the file was written by a broken writer; re-create it)",
-           path_, what, n, left());
+      fail(
+          "checkpoint '{}' is inconsistent: {} needs {} bytes but only {} remain in the payload "
+          "(the file was written by a broken writer; re-create it)",
+          path_, what, n, left());
   }
   uint32_t u32(std::string_view what) {
     need(4, what);
@@ -100,25 +101,24 @@ void write_checkpoint(const std::string& path, const CheckpointData& ckpt) {
   try {
     meta = ckpt.meta.dump();
   } catch (const nlohmann::json::exception& e) {
-    fail("cannot write checkpoint '{}': metadata is not serialisable JSON: {} (strings must be "
-         "valid UTF-8)",
-         path, e.what());
+    fail(
+        "cannot write checkpoint '{}': metadata is not serialisable JSON: {} (strings must be "
+        "valid UTF-8)",
+        path, e.what());
   }
 
   std::string payload;
   size_t reserve = 8 + meta.size() + 8;
   std::unordered_set<std::string_view> names;
   for (const NamedTensor& t : ckpt.tensors) {
-    ET_REQUIRE(!t.name.empty(), "cannot write checkpoint '{}': a tensor has an empty name (name it)",
-               path);
+    ET_REQUIRE(!t.name.empty(), "cannot write checkpoint '{}': a tensor has an empty name (name it)", path);
     ET_REQUIRE(names.insert(t.name).second,
-               "cannot write checkpoint '{}': tensor name '{}' appears twice (names must be unique)",
-               path, t.name);
+               "cannot write checkpoint '{}': tensor name '{}' appears twice (names must be unique)", path, t.name);
     ET_REQUIRE(t.name.size() <= std::numeric_limits<uint32_t>::max(),
                "cannot write checkpoint '{}': tensor name is too long", path);
     for (int64_t d : t.shape.dims())
-      ET_REQUIRE(d >= 0, "cannot write checkpoint '{}': tensor '{}' has negative dim in shape {}",
-                 path, t.name, t.shape.str());
+      ET_REQUIRE(d >= 0, "cannot write checkpoint '{}': tensor '{}' has negative dim in shape {}", path, t.name,
+                 t.shape.str());
     ET_REQUIRE(static_cast<uint64_t>(t.shape.numel()) == t.data.size(),
                "cannot write checkpoint '{}': tensor '{}' has shape {} ({} elements) but {} values "
                "(fix the shape or the data)",
@@ -160,7 +160,10 @@ CheckpointData read_checkpoint(const std::string& path) {
   return parse_checkpoint(file, path);
 }
 
-CheckpointData parse_checkpoint(std::string_view file, const std::string& path) {
+namespace {
+
+// The payload of a checkpoint file after checking its header, size and checksum.
+std::string_view checked_payload(std::string_view file, const std::string& path) {
   ET_REQUIRE(file.size() >= kHeaderBytes,
              "checkpoint '{}' is truncated or not a checkpoint: {} bytes, shorter than the {}-byte "
              "header (the write was interrupted or the file was cut; use an earlier checkpoint)",
@@ -195,15 +198,68 @@ CheckpointData parse_checkpoint(std::string_view file, const std::string& path) 
              "file was damaged on disk or in transfer; use an earlier checkpoint)",
              path, stored, actual);
 
-  Reader r(path, payload);
+  return payload;
+}
+
+// Tensor #i: its name (non-empty, not in `names` yet), shape and f32 data.
+NamedTensor read_tensor(Reader& r, const std::string& path, uint64_t i, std::unordered_set<std::string>& names) {
+  NamedTensor t;
+  const uint32_t name_len = r.u32("tensor name length");
+  t.name = std::string(r.take(name_len, "tensor name"));
+  ET_REQUIRE(!t.name.empty() && names.insert(t.name).second,
+             "checkpoint '{}' is inconsistent: tensor #{} has an empty or duplicate name '{}' "
+             "(re-create the file)",
+             path, i, t.name);
+  const uint32_t rank = r.u32("tensor rank");
+  r.need(uint64_t{rank} * 8, fmt::format("dims of tensor '{}'", t.name));
+  std::vector<int64_t> dims(rank);
+  // Product of the non-zero dims, clamped: it must fit in the bytes left, which also keeps
+  // Shape::numel() free of overflow for shapes like [huge, huge, 0].
+  const uint64_t cap = r.left() / 4;
+  uint64_t nonzero_prod = 1;
+  bool has_zero = false;
+  bool too_big = false;
+  for (uint32_t k = 0; k < rank; ++k) {
+    const uint64_t d = r.u64("tensor dim");
+    ET_REQUIRE(d <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()),
+               "checkpoint '{}' is inconsistent: tensor '{}' has a negative dim (re-create the "
+               "file)",
+               path, t.name);
+    dims[k] = static_cast<int64_t>(d);
+    if (d == 0)
+      has_zero = true;
+    else if (nonzero_prod > cap / d)
+      too_big = true;
+    else
+      nonzero_prod *= d;
+  }
+  t.shape = Shape(std::move(dims));
+  ET_REQUIRE(!too_big && nonzero_prod <= cap,
+             "checkpoint '{}' is inconsistent: tensor '{}' has shape {} but only {} payload bytes "
+             "remain (re-create the file)",
+             path, t.name, t.shape.str(), r.left());
+  const uint64_t numel = has_zero ? 0 : nonzero_prod;
+  const std::string_view raw = r.take(numel * 4, "tensor data");
+  t.data.resize(static_cast<size_t>(numel));
+  if constexpr (std::endian::native == std::endian::little) {
+    if (numel) std::memcpy(t.data.data(), raw.data(), raw.size());
+  } else {
+    for (size_t k = 0; k < t.data.size(); ++k) t.data[k] = std::bit_cast<float>(get_u32(raw.data() + 4 * k));
+  }
+  return t;
+}
+
+}  // namespace
+
+CheckpointData parse_checkpoint(std::string_view file, const std::string& path) {
+  Reader r(path, checked_payload(file, path));
   CheckpointData out;
   const uint64_t meta_len = r.u64("metadata length");
   const std::string_view meta = r.take(meta_len, "metadata");
   try {
     out.meta = nlohmann::json::parse(meta);
   } catch (const nlohmann::json::exception& e) {
-    fail("checkpoint '{}' is inconsistent: metadata is not valid JSON: {} (re-create the file)",
-         path, e.what());
+    fail("checkpoint '{}' is inconsistent: metadata is not valid JSON: {} (re-create the file)", path, e.what());
   }
 
   const uint64_t count = r.u64("tensor count");
@@ -215,48 +271,7 @@ CheckpointData parse_checkpoint(std::string_view file, const std::string& path) 
   out.tensors.reserve(static_cast<size_t>(count));
   std::unordered_set<std::string> names;
   for (uint64_t i = 0; i < count; ++i) {
-    NamedTensor t;
-    const uint32_t name_len = r.u32("tensor name length");
-    t.name = std::string(r.take(name_len, "tensor name"));
-    ET_REQUIRE(!t.name.empty() && names.insert(t.name).second,
-               "checkpoint '{}' is inconsistent: tensor #{} has an empty or duplicate name '{}' "
-               "(re-create the file)",
-               path, i, t.name);
-    const uint32_t rank = r.u32("tensor rank");
-    r.need(uint64_t{rank} * 8, fmt::format("dims of tensor '{}'", t.name));
-    std::vector<int64_t> dims(rank);
-    // Product of the non-zero dims, clamped: it must fit in the bytes left, which also keeps
-    // Shape::numel() free of overflow for shapes like [huge, huge, 0].
-    const uint64_t cap = r.left() / 4;
-    uint64_t nonzero_prod = 1;
-    bool has_zero = false;
-    bool too_big = false;
-    for (uint32_t k = 0; k < rank; ++k) {
-      const uint64_t d = r.u64("tensor dim");
-      ET_REQUIRE(d <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()),
-                 "checkpoint '{}' is inconsistent: tensor '{}' has a negative dim (re-create the "
-                 "file)",
-                 path, t.name);
-      dims[k] = static_cast<int64_t>(d);
-      if (d == 0) has_zero = true;
-      else if (nonzero_prod > cap / d) too_big = true;
-      else nonzero_prod *= d;
-    }
-    t.shape = Shape(std::move(dims));
-    ET_REQUIRE(!too_big && nonzero_prod <= cap,
-               "checkpoint '{}' is inconsistent: tensor '{}' has shape {} but only {} payload bytes "
-               "remain (re-create the file)",
-               path, t.name, t.shape.str(), r.left());
-    const uint64_t numel = has_zero ? 0 : nonzero_prod;
-    const std::string_view raw = r.take(numel * 4, "tensor data");
-    t.data.resize(static_cast<size_t>(numel));
-    if constexpr (std::endian::native == std::endian::little) {
-      if (numel) std::memcpy(t.data.data(), raw.data(), raw.size());
-    } else {
-      for (size_t k = 0; k < t.data.size(); ++k)
-        t.data[k] = std::bit_cast<float>(get_u32(raw.data() + 4 * k));
-    }
-    out.tensors.push_back(std::move(t));
+    out.tensors.push_back(read_tensor(r, path, i, names));
   }
   ET_REQUIRE(r.done(),
              "checkpoint '{}' is inconsistent: {} unused bytes after the last tensor (re-create the "

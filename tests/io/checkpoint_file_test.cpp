@@ -171,8 +171,8 @@ TEST(Checkpoint, TruncatedAtSeveralPoints) {
   const std::string good = dir.file("good");
   write_checkpoint(good, sample());
   const std::string full = read_file(good);
-  for (size_t len : {size_t{0}, size_t{4}, size_t{8}, size_t{12}, size_t{23}, kHeader, kHeader + 3,
-                     full.size() / 2, full.size() - 9, full.size() - 8, full.size() - 1}) {
+  for (size_t len : {size_t{0}, size_t{4}, size_t{8}, size_t{12}, size_t{23}, kHeader, kHeader + 3, full.size() / 2,
+                     full.size() - 9, full.size() - 8, full.size() - 1}) {
     const std::string path = dir.file("cut");
     write_file_atomic(path, std::string_view(full).substr(0, len));
     const std::string msg = error_of([&] { (void)read_checkpoint(path); });
@@ -218,11 +218,9 @@ TEST(Checkpoint, WrongMagic) {
   std::string f = read_file(dir.file("good"));
   f[0] = 'X';
   write_file_atomic(dir.file("bad"), f);
-  EXPECT_PRED2(contains, error_of([&] { (void)read_checkpoint(dir.file("bad")); }),
-               "not an edgetrain checkpoint");
+  EXPECT_PRED2(contains, error_of([&] { (void)read_checkpoint(dir.file("bad")); }), "not an edgetrain checkpoint");
   write_file_atomic(dir.file("text"), "{\"this is\": \"json, not a checkpoint at all\"}");
-  EXPECT_PRED2(contains, error_of([&] { (void)read_checkpoint(dir.file("text")); }),
-               "not an edgetrain checkpoint");
+  EXPECT_PRED2(contains, error_of([&] { (void)read_checkpoint(dir.file("text")); }), "not an edgetrain checkpoint");
 }
 
 TEST(Checkpoint, VersionBumped) {
@@ -246,19 +244,27 @@ TEST(Checkpoint, HugePayloadSizeIsTruncatedNotAllocated) {
 }
 
 // Payloads with a valid checksum but inconsistent contents.
-TEST(Checkpoint, InconsistentSizes) {
+// A checkpoint whose payload does not add up: read_checkpoint must say "inconsistent" and the path.
+struct InconsistentCheckpoint {
   TempDir dir;
-  const std::string path = dir.file("bad");
-  auto expect_inconsistent = [&](const std::string& payload, const char* what) {
+  std::string path = dir.file("bad");
+  std::string meta = [] {  // an empty JSON object as metadata
+    std::string m;
+    append_u64(m, 2);
+    return m + "{}";
+  }();
+  void expect(const std::string& payload, const char* what) const {
     write_file_atomic(path, wrap_payload(payload));
     const std::string msg = error_of([&] { (void)read_checkpoint(path); });
     EXPECT_PRED2(contains, msg, "inconsistent") << what;
     EXPECT_PRED2(contains, msg, path) << what;
-  };
-  std::string meta;
-  append_u64(meta, 2);
-  meta += "{}";
+  }
+};
 
+TEST(Checkpoint, InconsistentSizes) {
+  const InconsistentCheckpoint c;
+  const auto expect_inconsistent = [&](const std::string& payload, const char* what) { c.expect(payload, what); };
+  const std::string& meta = c.meta;
   expect_inconsistent("", "empty payload");
   {
     std::string p;
@@ -301,6 +307,12 @@ TEST(Checkpoint, InconsistentSizes) {
     append_u64(p, uint64_t{1} << 40);
     expect_inconsistent(p, "huge dims (overflowing numel)");
   }
+}
+
+TEST(Checkpoint, InconsistentTensorRecords) {
+  const InconsistentCheckpoint c;
+  const auto expect_inconsistent = [&](const std::string& payload, const char* what) { c.expect(payload, what); };
+  const std::string& meta = c.meta;
   {
     std::string p = meta;
     append_u64(p, 1);
