@@ -21,9 +21,9 @@ TEST(Aliasing, AnAddWritesOverABranchNoOneReadsAgain) {
   const CompileContext c = context(g, o);
   const Aliasing a = choose_aliasing(c, plain_layouts(c));
   // bn_a's output is read by the add only, and no backward reads it.
-  EXPECT_EQ(a.forward_over[static_cast<size_t>(node_named(g, "add"))], output_of(g, "bn_a"));
+  EXPECT_EQ(a.forward_over[static_cast<size_t>(g.find_node("add"))], output_of(g, "bn_a"));
   // Convolutions never run in place.
-  EXPECT_EQ(a.forward_over[static_cast<size_t>(node_named(g, "conv_a"))], -1);
+  EXPECT_EQ(a.forward_over[static_cast<size_t>(g.find_node("conv_a"))], -1);
 }
 
 TEST(Aliasing, TrainingKeepsWhatABackwardReadsInferenceDoesNot) {
@@ -32,7 +32,7 @@ TEST(Aliasing, TrainingKeepsWhatABackwardReadsInferenceDoesNot) {
   infer.training = false;
   const CompileContext ct = context(g, train), ci = context(g, infer);
   // BatchNorm's backward reads its input: in training its output cannot take the input's bytes.
-  const size_t bn1 = static_cast<size_t>(node_named(g, "bn1"));
+  const size_t bn1 = static_cast<size_t>(g.find_node("bn1"));
   EXPECT_EQ(choose_aliasing(ct, plain_layouts(ct)).forward_over[bn1], -1);
   EXPECT_EQ(choose_aliasing(ci, plain_layouts(ci)).forward_over[bn1], output_of(g, "conv1"));
 }
@@ -46,10 +46,10 @@ TEST(Aliasing, NeverOverTheGraphInputNorAcrossLayouts) {
   o.training = false;
   const CompileContext c = context(g, o);
   Layouts l = plain_layouts(c);
-  EXPECT_EQ(choose_aliasing(c, l).forward_over[static_cast<size_t>(node_named(g, "relu_in"))], -1);
-  EXPECT_EQ(choose_aliasing(c, l).forward_over[static_cast<size_t>(node_named(g, "relu_mid"))], output_of(g, "conv"));
+  EXPECT_EQ(choose_aliasing(c, l).forward_over[static_cast<size_t>(g.find_node("relu_in"))], -1);
+  EXPECT_EQ(choose_aliasing(c, l).forward_over[static_cast<size_t>(g.find_node("relu_mid"))], output_of(g, "conv"));
   l.values[static_cast<size_t>(output_of(g, "conv"))] = Layout::blocked16;
-  EXPECT_EQ(choose_aliasing(c, l).forward_over[static_cast<size_t>(node_named(g, "relu_mid"))], -1);
+  EXPECT_EQ(choose_aliasing(c, l).forward_over[static_cast<size_t>(g.find_node("relu_mid"))], -1);
 }
 
 TEST(Aliasing, BackwardInPlaceForElementwiseOpsUnlessInspecting) {
@@ -57,7 +57,7 @@ TEST(Aliasing, BackwardInPlaceForElementwiseOpsUnlessInspecting) {
   CompileOptions inspect = options();
   inspect.backward_in_place = false;
   const CompileContext c = context(g, options()), ci = context(g, inspect);
-  const size_t relu = static_cast<size_t>(node_named(g, "relu1")), conv = static_cast<size_t>(node_named(g, "conv2"));
+  const size_t relu = static_cast<size_t>(g.find_node("relu1")), conv = static_cast<size_t>(g.find_node("conv2"));
   EXPECT_TRUE(choose_aliasing(c, plain_layouts(c)).backward_in_place[relu]);
   EXPECT_FALSE(choose_aliasing(c, plain_layouts(c)).backward_in_place[conv]);
   EXPECT_FALSE(choose_aliasing(ci, plain_layouts(ci)).backward_in_place[relu]);

@@ -9,16 +9,16 @@ namespace {
 TEST(Autodiff, EveryNodeOfAFullyTrainedStackRunsBackwardButTheFirstNeedsNoDataGradient) {
   const Graph g = plain_stack();
   const Autodiff a = differentiate(g, options());
-  const NodeBackward& conv1 = a.nodes[static_cast<size_t>(node_named(g, "conv1"))];
+  const NodeBackward& conv1 = a.nodes[static_cast<size_t>(g.find_node("conv1"))];
   EXPECT_TRUE(conv1.runs);
   EXPECT_FALSE(conv1.bwd_data) << "the input needs no gradient";
   EXPECT_TRUE(conv1.bwd_weights);
-  const NodeBackward& conv2 = a.nodes[static_cast<size_t>(node_named(g, "conv2"))];
+  const NodeBackward& conv2 = a.nodes[static_cast<size_t>(g.find_node("conv2"))];
   EXPECT_TRUE(conv2.bwd_data);
   EXPECT_TRUE(conv2.bwd_weights);
   EXPECT_FALSE(conv2.weight_grads_in_bwd_data);
   // BatchNorm's bwd_data computes its weight gradients' reductions anyway: no bwd_weights of its own.
-  const NodeBackward& bn1 = a.nodes[static_cast<size_t>(node_named(g, "bn1"))];
+  const NodeBackward& bn1 = a.nodes[static_cast<size_t>(g.find_node("bn1"))];
   EXPECT_TRUE(bn1.bwd_data);
   EXPECT_TRUE(bn1.weight_grads_in_bwd_data);
   EXPECT_FALSE(bn1.bwd_weights);
@@ -32,7 +32,7 @@ TEST(Autodiff, AFrozenPrefixRunsNoBackwardAtAll) {
   CompileOptions o = options();
   o.trainable = parse_trainable("classifier");
   const Autodiff a = differentiate(g, o);
-  const int fc = node_named(g, "fc");
+  const int fc = g.find_node("fc");
   for (int n = 0; n < fc; ++n) {
     EXPECT_FALSE(a.nodes[static_cast<size_t>(n)].runs) << g.nodes[static_cast<size_t>(n)].name;
     EXPECT_FALSE(a.requires_grad[static_cast<size_t>(g.nodes[static_cast<size_t>(n)].output)]);
@@ -49,7 +49,7 @@ TEST(Autodiff, InputGradientMakesTheFirstNodeRunBwdData) {
   o.input_grad = true;
   const Autodiff a = differentiate(g, o);
   EXPECT_TRUE(a.requires_grad[static_cast<size_t>(g.input)]);
-  EXPECT_TRUE(a.nodes[static_cast<size_t>(node_named(g, "conv1"))].bwd_data);
+  EXPECT_TRUE(a.nodes[static_cast<size_t>(g.find_node("conv1"))].bwd_data);
 }
 
 TEST(Autodiff, InferenceHasNoGradients) {
@@ -75,9 +75,9 @@ TEST(Autodiff, BackwardReadsFollowTheOps) {
 TEST(Autodiff, TheResidualBranchesBothReceiveTheAddsGradient) {
   const Graph g = residual();
   const Autodiff a = differentiate(g, options());
-  const NodeBackward& add = a.nodes[static_cast<size_t>(node_named(g, "add"))];
+  const NodeBackward& add = a.nodes[static_cast<size_t>(g.find_node("add"))];
   EXPECT_EQ(add.grad_inputs, (std::vector<int>{0, 1}));
-  EXPECT_TRUE(a.nodes[static_cast<size_t>(node_named(g, "stem"))].runs);
+  EXPECT_TRUE(a.nodes[static_cast<size_t>(g.find_node("stem"))].runs);
 }
 
 }  // namespace

@@ -14,23 +14,23 @@ TEST(Fusion, BatchNormComputesTheReluThatFollowsIt) {
   const Graph g = plain_stack();
   const GraphFacts f = analyse_graph(g, 4);
   const Fusion fu = choose_fusions(g, f, all(g, Layout::blocked16), none_unfused(g), options());
-  const int bn1 = node_named(g, "bn1"), relu1 = node_named(g, "relu1");
+  const int bn1 = g.find_node("bn1"), relu1 = g.find_node("relu1");
   EXPECT_EQ(fu.activation_of[static_cast<size_t>(bn1)], relu1);
   EXPECT_EQ(fu.computed_by[static_cast<size_t>(relu1)], bn1);
   EXPECT_TRUE(fu.is_fused(relu1));
   EXPECT_EQ(fu.activation(g, bn1), Activation::relu);
   EXPECT_EQ(fu.written_value(g, bn1), output_of(g, "relu1"));
   // Nodes that fused nothing write their own output.
-  EXPECT_EQ(fu.activation(g, node_named(g, "conv1")), Activation::none);
-  EXPECT_EQ(fu.written_value(g, node_named(g, "conv1")), output_of(g, "conv1"));
+  EXPECT_EQ(fu.activation(g, g.find_node("conv1")), Activation::none);
+  EXPECT_EQ(fu.written_value(g, g.find_node("conv1")), output_of(g, "conv1"));
 }
 
 TEST(Fusion, NotAfterAnOpWhoseKernelsCannotFuseNorOnAValueWithTwoReaders) {
   const Graph g = residual();
   const GraphFacts f = analyse_graph(g, 4);
   const Fusion fu = choose_fusions(g, f, all(g, Layout::blocked16), none_unfused(g), options());
-  EXPECT_FALSE(fu.is_fused(node_named(g, "relu"))) << "Add takes no fused activation";
-  EXPECT_TRUE(fu.is_fused(node_named(g, "stem_relu"))) << "stem_bn's output has one reader";
+  EXPECT_FALSE(fu.is_fused(g.find_node("relu"))) << "Add takes no fused activation";
+  EXPECT_TRUE(fu.is_fused(g.find_node("stem_relu"))) << "stem_bn's output has one reader";
 }
 
 TEST(Fusion, NotAcrossLayoutsNorForAnUnfusedProducer) {
@@ -39,10 +39,10 @@ TEST(Fusion, NotAcrossLayoutsNorForAnUnfusedProducer) {
   std::vector<Layout> mixed = all(g, Layout::blocked16);
   mixed[static_cast<size_t>(output_of(g, "relu1"))] = Layout::plain;
   std::vector<bool> unfused = none_unfused(g);
-  unfused[static_cast<size_t>(node_named(g, "bn2"))] = true;
+  unfused[static_cast<size_t>(g.find_node("bn2"))] = true;
   const Fusion fu = choose_fusions(g, f, mixed, unfused, options());
-  EXPECT_FALSE(fu.is_fused(node_named(g, "relu1")));
-  EXPECT_FALSE(fu.is_fused(node_named(g, "relu2")));
+  EXPECT_FALSE(fu.is_fused(g.find_node("relu1")));
+  EXPECT_FALSE(fu.is_fused(g.find_node("relu2")));
 }
 
 TEST(Fusion, OffForInspectionTheReferenceBackendOrWhenDisabled) {

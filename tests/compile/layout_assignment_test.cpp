@@ -20,9 +20,9 @@ TEST(LayoutAssignment, BlockableActivationsStayBlockedTheInputAndAViewsInputPlai
   EXPECT_EQ(layout_of(g, a, "conv1"), Layout::blocked16);
   EXPECT_EQ(layout_of(g, a, "relu2"), Layout::blocked16);
   EXPECT_EQ(layout_of(g, a, "gap"), Layout::plain) << "read by Flatten, a view of row-major bytes";
-  EXPECT_TRUE(a.layouts.fusion.is_fused(node_named(g, "relu1")));
+  EXPECT_TRUE(a.layouts.fusion.is_fused(g.find_node("relu1")));
   // conv2's forward kernel would rather have its weight blocked: it takes that layout.
-  const int conv2_weight = g.nodes[static_cast<size_t>(node_named(g, "conv2"))].params[0];
+  const int conv2_weight = g.nodes[static_cast<size_t>(g.find_node("conv2"))].params[0];
   EXPECT_FALSE(a.layouts.params[static_cast<size_t>(conv2_weight)].plain());
   EXPECT_GT(a.rounds, 1);
 }
@@ -73,13 +73,13 @@ TEST(LayoutAssignment, KernelStepsAreTheForwardThenTheBackwardLastNodeFirst) {
   const LayoutAssignment a = assign_layouts(c, kernels);
   const std::vector<StepId> steps = kernel_steps(c, a.layouts.fusion);
   ASSERT_FALSE(steps.empty());
-  EXPECT_EQ(steps.front().node, node_named(g, "conv1"));
+  EXPECT_EQ(steps.front().node, g.find_node("conv1"));
   EXPECT_EQ(steps.front().pass, Pass::fwd);
-  EXPECT_EQ(steps.back().node, node_named(g, "conv1"));
+  EXPECT_EQ(steps.back().node, g.find_node("conv1"));
   EXPECT_EQ(steps.back().pass, Pass::bwd_weights);
   for (const StepId& s : steps) {
-    EXPECT_NE(s.node, node_named(g, "flatten")) << "a view runs no step";
-    EXPECT_NE(s.node, node_named(g, "relu1")) << "a fused activation runs no step";
+    EXPECT_NE(s.node, g.find_node("flatten")) << "a view runs no step";
+    EXPECT_NE(s.node, g.find_node("relu1")) << "a fused activation runs no step";
   }
 }
 

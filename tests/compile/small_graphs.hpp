@@ -9,8 +9,6 @@
 
 namespace edgetrain::compiler::test {
 
-inline int node_of(const Graph& g, int value) { return g.values[static_cast<size_t>(value)].producer; }
-inline int node_named(const Graph& g, std::string_view name) { return g.find_node(name); }
 inline int output_of(const Graph& g, std::string_view name) {
   return g.nodes[static_cast<size_t>(g.find_node(name))].output;
 }
