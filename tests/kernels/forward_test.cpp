@@ -339,9 +339,11 @@ TEST(Pointwise, ReadsDeclaredAndInPlace) {
   }
 }
 
+// HardSigmoid has no oneDNN 2.6 form: auto selection falls back to the reference (the functions oneDNN
+// has run there: onednn_kernels_test's PointwiseFunctions).
 TEST(Registry, PointwiseFallsBackToReference) {
   KernelProblem p;
-  p.attrs = PointwiseAttrs{PointwiseFn::hard_swish, 1.0 / 6, 0.5};
+  p.attrs = PointwiseAttrs{PointwiseFn::hard_sigmoid, 1.0 / 6, 0.5};
   p.src = {Shape{2, 3, 4, 4}};
   p.dst = Shape{2, 3, 4, 4};
   for (Pass pass : {Pass::fwd, Pass::bwd_data}) {
@@ -349,6 +351,7 @@ TEST(Registry, PointwiseFallsBackToReference) {
     EXPECT_EQ(select_kernel(p)->impl_name(), "ref");
   }
   EXPECT_EQ(pointwise_name(PointwiseFn::hard_swish), "HardSwish");
+  EXPECT_EQ(pointwise_name(PointwiseFn::hard_sigmoid), "HardSigmoid");
   EXPECT_EQ(infer_shape(p.attrs, p.src), p.dst);
   EXPECT_THROW(infer_shape(p.attrs, std::vector<Shape>{p.dst, p.dst}), Error);
 }

@@ -1,6 +1,13 @@
-// ReLU and ReLU6 on oneDNN eltwise over the flat tensor (so on either layout, see core/layout.hpp). Backward reads dst only:
-// eltwise_relu_use_dst_for_bwd (alpha 0) and eltwise_clip_v2_use_dst_for_bwd (alpha 0, beta 6), whose
-// gradients are dy where dst > 0 (ReLU) and where 0 < dst < 6 (ReLU6), as the reference.
+// Element-wise activations on oneDNN eltwise over the flat tensor (so on either layout, see
+// core/layout.hpp): ReLU, ReLU6 and the Pointwise functions oneDNN has (LeakyReLU, Sigmoid, SiLU,
+// HardSwish with PyTorch's constants). Backward reads dst where the function's output decides the
+// gradient (ReLU, ReLU6: eltwise_*_use_dst_for_bwd, gradients dy where dst > 0 / 0 < dst < 6; Sigmoid:
+// dy y (1 - y)), else src (LeakyReLU, SiLU, HardSwish), as the reference kernels and op_defs' reads.
+// HardSigmoid (oneDNN 2.6 has no alpha/beta form) and Scale (no arithmetic worth a primitive) are
+// left to the reference.
+#include <cmath>
+#include <optional>
+
 #include "kernels/onednn/ops.hpp"
 
 namespace edgetrain::onednn {
@@ -10,11 +17,32 @@ using prop = dnnl::prop_kind;
 
 struct Alg {
   dnnl::algorithm alg;
-  float alpha, beta;
+  float alpha = 0.f, beta = 0.f;
+  bool bwd_reads_dst = false;
 };
-Alg alg_of(bool relu6) {
-  return relu6 ? Alg{dnnl::algorithm::eltwise_clip_v2_use_dst_for_bwd, 0.f, 6.f}
-               : Alg{dnnl::algorithm::eltwise_relu_use_dst_for_bwd, 0.f, 0.f};
+Alg relu_alg(bool relu6) {
+  return relu6 ? Alg{dnnl::algorithm::eltwise_clip_v2_use_dst_for_bwd, 0.f, 6.f, true}
+               : Alg{dnnl::algorithm::eltwise_relu_use_dst_for_bwd, 0.f, 0.f, true};
+}
+
+// oneDNN's form of the function, or nullopt with the reason.
+std::optional<Alg> pointwise_alg(const PointwiseAttrs& a, std::string& why_not) {
+  using dnnl::algorithm;
+  switch (a.fn) {
+    case PointwiseFn::leaky_relu: return Alg{algorithm::eltwise_relu, static_cast<float>(a.alpha), 0.f, false};
+    case PointwiseFn::sigmoid: return Alg{algorithm::eltwise_logistic_use_dst_for_bwd, 0.f, 0.f, true};
+    case PointwiseFn::silu: return Alg{algorithm::eltwise_swish, 1.f, 0.f, false};
+    case PointwiseFn::hard_swish:
+      // oneDNN 2.6's hardswish is x * relu6(x + 3) / 6: PyTorch's, alpha 1/6 and beta 1/2.
+      if (std::abs(a.alpha - 1.0 / 6.0) < 1e-7 && std::abs(a.beta - 0.5) < 1e-7)
+        return Alg{algorithm::eltwise_hardswish, 0.f, 0.f, false};
+      why_not = "oneDNN's HardSwish has no alpha/beta other than 1/6, 1/2";
+      return std::nullopt;
+    case PointwiseFn::hard_sigmoid: why_not = "oneDNN 2.6 has no HardSigmoid"; return std::nullopt;
+    case PointwiseFn::scale: why_not = "a scale is left to the reference loop"; return std::nullopt;
+  }
+  why_not = "unknown Pointwise function";
+  return std::nullopt;
 }
 
 dnnl::eltwise_forward::primitive_desc fwd_pd(const Alg& e, const memory::desc& md) {
@@ -36,10 +64,11 @@ class EltwiseBwd final : public ProgramKernel {
  public:
   EltwiseBwd(const Alg& e, const memory::desc& md) {
     auto hint = fwd_pd(e, md);
-    dnnl::eltwise_backward::desc d(e.alg, md, md, e.alpha, e.beta);
+    dnnl::eltwise_backward::desc d(e.alg, md, md, e.alpha, e.beta);  // diff and data: the same flat md
     dnnl::eltwise_backward::primitive_desc pd(d, user_scratchpad(), cpu_engine(), hint);
     prog_.add(dnnl::eltwise_backward(pd), pd,
-              {{DNNL_ARG_DST, prog_.user(md, Slot::dst)},
+              {e.bwd_reads_dst ? std::pair{DNNL_ARG_DST, prog_.user(md, Slot::dst)}
+                               : std::pair{DNNL_ARG_SRC, prog_.user(md, Slot::src, 0)},
                {DNNL_ARG_DIFF_DST, prog_.user(md, Slot::diff_dst)},
                {DNNL_ARG_DIFF_SRC, prog_.user(md, Slot::diff_src, 0)}});
   }
@@ -49,9 +78,7 @@ class EltwiseBwd final : public ProgramKernel {
   }
 };
 
-}  // namespace
-
-std::unique_ptr<ProgramKernel> make_eltwise(bool relu6, const KernelProblem& p, std::string& why_not) {
+std::unique_ptr<ProgramKernel> make_eltwise(const Alg& e, const KernelProblem& p, std::string& why_not) {
   if (p.src.size() != 1) {
     why_not = "eltwise expects one input";
     return nullptr;
@@ -61,8 +88,19 @@ std::unique_ptr<ProgramKernel> make_eltwise(bool relu6, const KernelProblem& p, 
     return nullptr;
   }
   const memory::desc md = flat_md(p.dst.numel());
-  if (p.pass == Pass::fwd) return std::make_unique<EltwiseFwd>(alg_of(relu6), md);
-  return std::make_unique<EltwiseBwd>(alg_of(relu6), md);
+  if (p.pass == Pass::fwd) return std::make_unique<EltwiseFwd>(e, md);
+  return std::make_unique<EltwiseBwd>(e, md);
+}
+
+}  // namespace
+
+std::unique_ptr<ProgramKernel> make_relu(bool relu6, const KernelProblem& p, std::string& why_not) {
+  return make_eltwise(relu_alg(relu6), p, why_not);
+}
+
+std::unique_ptr<ProgramKernel> make_pointwise(const PointwiseAttrs& a, const KernelProblem& p, std::string& why_not) {
+  const std::optional<Alg> e = pointwise_alg(a, why_not);
+  return e ? make_eltwise(*e, p, why_not) : nullptr;
 }
 
 }  // namespace edgetrain::onednn

@@ -25,12 +25,14 @@ class ProgramKernel : public Kernel {
 
 std::unique_ptr<ProgramKernel> make_conv2d(const Conv2dAttrs&, const KernelProblem&, std::string& why_not);
 std::unique_ptr<ProgramKernel> make_batch_norm(const BatchNormAttrs&, const KernelProblem&, std::string& why_not);
-std::unique_ptr<ProgramKernel> make_eltwise(bool relu6, const KernelProblem&, std::string& why_not);
+std::unique_ptr<ProgramKernel> make_relu(bool relu6, const KernelProblem&, std::string& why_not);
+std::unique_ptr<ProgramKernel> make_pointwise(const PointwiseAttrs&, const KernelProblem&, std::string& why_not);
 std::unique_ptr<ProgramKernel> make_max_pool(const MaxPoolAttrs&, const KernelProblem&, std::string& why_not);
 std::unique_ptr<ProgramKernel> make_avg_pool(const AvgPoolAttrs&, const KernelProblem&, std::string& why_not);
 std::unique_ptr<ProgramKernel> make_global_avg_pool(const KernelProblem&, std::string& why_not);
 std::unique_ptr<ProgramKernel> make_linear(const LinearAttrs&, const KernelProblem&, std::string& why_not);
 std::unique_ptr<ProgramKernel> make_add(const KernelProblem&, std::string& why_not);
 std::unique_ptr<ProgramKernel> make_concat(const KernelProblem&, std::string& why_not);
+std::unique_ptr<ProgramKernel> make_mul(const KernelProblem&, std::string& why_not);
 
 }  // namespace edgetrain::onednn
