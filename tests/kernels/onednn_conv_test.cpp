@@ -51,6 +51,27 @@ TEST(OnednnVsRef, Conv2dOddChannelsAndTinyDepthwiseNeverRunNaive) {
   }
 }
 
+// Depthwise convolutions other than 3x3 (EfficientNet's and MNASNet's 5x5) have no oneDNN JIT weight
+// gradient on blocked layouts: edgetrain's own loops take it (the forward and bwd_data stay oneDNN's
+// jit_dw), for every stride, padding and dilation, with a bias, a fused activation, or the bias alone.
+TEST(OnednnVsRef, DepthwiseWeightGradientOnBlockedLayouts) {
+  const ConvCase cases[] = {
+      {{2, 32, 9, 9}, 32, 5, 5, 1, 1, 2, 2, 1, 1, 32, false},     // EfficientNet's 5x5
+      {{2, 48, 10, 11}, 48, 5, 5, 2, 2, 2, 2, 1, 1, 48, true},    // stride 2, bias, odd width
+      {{1, 16, 7, 7}, 16, 3, 3, 1, 1, 2, 2, 2, 2, 16, false},     // dilated 3x3
+      {{2, 32, 6, 5}, 32, 7, 7, 1, 1, 3, 3, 1, 1, 32, true},      // a 7x7 wider than the map
+      {{3, 16, 7, 6}, 16, 5, 5, 2, 1, 0, 1, 1, 1, 16, false},     // no padding on rows
+      {{8, 240, 28, 28}, 240, 5, 5, 1, 1, 2, 2, 1, 1, 240, false},  // DEBUG
+  };
+  for (const ConvCase& c : cases) {
+    const std::string detail = conv_detail(c, Pass::bwd_weights, Mode::blocked);
+    EXPECT_EQ(detail, "edgetrain:dw_nChw16c") << c.x.str() << " " << c.kh << "x" << c.kw;
+    compare(conv_attrs(c), {c.x}, true, Fill::uniform, {1e-4, 1e-4, 1e-4}, {}, Mode::blocked);
+  }
+  compare(conv_attrs(cases[1]), {cases[1].x}, true, Fill::uniform, {1e-4, 1e-4, 1e-4}, {true, false}, Mode::blocked);
+  compare_fused(conv_attrs(cases[0]), cases[0].x, Activation::relu6, Mode::blocked);
+}
+
 // oneDNN 2.6's Winograd kernel needs AVX-512 (avx512_core: F, BW, DQ, VL); elsewhere it falls back to direct.
 bool winograd_cpu() {
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&

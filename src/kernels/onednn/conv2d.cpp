@@ -19,6 +19,7 @@
 #include <cstring>
 
 #include "kernels/onednn/activation_mask.hpp"
+#include "kernels/onednn/depthwise_blocked.hpp"
 #include "kernels/onednn/ops.hpp"
 
 namespace edgetrain::onednn {
@@ -186,6 +187,47 @@ class ConvBwdData final : public ProgramKernel {
   Activation act_;
 };
 
+// db[oc] = sum over images and positions of dy [N, OC, P] (plain) — a bias gradient without a weight
+// gradient (bias-only training), or beside edgetrain's own depthwise weight gradient.
+void bias_grad_plain(const float* dy, int64_t N, int64_t OC, int64_t P, float* db) {
+#pragma omp parallel for if (N * OC * P > (1 << 15)) schedule(static)
+  for (int64_t oc = 0; oc < OC; ++oc) {
+    double acc = 0;
+    for (int64_t n = 0; n < N; ++n) {
+      const float* r = dy + (n * OC + oc) * P;
+      float s = 0;
+#pragma omp simd reduction(+ : s)
+      for (int64_t i = 0; i < P; ++i) s += r[i];
+      acc += s;
+    }
+    db[oc] = static_cast<float>(acc);
+  }
+}
+
+// The same on nChw16c: 16 channels summed side by side.
+void bias_grad_blocked(const float* dy, int64_t N, int64_t OC, int64_t P, float* db) {
+  constexpr int64_t B = kChannelBlock;
+  const int64_t blocks = OC / B;
+#pragma omp parallel for if (N * OC * P > (1 << 15)) schedule(static)
+  for (int64_t cb = 0; cb < blocks; ++cb) {
+    double acc[B] = {};
+    for (int64_t n = 0; n < N; ++n) {
+      const float* r = dy + (n * blocks + cb) * P * B;
+      float s[B] = {};
+      for (int64_t i = 0; i < P; ++i)
+#pragma omp simd
+        for (int64_t j = 0; j < B; ++j) s[j] += r[i * B + j];
+      for (int64_t j = 0; j < B; ++j) acc[j] += s[j];
+    }
+    for (int64_t j = 0; j < B; ++j) db[cb * B + j] = static_cast<float>(acc[j]);
+  }
+}
+
+void bias_grad(const float* dy, Layout layout, int64_t N, int64_t OC, int64_t P, float* db) {
+  if (layout == Layout::blocked16) return bias_grad_blocked(dy, N, OC, P, db);
+  bias_grad_plain(dy, N, OC, P, db);
+}
+
 class ConvBwdWeights final : public ProgramKernel {
  public:
   ConvBwdWeights(const Conv2dAttrs& a, const KernelProblem& p, bool any, bool plain_compute)
@@ -217,51 +259,60 @@ class ConvBwdWeights final : public ProgramKernel {
     const bool want_b = bias_ && args.diff_weights.size() > 1 && args.diff_weights[1];
     if (want_w || want_b) mask_diff_dst(args, act_);
     if (want_w) return prog_.bind_and_run(args);
-    if (want_b) bias_grad(args.diff_dst.as<float>(), args.diff_weights[1].as<float>());
+    if (want_b) bias_grad(args.diff_dst.as<float>(), dy_layout_, N_, OC_, P_, args.diff_weights[1].as<float>());
   }
 
  private:
-  // db[oc] = sum over images and positions of dy (bias-only training: no weight gradient to compute).
-  void bias_grad(const float* dy, float* db) const {
-    if (dy_layout_ == Layout::blocked16) return bias_grad_blocked(dy, db);
-#pragma omp parallel for if (N_ * OC_ * P_ > (1 << 15)) schedule(static)
-    for (int64_t oc = 0; oc < OC_; ++oc) {
-      double acc = 0;
-      for (int64_t n = 0; n < N_; ++n) {
-        const float* r = dy + (n * OC_ + oc) * P_;
-        float s = 0;
-#pragma omp simd reduction(+ : s)
-        for (int64_t i = 0; i < P_; ++i) s += r[i];
-        acc += s;
-      }
-      db[oc] = static_cast<float>(acc);
-    }
-  }
-
-  // The same on nChw16c: 16 channels summed side by side.
-  void bias_grad_blocked(const float* dy, float* db) const {
-    constexpr int64_t B = kChannelBlock;
-    const int64_t blocks = OC_ / B;
-#pragma omp parallel for if (N_ * OC_ * P_ > (1 << 15)) schedule(static)
-    for (int64_t cb = 0; cb < blocks; ++cb) {
-      double acc[B] = {};
-      for (int64_t n = 0; n < N_; ++n) {
-        const float* r = dy + (n * blocks + cb) * P_ * B;
-        float s[B] = {};
-        for (int64_t i = 0; i < P_; ++i)
-#pragma omp simd
-          for (int64_t j = 0; j < B; ++j) s[j] += r[i * B + j];
-        for (int64_t j = 0; j < B; ++j) acc[j] += s[j];
-      }
-      for (int64_t j = 0; j < B; ++j) db[cb * B + j] = static_cast<float>(acc[j]);
-    }
-  }
-
   bool bias_;
   Layout dy_layout_;
   Activation act_;
   int64_t N_ = 0, OC_ = 0, P_ = 0;
 };
+
+// A depthwise convolution's weight (and bias) gradient on nChw16c, computed by edgetrain
+// (depthwise_blocked.hpp) where oneDNN has no JIT kernel for it: written row-major into scratch, then
+// into the weight gradient's layout.
+class ConvDwBwdWeightsBlocked final : public ProgramKernel {
+ public:
+  ConvDwBwdWeightsBlocked(const Conv2dAttrs& a, const KernelProblem& p)
+      : bias_(a.bias), act_(p.fused_activation), layout_(p.weight_layout_of(0)) {
+    const Shape& x = p.src[0];
+    g_ = {x[0], x[1], x[2], x[3], p.dst[2], p.dst[3], a.kernel_h, a.kernel_w, a.stride_h, a.stride_w,
+          a.pad_h, a.pad_w, a.dilation_h, a.dilation_w};
+    if (!layout_.plain()) rowmajor_ = prog_.scratch(plain_md(memory::dims{g_.C * g_.KH * g_.KW}));
+  }
+  std::string_view detail() const override { return "edgetrain:dw_nChw16c"; }
+  Algorithm algorithm() const override { return Algorithm::direct; }
+
+  void execute(const KernelArgs& args) const override {
+    const bool want_w = !args.diff_weights.empty() && args.diff_weights[0];
+    const bool want_b = bias_ && args.diff_weights.size() > 1 && args.diff_weights[1];
+    if (want_w || want_b) mask_diff_dst(args, act_);
+    const float* dy = args.diff_dst.as<float>();
+    if (want_b) bias_grad_blocked(dy, g_.N, g_.C, g_.OH * g_.OW, args.diff_weights[1].as<float>());
+    if (!want_w) return;
+    float* dw = args.diff_weights[0].as<float>();
+    if (layout_.plain()) return depthwise_blocked::weight_grad(args.src[0].as<float>(), dy, g_, dw);
+    auto* rm = static_cast<float*>(prog_.scratch_ptr(args, rowmajor_));
+    depthwise_blocked::weight_grad(args.src[0].as<float>(), dy, g_, rm);
+    const int64_t n = g_.C * g_.KH * g_.KW;
+    for (int64_t i = 0; i < n; ++i) dw[layout_.offset_of(i)] = rm[i];
+  }
+
+ private:
+  bool bias_;
+  Activation act_;
+  ParamLayout layout_;
+  depthwise_blocked::Geometry g_{};
+  memory rowmajor_;
+};
+
+// Whether edgetrain's depthwise weight gradient takes the problem: one filter per channel, both
+// activations blocked.
+bool own_depthwise_bwd_weights(const Conv2dAttrs& a, const KernelProblem& p) {
+  return p.pass == Pass::bwd_weights && a.groups > 1 && a.groups == p.src[0][1] && a.groups == p.dst[1] &&
+         p.src_layout_of(0) == Layout::blocked16 && p.dst_layout == Layout::blocked16;
+}
 
 }  // namespace
 
@@ -303,6 +354,8 @@ std::unique_ptr<ProgramKernel> make_conv2d(const Conv2dAttrs& a, const KernelPro
   // through scratch — so the neighbours keep their blocked layouts; where oneDNN is naive even there,
   // the problem is declined and edgetrain's reference kernel (im2col + the blocked GEMM) takes it.
   std::unique_ptr<ProgramKernel> k = build(false);
+  if (k && k->program().runs_naive() && own_depthwise_bwd_weights(a, p))
+    return std::make_unique<ConvDwBwdWeightsBlocked>(a, p);
   if (k && k->program().runs_naive()) k = build(true);
   if (k && k->program().runs_naive()) {
     why_not = fmt::format("oneDNN has only its naive kernel for this convolution ({})", k->program().impl_info());
