@@ -63,6 +63,56 @@ TEST(OnednnVsRef, ReluAndRelu6) {
   }
 }
 
+// LeakyReLU, Sigmoid, SiLU and HardSwish run on oneDNN's eltwise (the reference's formulas, PyTorch's at
+// the kinks); HardSigmoid, Scale and a HardSwish with other constants stay with the reference.
+TEST(OnednnVsRef, PointwiseFunctions) {
+  const PointwiseAttrs on_onednn[] = {{PointwiseFn::leaky_relu, 0.1, 0.0},
+                                      {PointwiseFn::sigmoid, 0.0, 0.0},
+                                      {PointwiseFn::silu, 0.0, 0.0},
+                                      {PointwiseFn::hard_swish, 1.0 / 6.0, 0.5}};
+  for (const PointwiseAttrs& a : on_onednn)
+    for (const Shape& x : {Shape{2, 3, 7, 9}, Shape{5, 13}}) {
+      compare(a, {x}, true, Fill::pointwise_safe);
+      compare_blocked(a, {Shape{2, 32, 5, 7}}, true, Fill::pointwise_safe);
+    }
+  std::string why;
+  KernelProblem p;
+  p.src = {Shape{2, 3, 4, 4}};
+  p.dst = Shape{2, 3, 4, 4};
+  for (const PointwiseAttrs& a : {PointwiseAttrs{PointwiseFn::hard_sigmoid, 1.0 / 6.0, 0.5},
+                                  PointwiseAttrs{PointwiseFn::scale, 3.0, 0.0},
+                                  PointwiseAttrs{PointwiseFn::hard_swish, 0.2, 0.5}}) {
+    p.attrs = a;
+    EXPECT_EQ(make_onednn_kernel(p, why), nullptr) << pointwise_name(a.fn);
+  }
+  p.attrs = on_onednn[2];
+  EXPECT_NE(make_onednn_kernel(p, why), nullptr) << why;
+}
+
+// Squeeze-and-excitation's gate on blocked layouts runs edgetrain's nChw16c loops (plain ones are the
+// reference's): broadcast [N, C, 1, 1] and same-shape products.
+TEST(OnednnBlocked, MulGate) {
+  const std::vector<std::vector<Shape>> cases = {{Shape{2, 32, 5, 7}, Shape{2, 32, 1, 1}},
+                                                 {Shape{3, 16, 40, 40}, Shape{3, 16, 1, 1}},
+                                                 {Shape{2, 32, 3, 3}, Shape{2, 32, 3, 3}}};
+  for (const auto& shapes : cases) {
+    compare_blocked(MulAttrs{}, shapes, true, Fill::uniform, {1e-5, 1e-5, 1e-5});
+    KernelProblem p;
+    p.attrs = MulAttrs{};
+    p.src = shapes;
+    p.dst = shapes[0];
+    p.src_layout = {Layout::blocked16, Layout::blocked16};
+    p.dst_layout = Layout::blocked16;
+    std::string why;
+    for (Pass pass : {Pass::fwd, Pass::bwd_data}) {
+      p.pass = pass;
+      std::unique_ptr<Kernel> k = make_onednn_kernel(p, why);
+      ASSERT_NE(k, nullptr) << why;
+      EXPECT_EQ(k->detail(), "edgetrain:nChw16c");
+    }
+  }
+}
+
 TEST(OnednnVsRef, MaxPool) {
   struct C { Shape x; int k, s, p; bool ceil; };
   for (const C& c : {C{{2, 3, 7, 7}, 2, 2, 0, false}, C{{1, 4, 10, 10}, 3, 2, 1, false}, C{{2, 3, 8, 8}, 3, 2, 0, true},
