@@ -1,12 +1,13 @@
 // train_step: times edgetrain's compiled training step on random data, the counterpart of the PyTorch
 // peer ../shared/peers/torch_train_step.py. Prints ONE JSON line.
 //
-//   train_step NET RES BATCH [--threads N] [--steps S] [--warmup W] [--trainable SPEC]
+//   train_step NET|FILE.onnx RES BATCH [--threads N] [--steps S] [--warmup W] [--trainable SPEC]
 //              [--backend auto|onednn|ref] [--classes K]
 //
 // The model is the zoo's NET with input CxRESxRES (C = the architecture's channels: 3, or 1 for
 // fmnist-cnn / lenet5), K classes, SGD (lr 0.01, momentum 0.9), cross-entropy. Images are N(0, 1)
-// and labels uniform, from a fixed seed. W warm-up steps, then S timed steps; the median is reported.
+// and labels uniform, from a fixed seed. An ONNX file (a training or preserve-mode export: BatchNorm not
+// folded) is imported as it is, with its own class count; RES must be its input size. W warm-up steps, then S timed steps; the median is reported.
 //
 // Memory: peak_rss_bytes is the whole process's VmHWM at the end — what the PyTorch peer reports
 // (ru_maxrss of the whole interpreter) — and planned_peak_bytes is the plan's breakdown.total().
@@ -16,6 +17,8 @@
 //
 // A backend that cannot be used (unknown / not built in) gives a JSON line with "error" and exit 3.
 #include <omp.h>
+
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
@@ -31,6 +34,7 @@
 #include "environment.hpp"
 #include "graph/trainable.hpp"
 #include "io/model_io.hpp"
+#include "io/onnx/onnx_model.hpp"
 #include "models/zoo.hpp"
 #include "train/rss.hpp"
 #include "train/trainer.hpp"
@@ -49,7 +53,7 @@ struct Args {
 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
-               "train_step: %s\nusage: train_step NET RES BATCH [--threads N] [--steps S] [--warmup W] "
+               "train_step: %s\nusage: train_step NET|FILE.onnx RES BATCH [--threads N] [--steps S] [--warmup W] "
                "[--trainable SPEC] [--backend auto|onednn|ref] [--classes K]\n",
                why);
   std::exit(2);
@@ -176,6 +180,19 @@ float time_steps(const Args& a, int64_t channels, Trainer& trainer, std::vector<
   return loss;
 }
 
+// A zoo architecture built at RES x RES, or an ONNX file (its own input size; RES must agree).
+Network open_network(const Args& a) {
+  if (!a.net.ends_with(".onnx")) {
+    const int64_t channels = models::default_input(a.net)[0];
+    return io::make_zoo_model(a.net, a.classes, Shape{channels, a.res, a.res}, 1.0, /*seed=*/1);
+  }
+  Network model = io::import_onnx(a.net);
+  const Shape in = model.graph.input_shape();
+  if (in[2] != a.res || in[3] != a.res)
+    throw Error(fmt::format("train_step: {} takes {}x{} inputs, not RES {}", a.net, in[2], in[3], a.res));
+  return model;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -187,8 +204,8 @@ int main(int argc, char** argv) {
                         {"trainable", a.trainable}, {"steps", a.steps},     {"warmup", a.warmup}};
   try {
     const std::size_t rss_baseline = current_rss_bytes();
-    const int64_t channels = models::default_input(a.net)[0];
-    Network model = io::make_zoo_model(a.net, a.classes, Shape{channels, a.res, a.res}, 1.0, /*seed=*/1);
+    Network model = open_network(a);
+    const int64_t channels = model.graph.input_shape()[1];
     const TrainConfig tc = train_config(a);
     cli::apply_log_environment();
     Trainer trainer(model, tc);
