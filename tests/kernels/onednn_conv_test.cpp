@@ -61,7 +61,6 @@ TEST(OnednnVsRef, DepthwiseWeightGradientOnBlockedLayouts) {
       {{1, 16, 7, 7}, 16, 3, 3, 1, 1, 2, 2, 2, 2, 16, false},     // dilated 3x3
       {{2, 32, 6, 5}, 32, 7, 7, 1, 1, 3, 3, 1, 1, 32, true},      // a 7x7 wider than the map
       {{3, 16, 7, 6}, 16, 5, 5, 2, 1, 0, 1, 1, 1, 16, false},     // no padding on rows
-      {{8, 240, 28, 28}, 240, 5, 5, 1, 1, 2, 2, 1, 1, 240, false},  // DEBUG
   };
   for (const ConvCase& c : cases) {
     const std::string detail = conv_detail(c, Pass::bwd_weights, Mode::blocked);
