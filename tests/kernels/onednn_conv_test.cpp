@@ -2,6 +2,8 @@
 // odd channel counts, blocked layouts.
 #include <gtest/gtest.h>
 
+#include <span>
+
 #include "onednn_compare.hpp"
 
 namespace edgetrain::test {
@@ -51,24 +53,35 @@ TEST(OnednnVsRef, Conv2dOddChannelsAndTinyDepthwiseNeverRunNaive) {
   }
 }
 
-// Depthwise convolutions other than 3x3 (EfficientNet's and MNASNet's 5x5) have no oneDNN JIT weight
-// gradient on blocked layouts: edgetrain's own loops take it (the forward and bwd_data stay oneDNN's
-// jit_dw), for every stride, padding and dilation, with a bias, a fused activation, or the bias alone.
-TEST(OnednnVsRef, DepthwiseWeightGradientOnBlockedLayouts) {
-  const ConvCase cases[] = {
+// Depthwise convolutions other than 3x3 (EfficientNet's and MobileNetV3's 5x5) have no oneDNN JIT weight
+// gradient on blocked layouts, and none of any size on plain ones (channel counts not multiples of 16):
+// edgetrain's own loops take it (the forward and bwd_data stay oneDNN's jit_dw), for every stride,
+// padding and dilation, with a bias, a fused activation, or the bias alone.
+TEST(OnednnVsRef, DepthwiseWeightGradient) {
+  const ConvCase blocked[] = {
       {{2, 32, 9, 9}, 32, 5, 5, 1, 1, 2, 2, 1, 1, 32, false},     // EfficientNet's 5x5
       {{2, 48, 10, 11}, 48, 5, 5, 2, 2, 2, 2, 1, 1, 48, true},    // stride 2, bias, odd width
       {{1, 16, 7, 7}, 16, 3, 3, 1, 1, 2, 2, 2, 2, 16, false},     // dilated 3x3
       {{2, 32, 6, 5}, 32, 7, 7, 1, 1, 3, 3, 1, 1, 32, true},      // a 7x7 wider than the map
       {{3, 16, 7, 6}, 16, 5, 5, 2, 1, 0, 1, 1, 1, 16, false},     // no padding on rows
   };
-  for (const ConvCase& c : cases) {
-    const std::string detail = conv_detail(c, Pass::bwd_weights, Mode::blocked);
-    EXPECT_EQ(detail, "edgetrain:dw_nChw16c") << c.x.str() << " " << c.kh << "x" << c.kw;
-    compare(conv_attrs(c), {c.x}, true, Fill::uniform, {1e-4, 1e-4, 1e-4}, {}, Mode::blocked);
-  }
-  compare(conv_attrs(cases[1]), {cases[1].x}, true, Fill::uniform, {1e-4, 1e-4, 1e-4}, {true, false}, Mode::blocked);
-  compare_fused(conv_attrs(cases[0]), cases[0].x, Activation::relu6, Mode::blocked);
+  const ConvCase plain[] = {
+      {{2, 24, 9, 9}, 24, 5, 5, 1, 1, 2, 2, 1, 1, 24, false},     // MobileNetV3's 72 and 120 are not /16
+      {{2, 12, 10, 11}, 12, 5, 5, 2, 2, 2, 2, 1, 1, 12, true},    // pruned, stride 2, bias
+      {{1, 7, 8, 8}, 7, 3, 3, 1, 1, 2, 2, 2, 2, 7, false},        // dilated
+  };
+  for (Mode mode : {Mode::blocked, Mode::plain})
+    for (const ConvCase& c : mode == Mode::blocked ? std::span<const ConvCase>(blocked) : std::span<const ConvCase>(plain)) {
+      const std::string detail = conv_detail(c, Pass::bwd_weights, mode);
+      EXPECT_EQ(detail, mode == Mode::blocked ? "edgetrain:dw_nChw16c" : "edgetrain:dw_nchw")
+          << c.x.str() << " " << c.kh << "x" << c.kw;
+      compare(conv_attrs(c), {c.x}, true, Fill::uniform, {1e-4, 1e-4, 1e-4}, {}, mode);
+    }
+  compare(conv_attrs(blocked[1]), {blocked[1].x}, true, Fill::uniform, {1e-4, 1e-4, 1e-4}, {true, false},
+          Mode::blocked);
+  compare(conv_attrs(plain[1]), {plain[1].x}, true, Fill::uniform, {1e-4, 1e-4, 1e-4}, {true, false});
+  compare_fused(conv_attrs(blocked[0]), blocked[0].x, Activation::relu6, Mode::blocked);
+  compare_fused(conv_attrs(plain[0]), plain[0].x, Activation::relu, Mode::plain);
 }
 
 // oneDNN 2.6's Winograd kernel needs AVX-512 (avx512_core: F, BW, DQ, VL); elsewhere it falls back to direct.

@@ -19,7 +19,7 @@
 #include <cstring>
 
 #include "kernels/onednn/activation_mask.hpp"
-#include "kernels/onednn/depthwise_blocked.hpp"
+#include "kernels/onednn/depthwise_wgrad.hpp"
 #include "kernels/onednn/ops.hpp"
 
 namespace edgetrain::onednn {
@@ -269,19 +269,21 @@ class ConvBwdWeights final : public ProgramKernel {
   int64_t N_ = 0, OC_ = 0, P_ = 0;
 };
 
-// A depthwise convolution's weight (and bias) gradient on nChw16c, computed by edgetrain
-// (depthwise_blocked.hpp) where oneDNN has no JIT kernel for it: written row-major into scratch, then
-// into the weight gradient's layout.
-class ConvDwBwdWeightsBlocked final : public ProgramKernel {
+// A depthwise convolution's weight (and bias) gradient on nChw16c or NCHW, computed by edgetrain
+// (depthwise_wgrad.hpp) where oneDNN has no JIT kernel for it; a blocked weight gradient is written
+// row-major into scratch first.
+class ConvDwBwdWeights final : public ProgramKernel {
  public:
-  ConvDwBwdWeightsBlocked(const Conv2dAttrs& a, const KernelProblem& p)
-      : bias_(a.bias), act_(p.fused_activation), layout_(p.weight_layout_of(0)) {
+  ConvDwBwdWeights(const Conv2dAttrs& a, const KernelProblem& p)
+      : bias_(a.bias), act_(p.fused_activation), data_layout_(p.dst_layout), layout_(p.weight_layout_of(0)) {
     const Shape& x = p.src[0];
     g_ = {x[0], x[1], x[2], x[3], p.dst[2], p.dst[3], a.kernel_h, a.kernel_w, a.stride_h, a.stride_w,
           a.pad_h, a.pad_w, a.dilation_h, a.dilation_w};
     if (!layout_.plain()) rowmajor_ = prog_.scratch(plain_md(memory::dims{g_.C * g_.KH * g_.KW}));
   }
-  std::string_view detail() const override { return "edgetrain:dw_nChw16c"; }
+  std::string_view detail() const override {
+    return data_layout_ == Layout::blocked16 ? "edgetrain:dw_nChw16c" : "edgetrain:dw_nchw";
+  }
   Algorithm algorithm() const override { return Algorithm::direct; }
 
   void execute(const KernelArgs& args) const override {
@@ -289,29 +291,31 @@ class ConvDwBwdWeightsBlocked final : public ProgramKernel {
     const bool want_b = bias_ && args.diff_weights.size() > 1 && args.diff_weights[1];
     if (want_w || want_b) mask_diff_dst(args, act_);
     const float* dy = args.diff_dst.as<float>();
-    if (want_b) bias_grad_blocked(dy, g_.N, g_.C, g_.OH * g_.OW, args.diff_weights[1].as<float>());
+    if (want_b) bias_grad(dy, data_layout_, g_.N, g_.C, g_.OH * g_.OW, args.diff_weights[1].as<float>());
     if (!want_w) return;
     float* dw = args.diff_weights[0].as<float>();
-    if (layout_.plain()) return depthwise_blocked::weight_grad(args.src[0].as<float>(), dy, g_, dw);
-    auto* rm = static_cast<float*>(prog_.scratch_ptr(args, rowmajor_));
-    depthwise_blocked::weight_grad(args.src[0].as<float>(), dy, g_, rm);
+    float* out = layout_.plain() ? dw : static_cast<float*>(prog_.scratch_ptr(args, rowmajor_));
+    if (data_layout_ == Layout::blocked16) depthwise_wgrad::weight_grad_blocked(args.src[0].as<float>(), dy, g_, out);
+    else depthwise_wgrad::weight_grad_plain(args.src[0].as<float>(), dy, g_, out);
+    if (out == dw) return;
     const int64_t n = g_.C * g_.KH * g_.KW;
-    for (int64_t i = 0; i < n; ++i) dw[layout_.offset_of(i)] = rm[i];
+    for (int64_t i = 0; i < n; ++i) dw[layout_.offset_of(i)] = out[i];
   }
 
  private:
   bool bias_;
   Activation act_;
-  ParamLayout layout_;
-  depthwise_blocked::Geometry g_{};
+  Layout data_layout_;  // of x and dy
+  ParamLayout layout_;  // of dw
+  depthwise_wgrad::Geometry g_{};
   memory rowmajor_;
 };
 
-// Whether edgetrain's depthwise weight gradient takes the problem: one filter per channel, both
-// activations blocked.
+// Whether edgetrain's depthwise weight gradient takes the problem: one filter per channel, x and dy in
+// one layout.
 bool own_depthwise_bwd_weights(const Conv2dAttrs& a, const KernelProblem& p) {
   return p.pass == Pass::bwd_weights && a.groups > 1 && a.groups == p.src[0][1] && a.groups == p.dst[1] &&
-         p.src_layout_of(0) == Layout::blocked16 && p.dst_layout == Layout::blocked16;
+         p.src_layout_of(0) == p.dst_layout;
 }
 
 }  // namespace
@@ -354,8 +358,10 @@ std::unique_ptr<ProgramKernel> make_conv2d(const Conv2dAttrs& a, const KernelPro
   // through scratch — so the neighbours keep their blocked layouts; where oneDNN is naive even there,
   // the problem is declined and edgetrain's reference kernel (im2col + the blocked GEMM) takes it.
   std::unique_ptr<ProgramKernel> k = build(false);
-  if (k && k->program().runs_naive() && own_depthwise_bwd_weights(a, p))
-    return std::make_unique<ConvDwBwdWeightsBlocked>(a, p);
+  // A depthwise weight gradient oneDNN would run naive or GEMM-based (one tiny GEMM per channel): edgetrain's.
+  if (k && (k->program().runs_naive() || k->program().algorithm() == Algorithm::gemm) &&
+      own_depthwise_bwd_weights(a, p))
+    return std::make_unique<ConvDwBwdWeights>(a, p);
   if (k && k->program().runs_naive()) k = build(true);
   if (k && k->program().runs_naive()) {
     why_not = fmt::format("oneDNN has only its naive kernel for this convolution ({})", k->program().impl_info());
