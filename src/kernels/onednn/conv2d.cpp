@@ -269,20 +269,28 @@ class ConvBwdWeights final : public ProgramKernel {
   int64_t N_ = 0, OC_ = 0, P_ = 0;
 };
 
-// A depthwise convolution's weight (and bias) gradient on nChw16c or NCHW, computed by edgetrain
-// (depthwise_wgrad.hpp) where oneDNN has no JIT kernel for it; a blocked weight gradient is written
-// row-major into scratch first.
+// A depthwise convolution's weight (and bias) gradient, computed by edgetrain on nChw16c
+// (depthwise_wgrad.hpp) where oneDNN has no JIT kernel for it. An NCHW problem is first copied into
+// scratch as nChw16c with its channels padded to 16 (x and dy: both tensors again, in the plan's
+// scratch); the gradient is written row-major into scratch where the weight layout is blocked or padded.
 class ConvDwBwdWeights final : public ProgramKernel {
  public:
   ConvDwBwdWeights(const Conv2dAttrs& a, const KernelProblem& p)
       : bias_(a.bias), act_(p.fused_activation), data_layout_(p.dst_layout), layout_(p.weight_layout_of(0)) {
     const Shape& x = p.src[0];
-    g_ = {x[0], x[1], x[2], x[3], p.dst[2], p.dst[3], a.kernel_h, a.kernel_w, a.stride_h, a.stride_w,
+    C_ = x[1];
+    const int64_t padded = (C_ + kChannelBlock - 1) / kChannelBlock * kChannelBlock;
+    g_ = {x[0], padded, x[2], x[3], p.dst[2], p.dst[3], a.kernel_h, a.kernel_w, a.stride_h, a.stride_w,
           a.pad_h, a.pad_w, a.dilation_h, a.dilation_w};
-    if (!layout_.plain()) rowmajor_ = prog_.scratch(plain_md(memory::dims{g_.C * g_.KH * g_.KW}));
+    if (data_layout_ == Layout::plain) {
+      x_blocked_ = prog_.scratch(plain_md(memory::dims{g_.N * padded * g_.IH * g_.IW}));
+      dy_blocked_ = prog_.scratch(plain_md(memory::dims{g_.N * padded * g_.OH * g_.OW}));
+    }
+    if (!layout_.plain() || padded != C_) rowmajor_ = prog_.scratch(plain_md(memory::dims{padded * g_.KH * g_.KW}));
+    for (int64_t i = 0; !layout_.plain() && i < C_ * g_.KH * g_.KW; ++i) offsets_.push_back(layout_.offset_of(i));
   }
   std::string_view detail() const override {
-    return data_layout_ == Layout::blocked16 ? "edgetrain:dw_nChw16c" : "edgetrain:dw_nchw";
+    return data_layout_ == Layout::blocked16 ? "edgetrain:dw_nChw16c" : "edgetrain:dw_nchw_padded";
   }
   Algorithm algorithm() const override { return Algorithm::direct; }
 
@@ -290,16 +298,25 @@ class ConvDwBwdWeights final : public ProgramKernel {
     const bool want_w = !args.diff_weights.empty() && args.diff_weights[0];
     const bool want_b = bias_ && args.diff_weights.size() > 1 && args.diff_weights[1];
     if (want_w || want_b) mask_diff_dst(args, act_);
+    const float* x = args.src[0].as<float>();
     const float* dy = args.diff_dst.as<float>();
-    if (want_b) bias_grad(dy, data_layout_, g_.N, g_.C, g_.OH * g_.OW, args.diff_weights[1].as<float>());
+    if (want_b) bias_grad(dy, data_layout_, g_.N, C_, g_.OH * g_.OW, args.diff_weights[1].as<float>());
     if (!want_w) return;
+    if (data_layout_ == Layout::plain) {
+      auto* xb = static_cast<float*>(prog_.scratch_ptr(args, x_blocked_));
+      auto* dyb = static_cast<float*>(prog_.scratch_ptr(args, dy_blocked_));
+      depthwise_wgrad::to_padded_blocked(x, g_.N, C_, g_.IH * g_.IW, xb);
+      depthwise_wgrad::to_padded_blocked(dy, g_.N, C_, g_.OH * g_.OW, dyb);
+      x = xb, dy = dyb;
+    }
     float* dw = args.diff_weights[0].as<float>();
-    float* out = layout_.plain() ? dw : static_cast<float*>(prog_.scratch_ptr(args, rowmajor_));
-    if (data_layout_ == Layout::blocked16) depthwise_wgrad::weight_grad_blocked(args.src[0].as<float>(), dy, g_, out);
-    else depthwise_wgrad::weight_grad_plain(args.src[0].as<float>(), dy, g_, out);
+    float* out = rowmajor_ ? static_cast<float*>(prog_.scratch_ptr(args, rowmajor_)) : dw;
+    depthwise_wgrad::weight_grad_blocked(x, dy, g_, out);
     if (out == dw) return;
-    const int64_t n = g_.C * g_.KH * g_.KW;
-    for (int64_t i = 0; i < n; ++i) dw[layout_.offset_of(i)] = out[i];
+    const int64_t n = C_ * g_.KH * g_.KW;  // the real channels' filters, row-major first
+    if (layout_.plain()) std::memcpy(dw, out, static_cast<std::size_t>(n) * sizeof(float));
+    else
+      for (int64_t i = 0; i < n; ++i) dw[offsets_[static_cast<size_t>(i)]] = out[i];
   }
 
  private:
@@ -307,8 +324,10 @@ class ConvDwBwdWeights final : public ProgramKernel {
   Activation act_;
   Layout data_layout_;  // of x and dy
   ParamLayout layout_;  // of dw
+  std::vector<int64_t> offsets_;  // of each row-major filter element in layout_ (blocked layouts)
+  int64_t C_ = 0;       // channels (g_.C: rounded up to 16)
   depthwise_wgrad::Geometry g_{};
-  memory rowmajor_;
+  memory x_blocked_, dy_blocked_, rowmajor_;
 };
 
 // Whether edgetrain's depthwise weight gradient takes the problem: one filter per channel, x and dy in

@@ -38,26 +38,6 @@ Span valid_outputs(int64_t off, int64_t stride, int64_t in, int64_t out) {
   }
 }
 
-// One tap (kh, kw) of one channel's plane over one image.
-[[gnu::always_inline]] inline float tap_sum_plain(const float* x, const float* dy, const Geometry& g, int64_t kh,
-                                                  int64_t kw) {
-  const int64_t row_off = kh * g.DH - g.PH, col_off = kw * g.DW - g.PW;
-  const Span rows = valid_outputs(row_off, g.SH, g.IH, g.OH), cols = valid_outputs(col_off, g.SW, g.IW, g.OW);
-  float acc = 0.f;
-  for (int64_t oh = rows.lo; oh < rows.hi; ++oh) {
-    const float* xr = x + (oh * g.SH + row_off) * g.IW + col_off;
-    const float* dr = dy + oh * g.OW;
-    if (g.SW == 1) {
-#pragma omp simd reduction(+ : acc)
-      for (int64_t ow = cols.lo; ow < cols.hi; ++ow) acc += xr[ow] * dr[ow];
-    } else {
-#pragma omp simd reduction(+ : acc)
-      for (int64_t ow = cols.lo; ow < cols.hi; ++ow) acc += xr[ow * g.SW] * dr[ow];
-    }
-  }
-  return acc;
-}
-
 }  // namespace
 
 __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void weight_grad_blocked(
@@ -77,16 +57,18 @@ __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) vo
   }
 }
 
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void weight_grad_plain(
-    const float* x, const float* dy, const Geometry& g, float* dw) {
-  const int64_t taps = g.KH * g.KW, x_plane = g.IH * g.IW, dy_plane = g.OH * g.OW;
-#pragma omp parallel for schedule(dynamic, 4) if (g.N * g.C * g.OH * g.OW * taps > (1 << 16))
-  for (int64_t task = 0; task < g.C * taps; ++task) {
-    const int64_t c = task / taps, kh = task % taps / g.KW, kw = task % g.KW;
-    double total = 0;
-    for (int64_t n = 0; n < g.N; ++n)
-      total += tap_sum_plain(x + (n * g.C + c) * x_plane, dy + (n * g.C + c) * dy_plane, g, kh, kw);
-    dw[task] = static_cast<float>(total);
+void to_padded_blocked(const float* in, int64_t N, int64_t C, int64_t S, float* out) {
+  const int64_t blocks = (C + B - 1) / B;
+#pragma omp parallel for if (N * C * S > (1 << 15)) schedule(static)
+  for (int64_t k = 0; k < N * blocks; ++k) {
+    const int64_t n = k / blocks, c0 = k % blocks * B, width = std::min(B, C - c0);
+    float* o = out + k * S * B;
+    for (int64_t j = 0; j < width; ++j) {
+      const float* row = in + (n * C + c0 + j) * S;
+      for (int64_t s = 0; s < S; ++s) o[s * B + j] = row[s];
+    }
+    for (int64_t j = width; j < B; ++j)
+      for (int64_t s = 0; s < S; ++s) o[s * B + j] = 0.f;
   }
 }
 
