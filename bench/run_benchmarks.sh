@@ -6,7 +6,8 @@
 # program and the tiny-dnn peer, then runs, one after the other in this sitting, with 2 threads:
 # the FMA peak; per case edgetrain then PyTorch at its best (default, channels_last, channels_last +
 # bf16 autocast: the fastest of the three is the peer) (resnet18 224² b8 and b32, mobilenet_v2 224² b8,
-# resnet18 32² b32, resnet18 224² b32 training only layer4 + fc); one epoch of fmnist-cnn on
+# resnet18 32² b32, resnet18 224² b32 training only layer4 + fc; torchvision's ONNX exports of
+# mobilenet_v3_large 224² b8, efficientnet_b0 224² b8, resnext50_32x4d 64² b8); one epoch of fmnist-cnn on
 # Fashion-MNIST (edgetrain, PyTorch, tiny-dnn) with test accuracy; pruned networks' retraining speed
 # against their FLOPs (bench/prune_speedup.py); the Conv2d kernel benchmark.
 # Prints a markdown table with the ratios and writes it, with the raw results, to
@@ -108,6 +109,23 @@ rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(f"{net_name} res={res} batch={batch} threads={threads} step_ms_median={statistics.median(ts)*1e3:.1f} min={min(ts)*1e3:.1f} peak_rss_MiB={rss:.0f} img_per_s={batch/statistics.median(ts):.1f}")
 PY
 
+cat > "$work/export_onnx.py" <<'PY'
+# The user's ONNX file of a torchvision network: export_onnx.py NAME RES BATCH OUT. A training-mode
+# export (BatchNorm in training form, not folded) where torch can make one; networks with stochastic
+# depth (EfficientNet: torch 1.13 cannot export its Bernoulli) are exported in PRESERVE mode, whose
+# BatchNorm edgetrain trains on batch statistics all the same.
+import sys, warnings, torch, torchvision
+warnings.filterwarnings("ignore")
+name, res, batch, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+torch.manual_seed(0)
+net = getattr(torchvision.models, name)(num_classes=10)
+stochastic = any(type(m).__name__ == "StochasticDepth" for m in net.modules())
+net.eval() if stochastic else net.train()
+mode = torch.onnx.TrainingMode.PRESERVE if stochastic else torch.onnx.TrainingMode.TRAINING
+torch.onnx.export(net, torch.randn(batch, 3, res, res), out, opset_version=13, training=mode,
+                  do_constant_folding=False, input_names=["input"], output_names=["logits"])
+PY
+
 cat > "$work/orchestrate.py" <<'PY'
 # Runs the cases one after the other, collects raw results, prints the table and writes the report.
 import datetime, gzip, json, os, re, shutil, subprocess, sys, time
@@ -195,17 +213,31 @@ cases = [
     ("mobilenet_v2 224² b8", "mobilenet_v2", 224, 8, None),
     ("resnet18 32² b32", "resnet18", 32, 32, None),
     ("resnet18 224² b32 frozen (layer4+fc)", "resnet18", 224, 32, "layer4.*,fc.*"),
+    # The networks edge devices run, as a user brings them: torchvision's ONNX export (onnx:NAME).
+    ("mobilenet_v3_large 224² b8 (ONNX)", "onnx:mobilenet_v3_large", 224, 8, None),
+    ("efficientnet_b0 224² b8 (ONNX)", "onnx:efficientnet_b0", 224, 8, None),
+    ("resnext50_32x4d 64² b8 (ONNX)", "onnx:resnext50_32x4d", 64, 8, None),
 ]
+EDGE_CASES = [c[0] for c in cases if c[1].startswith("onnx:")]
 rows = []  # dicts for the table
 results = {}  # (case, backend) -> edgetrain result, case -> peer result
 
 
+def onnx_file(name, res, batch):
+    """torchvision's NAME exported as the user would (export_onnx.py), once per sitting."""
+    path = f"{work}/{name}_{res}_b{batch}.onnx"
+    if not os.path.exists(path):
+        run([torch_py, f"{work}/export_onnx.py", name, str(res), str(batch), path], f"export_{name}_{res}_{batch}")
+    return path
+
+
 def et_step(case, net, res, batch, frozen, backend, direct=False):
-    cmd = [train_step, net, str(res), str(batch), "--threads", str(threads), "--steps", str(steps),
+    model = onnx_file(net[5:], res, batch) if net.startswith("onnx:") else net
+    cmd = [train_step, model, str(res), str(batch), "--threads", str(threads), "--steps", str(steps),
            "--warmup", str(warmup), "--backend", backend]
     if frozen:
         cmd += ["--trainable", "names:" + frozen]
-    rc, out, err, _, _ = run(cmd, f"et_{net}_{res}_{batch}_{backend}_{'frozen' if frozen else 'all'}{'_direct' if direct else ''}",
+    rc, out, err, _, _ = run(cmd, f"et_{net.replace(':', '_')}_{res}_{batch}_{backend}_{'frozen' if frozen else 'all'}{'_direct' if direct else ''}",
                              {"EDGETRAIN_WINOGRAD": "0"} if direct else None)
     r = last_json(out) or {"error": err.strip()[-300:] or f"rc {rc}"}
     r.update({"who": "edgetrain", "case": case, "load": load_avg()})
@@ -214,13 +246,15 @@ def et_step(case, net, res, batch, frozen, backend, direct=False):
 
 
 for case, net, res, batch, frozen in cases:
+    torch_net = net[5:] if net.startswith("onnx:") else net  # the peer builds the network itself
     load = load_avg()
     log(f"== {case}   (load {load})")
     et = {}
     r = et_step(case, net, res, batch, frozen, "auto")
     if r:
         et["auto"] = r
-        if set(r.get("impls", {})) - {"ref"}:  # auto used a faster backend: also show the reference
+        # auto used a faster backend: also show the reference (not for the large ONNX networks: minutes)
+        if set(r.get("impls", {})) - {"ref"} and not net.startswith("onnx:"):
             r2 = et_step(case, net, res, batch, frozen, "ref")
             if r2:
                 et["ref"] = r2
@@ -233,12 +267,12 @@ for case, net, res, batch, frozen in cases:
     if frozen:
         configs = [("nchw", [torch_py, f"{work}/frozen_peer.py", net, str(res), str(batch), str(threads), str(steps), frozen])]
     else:
-        configs = [(mode, [torch_py, f"{peers}/torch_train_step_best.py", net, str(res), str(batch), str(threads),
+        configs = [(mode, [torch_py, f"{peers}/torch_train_step_best.py", torch_net, str(res), str(batch), str(threads),
                            str(steps), mode]) for mode in ("nchw", "cl", "cl_bf16")]
     peer = None
     for mode, cmd in configs:
-        rc, out, err, _, _ = run(cmd, f"torch_{net}_{res}_{batch}_{'frozen' if frozen else 'all'}_{mode}")
-        kv = parse_kv(out, net) if rc == 0 else None
+        rc, out, err, _, _ = run(cmd, f"torch_{torch_net}_{res}_{batch}_{'frozen' if frozen else 'all'}_{mode}")
+        kv = parse_kv(out, torch_net) if rc == 0 else None
         if kv:
             p = {"img_per_s": float(kv["img_per_s"]), "median_ms": float(kv["step_ms_median"]),
                  "peak_rss_bytes": float(kv["peak_rss_MiB"]) * MiB, "mode": mode}
@@ -386,6 +420,12 @@ if fm_torch:
     acc.append(f"PyTorch {fm_torch['test_acc']:.4f} ({fm_torch['epoch_s']:.1f} s)")
 if fm_tiny:
     acc.append(f"tiny-dnn {fm_tiny['test_acc']:.4f} ({fm_tiny['epoch_s']:.1f} s)")
+for case in EDGE_CASES:  # issue 16's targets: >= 2x the better PyTorch configuration, peak RSS <= 0.6x
+    et, peer = results.get(case, ({}, None))
+    e = et.get("auto")
+    if e and peer:
+        summary.append(f"{case}: {e['img_per_s'] / peer['img_per_s']:.2f}× PyTorch ({peer['mode']}) images/s "
+                       f"(target ≥ 2×), peak RSS {e['peak_rss_bytes'] / peer['peak_rss_bytes']:.2f}× (target ≤ 0.6×)")
 summary.append("fmnist-cnn one epoch, test accuracy: " + (", ".join(acc) if acc else "n/a") +
                ("" if cfg["tinydnn"] == "1" else "; tiny-dnn skipped"))
 
