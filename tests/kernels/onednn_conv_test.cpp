@@ -84,6 +84,29 @@ TEST(OnednnVsRef, DepthwiseWeightGradient) {
   compare_fused(conv_attrs(plain[0]), plain[0].x, Activation::relu, Mode::plain);
 }
 
+// Narrow grouped convolutions (ResNeXt's 4 and 8 channels per group) have no oneDNN JIT kernel: their
+// groups are packed into 16-channel ones with block-diagonal filters, which oneDNN's blocked JIT runs in
+// every pass (never its naive loops nor its GEMM-based convolution), and which must match the reference.
+TEST(OnednnVsRef, NarrowGroupsArePackedIntoJitKernels) {
+  const ConvCase cases[] = {
+      {{2, 64, 8, 8}, 64, 3, 3, 1, 1, 1, 1, 1, 1, 16, false},    // 4 per group
+      {{2, 128, 9, 9}, 128, 3, 3, 2, 2, 1, 1, 1, 1, 16, true},   // 8 per group, stride 2, bias
+      {{1, 32, 6, 6}, 32, 3, 3, 1, 1, 2, 2, 2, 2, 16, false},    // 2 per group, dilated
+  };
+  for (const ConvCase& c : cases) {
+    for (Pass pass : {Pass::fwd, Pass::bwd_data, Pass::bwd_weights}) {
+      const std::string detail = conv_detail(c, pass, Mode::blocked);
+      EXPECT_TRUE(detail.find("jit") != std::string::npos && detail.find("gemm") == std::string::npos &&
+                  detail.find("ref") == std::string::npos)
+          << c.x.str() << " groups " << c.groups << " " << pass_name(pass) << ": " << detail;
+    }
+    compare(conv_attrs(c), {c.x}, true, Fill::uniform, {1e-4, 1e-4, 1e-4}, {}, Mode::blocked);
+    compare(conv_attrs(c), {c.x}, true, Fill::uniform, {1e-4, 1e-4, 1e-4});
+  }
+  compare(conv_attrs(cases[1]), {cases[1].x}, true, Fill::uniform, {1e-4, 1e-4, 1e-4}, {true, false}, Mode::blocked);
+  compare_fused(conv_attrs(cases[0]), cases[0].x, Activation::relu, Mode::blocked);
+}
+
 // oneDNN 2.6's Winograd kernel needs AVX-512 (avx512_core: F, BW, DQ, VL); elsewhere it falls back to direct.
 bool winograd_cpu() {
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&

@@ -17,9 +17,11 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include "kernels/onednn/activation_mask.hpp"
 #include "kernels/onednn/depthwise_wgrad.hpp"
+#include "kernels/onednn/group_packing.hpp"
 #include "kernels/onednn/ops.hpp"
 
 namespace edgetrain::onednn {
@@ -29,22 +31,27 @@ namespace {
 using prop = dnnl::prop_kind;
 using alg = dnnl::algorithm;
 
+// How a problem is computed: in the layouts it comes in; on plain layouts whatever they are (oneDNN's
+// GEMM-based convolution, a blocked side reordered through scratch: the retry when oneDNN has only its
+// naive kernel for the problem); or with narrow groups packed into 16-channel ones (group_packing.hpp).
+enum class Compute { as_given, plain, packed_groups };
+
 struct Geometry {
   memory::dims src, weights, bias, dst, strides, dilates, pad_l, pad_r;
   Layout src_layout = Layout::plain, dst_layout = Layout::plain;
   ParamLayout weight_layout;
   bool winograd = true;  // the problem allows Winograd
-  // Compute on plain layouts whatever the user's are (oneDNN's GEMM-based convolution), reordering a
-  // blocked side through scratch: the retry when oneDNN has only its naive kernel for the problem.
   bool plain_compute = false;
+  group_packing::Packing packing{};  // k > 1: `weights` are the packed filter's dims, kept in scratch
   memory::desc user_src() const { return data_md(Shape(src), src_layout); }
   memory::desc user_dst() const { return data_md(Shape(dst), dst_layout); }
   memory::desc user_weights() const { return param_md(weights, weight_layout); }
+  bool packed() const { return packing.k > 1; }
 };
 
-Geometry geometry(const Conv2dAttrs& a, const KernelProblem& p, bool plain_compute) {
+Geometry geometry(const Conv2dAttrs& a, const KernelProblem& p, Compute compute) {
   Geometry g;
-  g.plain_compute = plain_compute;
+  g.plain_compute = compute == Compute::plain;
   const int64_t C = p.src[0][1], OC = p.dst[1], G = a.groups;
   g.src = p.src[0].dims();
   g.dst = p.dst.dims();
@@ -58,6 +65,11 @@ Geometry geometry(const Conv2dAttrs& a, const KernelProblem& p, bool plain_compu
   g.dst_layout = p.dst_layout;
   g.weight_layout = p.weight_layout_of(0);
   g.winograd = p.winograd;
+  if (compute == Compute::packed_groups) {
+    g.packing = group_packing::packing_for(C, OC, G, a.kernel_h * a.kernel_w);
+    const group_packing::Packing& pk = g.packing;
+    g.weights = {pk.packed_groups(), pk.packed_width(), pk.packed_width(), a.kernel_h, a.kernel_w};
+  }
   return g;
 }
 
@@ -138,31 +150,50 @@ void mask_diff_dst(const KernelArgs& args, Activation act) {
     mask_gradient(args.diff_dst.as<float>(), args.dst.as<float>(), args.diff_dst.numel(), act);
 }
 
+// The filter the primitive reads or writes: the user's weights (or their gradient), or the packed
+// filter in scratch (`packed` is set to it).
+memory filter_memory(Program& prog, const Geometry& g, Slot slot, memory& packed) {
+  if (!g.packed()) return prog.user(g.user_weights(), slot, 0);
+  packed = prog.scratch(plain_md(g.weights));
+  return packed;
+}
+
+// Before fwd / bwd_data: the weights packed into the scratch filter (no-op without packing).
+void pack_filter(const Program& prog, const Geometry& g, const memory& packed, const KernelArgs& args) {
+  if (g.packed())
+    group_packing::pack(args.weights[0].as<float>(), g.packing, static_cast<float*>(prog.scratch_ptr(args, packed)));
+}
+
 class ConvFwd final : public ProgramKernel {
  public:
-  ConvFwd(const Conv2dAttrs& a, const KernelProblem& p, bool any, bool plain_compute) {
-    const Geometry g = geometry(a, p, plain_compute);
+  ConvFwd(const Conv2dAttrs& a, const KernelProblem& p, bool any, Compute compute) : g_(geometry(a, p, compute)) {
+    const Geometry& g = g_;
     auto pd = fwd_pd(a, g, any, p.fused_activation);
     std::vector<std::pair<int, memory>> args{
         {DNNL_ARG_SRC, prog_.reorder_in(prog_.user(g.user_src(), Slot::src, 0), pd.src_desc())},
-        {DNNL_ARG_WEIGHTS, prog_.reorder_in(prog_.user(g.user_weights(), Slot::weights, 0), pd.weights_desc())},
+        {DNNL_ARG_WEIGHTS, prog_.reorder_in(filter_memory(prog_, g, Slot::weights, packed_), pd.weights_desc())},
         {DNNL_ARG_DST, prog_.reorder_out(prog_.user(g.user_dst(), Slot::dst), pd.dst_desc())}};
     if (a.bias) args.emplace_back(DNNL_ARG_BIAS, prog_.user(plain_md(g.bias), Slot::weights, 1));
     prog_.add(dnnl::convolution_forward(pd), pd, std::move(args));
-    preferred_ = param_layout_of(pd.weights_desc());
+    if (!g.packed()) preferred_ = param_layout_of(pd.weights_desc());
   }
-  void execute(const KernelArgs& args) const override { prog_.bind_and_run(args); }
+  void execute(const KernelArgs& args) const override {
+    pack_filter(prog_, g_, packed_, args);
+    prog_.bind_and_run(args);
+  }
   ParamLayout preferred_weight_layout(size_t i) const override { return i == 0 ? preferred_ : ParamLayout{}; }
 
  private:
+  Geometry g_;
+  memory packed_;
   ParamLayout preferred_;
 };
 
 class ConvBwdData final : public ProgramKernel {
  public:
-  ConvBwdData(const Conv2dAttrs& a, const KernelProblem& p, bool any, bool plain_compute)
-      : act_(p.fused_activation) {
-    const Geometry g = geometry(a, p, plain_compute);
+  ConvBwdData(const Conv2dAttrs& a, const KernelProblem& p, bool any, Compute compute)
+      : g_(geometry(a, p, compute)), act_(p.fused_activation) {
+    const Geometry& g = g_;
     auto hint = fwd_pd(a, g, any);
     const auto pd = with_algorithm(wants_winograd(a, g, any), [&](alg al) {
       dnnl::convolution_backward_data::desc d(al, src_md(g, any), md(g.weights, any), dst_md(g, any), g.strides,
@@ -172,18 +203,20 @@ class ConvBwdData final : public ProgramKernel {
     prog_.add(dnnl::convolution_backward_data(pd), pd,
               {{DNNL_ARG_DIFF_DST,
                 prog_.reorder_in(prog_.user(g.user_dst(), Slot::diff_dst), pd.diff_dst_desc())},
-               {DNNL_ARG_WEIGHTS,
-                prog_.reorder_in(prog_.user(g.user_weights(), Slot::weights, 0), pd.weights_desc())},
+               {DNNL_ARG_WEIGHTS, prog_.reorder_in(filter_memory(prog_, g, Slot::weights, packed_), pd.weights_desc())},
                {DNNL_ARG_DIFF_SRC,
                 prog_.reorder_out(prog_.user(g.user_src(), Slot::diff_src, 0), pd.diff_src_desc())}});
   }
   void execute(const KernelArgs& args) const override {
     mask_diff_dst(args, act_);
     if (args.diff_src.empty() || !args.diff_src[0]) return;
+    pack_filter(prog_, g_, packed_, args);
     prog_.bind_and_run(args);
   }
 
  private:
+  Geometry g_;
+  memory packed_;
   Activation act_;
 };
 
@@ -230,9 +263,9 @@ void bias_grad(const float* dy, Layout layout, int64_t N, int64_t OC, int64_t P,
 
 class ConvBwdWeights final : public ProgramKernel {
  public:
-  ConvBwdWeights(const Conv2dAttrs& a, const KernelProblem& p, bool any, bool plain_compute)
-      : bias_(a.bias), dy_layout_(p.dst_layout), act_(p.fused_activation) {
-    const Geometry g = geometry(a, p, plain_compute);
+  ConvBwdWeights(const Conv2dAttrs& a, const KernelProblem& p, bool any, Compute compute)
+      : g_(geometry(a, p, compute)), bias_(a.bias), dy_layout_(p.dst_layout), act_(p.fused_activation) {
+    const Geometry& g = g_;
     N_ = g.dst[0], OC_ = g.dst[1], P_ = g.dst[2] * g.dst[3];
     auto hint = fwd_pd(a, g, any);
     const auto pd = with_algorithm(wants_winograd(a, g, any), [&](alg al) {
@@ -247,8 +280,8 @@ class ConvBwdWeights final : public ProgramKernel {
     std::vector<std::pair<int, memory>> args{
         {DNNL_ARG_SRC, prog_.reorder_in(prog_.user(g.user_src(), Slot::src, 0), pd.src_desc())},
         {DNNL_ARG_DIFF_DST, prog_.reorder_in(prog_.user(g.user_dst(), Slot::diff_dst), pd.diff_dst_desc())},
-        {DNNL_ARG_DIFF_WEIGHTS, prog_.reorder_out(prog_.user(g.user_weights(), Slot::diff_weights, 0),
-                                                  pd.diff_weights_desc())}};
+        {DNNL_ARG_DIFF_WEIGHTS,
+         prog_.reorder_out(filter_memory(prog_, g, Slot::diff_weights, packed_), pd.diff_weights_desc())}};
     if (a.bias)
       args.emplace_back(DNNL_ARG_DIFF_BIAS, prog_.user(plain_md(g.bias), Slot::diff_weights, 1, /*fallback=*/true));
     prog_.add(dnnl::convolution_backward_weights(pd), pd, std::move(args));
@@ -258,11 +291,19 @@ class ConvBwdWeights final : public ProgramKernel {
     const bool want_w = !args.diff_weights.empty() && args.diff_weights[0];
     const bool want_b = bias_ && args.diff_weights.size() > 1 && args.diff_weights[1];
     if (want_w || want_b) mask_diff_dst(args, act_);
-    if (want_w) return prog_.bind_and_run(args);
+    if (want_w) {
+      prog_.bind_and_run(args);
+      if (g_.packed())  // the packed filter's diagonal blocks are the gradient
+        group_packing::unpack(static_cast<const float*>(prog_.scratch_ptr(args, packed_)), g_.packing,
+                              args.diff_weights[0].as<float>());
+      return;
+    }
     if (want_b) bias_grad(args.diff_dst.as<float>(), dy_layout_, N_, OC_, P_, args.diff_weights[1].as<float>());
   }
 
  private:
+  Geometry g_;
+  memory packed_;
   bool bias_;
   Layout dy_layout_;
   Activation act_;
@@ -337,15 +378,8 @@ bool own_depthwise_bwd_weights(const Conv2dAttrs& a, const KernelProblem& p) {
          p.src_layout_of(0) == p.dst_layout;
 }
 
-}  // namespace
-
-std::unique_ptr<ProgramKernel> make_conv2d(const Conv2dAttrs& a, const KernelProblem& p, std::string& why_not) {
-  if (p.src.size() != 1 || p.src[0].rank() != 4) {
-    why_not = "Conv2d expects one 4-D input";
-    return nullptr;
-  }
-  // oneDNN chooses the layouts inside the kernel (running on plain row-major layouts was 1.4-5x slower).
-  constexpr bool any = true;
+// Why the reference should take the problem rather than oneDNN, or nullopt.
+std::optional<std::string> reference_is_faster(const Conv2dAttrs& a, const KernelProblem& p) {
   // Pointwise convolutions on large plain maps have little arithmetic per byte: the reorders into and
   // out of the blocked layout cost more than oneDNN gains, and the reference GEMM (no im2col for 1x1,
   // stride 1) is 2-3x faster for fwd and bwd_data (bench/conv_bench: MobileNetV2 16->96 at 112², fwd 108
@@ -355,33 +389,53 @@ std::unique_ptr<ProgramKernel> make_conv2d(const Conv2dAttrs& a, const KernelPro
   const bool pointwise = a.kernel_h == 1 && a.kernel_w == 1 && a.stride_h == 1 && a.stride_w == 1 &&
                          a.pad_h == 0 && a.pad_w == 0 && a.groups == 1;
   const bool all_plain = p.src_layout_of(0) == Layout::plain && p.dst_layout == Layout::plain;
-  if (pointwise && all_plain && p.pass != Pass::bwd_weights && p.dst[2] * p.dst[3] >= 56 * 56) {
-    why_not = "pointwise convolution on a large plain map: the reference GEMM is faster than oneDNN + reorders";
+  if (pointwise && all_plain && p.pass != Pass::bwd_weights && p.dst[2] * p.dst[3] >= 56 * 56)
+    return "pointwise convolution on a large plain map: the reference GEMM is faster than oneDNN + reorders";
+  return std::nullopt;
+}
+
+bool slow(const ProgramKernel& k) { return k.program().runs_naive() || k.program().algorithm() == Algorithm::gemm; }
+
+}  // namespace
+
+std::unique_ptr<ProgramKernel> make_conv2d(const Conv2dAttrs& a, const KernelProblem& p, std::string& why_not) {
+  if (p.src.size() != 1 || p.src[0].rank() != 4) {
+    why_not = "Conv2d expects one 4-D input";
     return nullptr;
   }
+  if (std::optional<std::string> why = reference_is_faster(a, p)) {
+    why_not = *why;
+    return nullptr;
+  }
+  // oneDNN chooses the layouts inside the kernel (running on plain row-major layouts was 1.4-5x slower).
+  constexpr bool any = true;
   // Few input channels (a first layer): oneDNN pads diff_src to 16-channel blocks and its blocked
   // bwd_data runs ~3x slower than on the plain layout (3->64 7x7: 23.5 ms vs 8 ms at batch 8).
   const bool plain_diff_src = a.groups == 1 && p.src[0][1] < 16;
-  const auto build = [&](bool plain_compute) -> std::unique_ptr<ProgramKernel> {
+  const auto build = [&](Compute compute) -> std::unique_ptr<ProgramKernel> {
     switch (p.pass) {
-      case Pass::fwd: return std::make_unique<ConvFwd>(a, p, any, plain_compute);
-      case Pass::bwd_data: return std::make_unique<ConvBwdData>(a, p, any && !plain_diff_src, plain_compute);
-      case Pass::bwd_weights: return std::make_unique<ConvBwdWeights>(a, p, any, plain_compute);
+      case Pass::fwd: return std::make_unique<ConvFwd>(a, p, any, compute);
+      case Pass::bwd_data: return std::make_unique<ConvBwdData>(a, p, any && !plain_diff_src, compute);
+      case Pass::bwd_weights: return std::make_unique<ConvBwdWeights>(a, p, any, compute);
     }
     return nullptr;
   };
   // Odd channel counts (pruned networks) and some grouped or depthwise shapes have no oneDNN JIT kernel
   // in blocked layouts: oneDNN then runs its naive loops (a 7x7 bwd_data of a pruned ResNet-20 took 150
-  // ms; a pruned 7->32 bwd_weights beside blocked neighbours, 0.9 ms for 0.4 MFLOP). Those problems are
-  // computed on plain layouts instead — oneDNN's GEMM-based convolution, the blocked sides reordered
-  // through scratch — so the neighbours keep their blocked layouts; where oneDNN is naive even there,
-  // the problem is declined and edgetrain's reference kernel (im2col + the blocked GEMM) takes it.
-  std::unique_ptr<ProgramKernel> k = build(false);
-  // A depthwise weight gradient oneDNN would run naive or GEMM-based (one tiny GEMM per channel): edgetrain's.
-  if (k && (k->program().runs_naive() || k->program().algorithm() == Algorithm::gemm) &&
-      own_depthwise_bwd_weights(a, p))
-    return std::make_unique<ConvDwBwdWeights>(a, p);
-  if (k && k->program().runs_naive()) k = build(true);
+  // ms; a pruned 7->32 bwd_weights beside blocked neighbours, 0.9 ms for 0.4 MFLOP), or for plain ones
+  // its GEMM-based convolution. In order: a depthwise weight gradient is edgetrain's; narrow groups
+  // are packed into 16-channel ones; else the problem is computed on plain layouts — the blocked sides
+  // reordered through scratch, so the neighbours keep their blocked layouts; where oneDNN is naive even
+  // there, the problem is declined and edgetrain's reference kernel (im2col + the blocked GEMM) takes it.
+  std::unique_ptr<ProgramKernel> k = build(Compute::as_given);
+  if (!k || !slow(*k)) return k;
+  if (own_depthwise_bwd_weights(a, p)) return std::make_unique<ConvDwBwdWeights>(a, p);
+  const int64_t taps = a.kernel_h * a.kernel_w;
+  if (group_packing::packing_for(p.src[0][1], p.dst[1], a.groups, taps).k > 1 && p.weight_layout_of(0).plain()) {
+    std::unique_ptr<ProgramKernel> packed = build(Compute::packed_groups);
+    if (packed && !slow(*packed)) return packed;
+  }
+  if (k->program().runs_naive()) k = build(Compute::plain);
   if (k && k->program().runs_naive()) {
     why_not = fmt::format("oneDNN has only its naive kernel for this convolution ({})", k->program().impl_info());
     return nullptr;
