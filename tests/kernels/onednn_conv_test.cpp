@@ -116,9 +116,9 @@ bool winograd_cpu() {
 TEST(OnednnVsRef, Conv2dWinograd) {
   const bool available = winograd_cpu();
   const ConvCase wino[] = {
-      {{2, 16, 14, 14}, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, true},    // smallest output that takes Winograd
+      {{2, 32, 14, 14}, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, true},    // smallest output and channels taking Winograd
       {{1, 32, 17, 15}, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1, false},   // batch 1, odd sizes (partial 4x4 tiles)
-      {{2, 16, 18, 20}, 32, 3, 3, 1, 1, 0, 0, 1, 1, 1, true},    // no padding: 16x18 output
+      {{2, 32, 18, 20}, 32, 3, 3, 1, 1, 0, 0, 1, 1, 1, true},    // no padding: 16x18 output
   };
   for (Mode mode : {Mode::plain, Mode::blocked}) {
     for (const ConvCase& c : wino) {
@@ -132,7 +132,8 @@ TEST(OnednnVsRef, Conv2dWinograd) {
     EXPECT_EQ(conv_detail(wino[0], Pass::fwd, mode, Activation::relu).find("wino") != std::string::npos, available);
     for (Activation act : {Activation::relu, Activation::relu6}) compare_fused(conv_attrs(wino[0]), wino[0].x, act, mode);
     const ConvCase first{{2, 3, 16, 16}, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, true};  // 3 input channels
-    for (const ConvCase& c : {kConvCases[11], kConvCases[1], kConvCases[3], first})  // 8x8 out, stride 2, grouped
+    const ConvCase narrow{{2, 16, 14, 14}, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, true};  // 16 input channels
+    for (const ConvCase& c : {kConvCases[11], kConvCases[1], kConvCases[3], first, narrow})  // 8x8 out, stride 2, grouped
       for (Pass pass : {Pass::fwd, Pass::bwd_data, Pass::bwd_weights})
         EXPECT_EQ(conv_detail(c, pass, mode).find("wino"), std::string::npos) << c.x.str() << " " << pass_name(pass);
   }

@@ -79,7 +79,9 @@ Geometry geometry(const Conv2dAttrs& a, const KernelProblem& p, Compute compute)
 // multiples of 16: measured at batch 8 on 2 threads it runs ResNet-18's 56² and 28² layers 1.7-1.9x
 // faster than the direct JIT in all three passes and its 14² layers 1.2-1.5x, but its 7² layers
 // 1.3-1.5x slower (4x4 output tiles on 7x7 waste half their work); a first layer (1 or 3 input
-// channels, padded to 16) runs 4-11x slower (fmnist-cnn's 1->32 at 28², batch 64). Where oneDNN has
+// channels, padded to 16) runs 4-11x slower (fmnist-cnn's 1->32 at 28², batch 64), and 16 -> 16 channels
+// (ResNet-20's first stage, 28², batch 64) 1.3-1.5x slower in fwd and bwd_data: at least 32 channels
+// on both sides. Where oneDNN has
 // no Winograd kernel for a shape (no AVX-512) or layouts are forced plain, the direct algorithm is
 // used. Its tile buffers come from the user scratchpad, so the memory plan counts them (+23 MB at
 // ResNet-18 224² b8 and b32). A fused ReLU stays an eltwise post-op; oneDNN's Winograd takes no clip
@@ -88,6 +90,7 @@ Geometry geometry(const Conv2dAttrs& a, const KernelProblem& p, Compute compute)
 bool wants_winograd(const Conv2dAttrs& a, const Geometry& g, bool any) {
   return any && g.winograd && !g.plain_compute && a.kernel_h == 3 && a.kernel_w == 3 && a.stride_h == 1 && a.stride_w == 1 &&
          a.dilation_h == 1 && a.dilation_w == 1 && a.groups == 1 && g.src[1] % 16 == 0 && g.dst[1] % 16 == 0 &&
+         g.src[1] >= 32 && g.dst[1] >= 32 &&
          g.dst[2] >= 14 && g.dst[3] >= 14;
 }
 
