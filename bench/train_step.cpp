@@ -7,7 +7,8 @@
 // The model is the zoo's NET with input CxRESxRES (C = the architecture's channels: 3, or 1 for
 // fmnist-cnn / lenet5), K classes, SGD (lr 0.01, momentum 0.9), cross-entropy. Images are N(0, 1)
 // and labels uniform, from a fixed seed. An ONNX file (a training or preserve-mode export: BatchNorm not
-// folded) is imported as it is, with its own class count; RES must be its input size. W warm-up steps, then S timed steps; the median is reported.
+// folded) is imported as it is, with its own class count; RES must be its input size. W warm-up steps, then S timed
+// steps; the median is reported.
 //
 // Memory: peak_rss_bytes is the whole process's VmHWM at the end — what the PyTorch peer reports
 // (ru_maxrss of the whole interpreter) — and planned_peak_bytes is the plan's breakdown.total().

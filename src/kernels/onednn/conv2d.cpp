@@ -8,11 +8,11 @@
 // row-major view into oneDNN's choice (and an output back) through scratch; reorders() counts them, as
 // it counts the weight reorders. Weights (and their gradients) are in the problem's weight layout: row-major
 // or the blocked layout compile() adopted from preferred_weight_layout(), the forward's choice, which
-// the forward then takes without a reorder (bwd_weights usually too; bwd_data wants another). Measured at batch 8 on 2 threads this is 1.4-2.3x faster than oneDNN on the plain layouts
-// (which runs im2col + GEMM) and 5x on depthwise, reorders included (CompileOptions::blocked_layouts
-// = false keeps activations plain between steps; the kernel still picks its own layout inside).
-// A frozen weight gradient with a trainable bias (bias-only training) sums diff_dst directly; a frozen
-// bias gradient next to a trainable weight is written to scratch.
+// the forward then takes without a reorder (bwd_weights usually too; bwd_data wants another). Measured at batch 8 on 2
+// threads this is 1.4-2.3x faster than oneDNN on the plain layouts (which runs im2col + GEMM) and 5x on depthwise,
+// reorders included (CompileOptions::blocked_layouts = false keeps activations plain between steps; the kernel still
+// picks its own layout inside). A frozen weight gradient with a trainable bias (bias-only training) sums diff_dst
+// directly; a frozen bias gradient next to a trainable weight is written to scratch.
 #include <omp.h>
 
 #include <cstdlib>
@@ -55,7 +55,8 @@ Geometry geometry(const Conv2dAttrs& a, const KernelProblem& p, Compute compute)
   const int64_t C = p.src[0][1], OC = p.dst[1], G = a.groups;
   g.src = p.src[0].dims();
   g.dst = p.dst.dims();
-  g.weights = G > 1 ? memory::dims{G, OC / G, C / G, a.kernel_h, a.kernel_w} : memory::dims{OC, C, a.kernel_h, a.kernel_w};
+  g.weights =
+      G > 1 ? memory::dims{G, OC / G, C / G, a.kernel_h, a.kernel_w} : memory::dims{OC, C, a.kernel_h, a.kernel_w};
   g.bias = {OC};
   g.strides = {a.stride_h, a.stride_w};
   g.dilates = {a.dilation_h - 1, a.dilation_w - 1};
@@ -88,10 +89,9 @@ Geometry geometry(const Conv2dAttrs& a, const KernelProblem& p, Compute compute)
 // post-op, so a convolution with a fused ReLU6 runs direct.
 // KernelProblem::winograd = false (CompileOptions::winograd, EDGETRAIN_WINOGRAD=0) turns it off.
 bool wants_winograd(const Conv2dAttrs& a, const Geometry& g, bool any) {
-  return any && g.winograd && !g.plain_compute && a.kernel_h == 3 && a.kernel_w == 3 && a.stride_h == 1 && a.stride_w == 1 &&
-         a.dilation_h == 1 && a.dilation_w == 1 && a.groups == 1 && g.src[1] % 16 == 0 && g.dst[1] % 16 == 0 &&
-         g.src[1] >= 32 && g.dst[1] >= 32 &&
-         g.dst[2] >= 14 && g.dst[3] >= 14;
+  return any && g.winograd && !g.plain_compute && a.kernel_h == 3 && a.kernel_w == 3 && a.stride_h == 1 &&
+         a.stride_w == 1 && a.dilation_h == 1 && a.dilation_w == 1 && a.groups == 1 && g.src[1] % 16 == 0 &&
+         g.dst[1] % 16 == 0 && g.src[1] >= 32 && g.dst[1] >= 32 && g.dst[2] >= 14 && g.dst[3] >= 14;
 }
 
 // make(algorithm) -> primitive descriptor, with Winograd first when wanted and oneDNN has it.
@@ -126,8 +126,10 @@ dnnl::primitive_attr fwd_attr(Activation act) {
   dnnl::primitive_attr attr = user_scratchpad();
   if (act == Activation::none) return attr;
   dnnl::post_ops ops;
-  if (act == Activation::relu) ops.append_eltwise(1.f, alg::eltwise_relu, 0.f, 0.f);
-  else ops.append_eltwise(1.f, alg::eltwise_clip_v2, 0.f, 6.f);
+  if (act == Activation::relu)
+    ops.append_eltwise(1.f, alg::eltwise_relu, 0.f, 0.f);
+  else
+    ops.append_eltwise(1.f, alg::eltwise_clip_v2, 0.f, 6.f);
   attr.set_post_ops(ops);
   return attr;
 }
@@ -135,12 +137,12 @@ dnnl::primitive_attr fwd_attr(Activation act) {
 dnnl::convolution_forward::primitive_desc fwd_pd(const Conv2dAttrs& a, const Geometry& g, bool any,
                                                  Activation act = Activation::none) {
   return with_algorithm(wants_winograd(a, g, any), [&](alg al) {
-    const auto d = a.bias ? dnnl::convolution_forward::desc(prop::forward_training, al, src_md(g, any),
-                                                            md(g.weights, any), plain_md(g.bias), dst_md(g, any),
-                                                            g.strides, g.dilates, g.pad_l, g.pad_r)
-                          : dnnl::convolution_forward::desc(prop::forward_training, al, src_md(g, any),
-                                                            md(g.weights, any), dst_md(g, any), g.strides,
-                                                            g.dilates, g.pad_l, g.pad_r);
+    const auto d =
+        a.bias
+            ? dnnl::convolution_forward::desc(prop::forward_training, al, src_md(g, any), md(g.weights, any),
+                                              plain_md(g.bias), dst_md(g, any), g.strides, g.dilates, g.pad_l, g.pad_r)
+            : dnnl::convolution_forward::desc(prop::forward_training, al, src_md(g, any), md(g.weights, any),
+                                              dst_md(g, any), g.strides, g.dilates, g.pad_l, g.pad_r);
     return dnnl::convolution_forward::primitive_desc(d, fwd_attr(act), cpu_engine());
   });
 }
@@ -203,12 +205,11 @@ class ConvBwdData final : public ProgramKernel {
                                               g.dilates, g.pad_l, g.pad_r);
       return dnnl::convolution_backward_data::primitive_desc(d, user_scratchpad(), cpu_engine(), hint);
     });
-    prog_.add(dnnl::convolution_backward_data(pd), pd,
-              {{DNNL_ARG_DIFF_DST,
-                prog_.reorder_in(prog_.user(g.user_dst(), Slot::diff_dst), pd.diff_dst_desc())},
-               {DNNL_ARG_WEIGHTS, prog_.reorder_in(filter_memory(prog_, g, Slot::weights, packed_), pd.weights_desc())},
-               {DNNL_ARG_DIFF_SRC,
-                prog_.reorder_out(prog_.user(g.user_src(), Slot::diff_src, 0), pd.diff_src_desc())}});
+    prog_.add(
+        dnnl::convolution_backward_data(pd), pd,
+        {{DNNL_ARG_DIFF_DST, prog_.reorder_in(prog_.user(g.user_dst(), Slot::diff_dst), pd.diff_dst_desc())},
+         {DNNL_ARG_WEIGHTS, prog_.reorder_in(filter_memory(prog_, g, Slot::weights, packed_), pd.weights_desc())},
+         {DNNL_ARG_DIFF_SRC, prog_.reorder_out(prog_.user(g.user_src(), Slot::diff_src, 0), pd.diff_src_desc())}});
   }
   void execute(const KernelArgs& args) const override {
     mask_diff_dst(args, act_);
@@ -272,12 +273,11 @@ class ConvBwdWeights final : public ProgramKernel {
     N_ = g.dst[0], OC_ = g.dst[1], P_ = g.dst[2] * g.dst[3];
     auto hint = fwd_pd(a, g, any);
     const auto pd = with_algorithm(wants_winograd(a, g, any), [&](alg al) {
-      const auto d = a.bias ? dnnl::convolution_backward_weights::desc(al, src_md(g, any), md(g.weights, any),
-                                                                       plain_md(g.bias), dst_md(g, any), g.strides,
-                                                                       g.dilates, g.pad_l, g.pad_r)
-                            : dnnl::convolution_backward_weights::desc(al, src_md(g, any), md(g.weights, any),
-                                                                       dst_md(g, any), g.strides, g.dilates,
-                                                                       g.pad_l, g.pad_r);
+      const auto d =
+          a.bias ? dnnl::convolution_backward_weights::desc(al, src_md(g, any), md(g.weights, any), plain_md(g.bias),
+                                                            dst_md(g, any), g.strides, g.dilates, g.pad_l, g.pad_r)
+                 : dnnl::convolution_backward_weights::desc(al, src_md(g, any), md(g.weights, any), dst_md(g, any),
+                                                            g.strides, g.dilates, g.pad_l, g.pad_r);
       return dnnl::convolution_backward_weights::primitive_desc(d, user_scratchpad(), cpu_engine(), hint);
     });
     std::vector<std::pair<int, memory>> args{
@@ -324,8 +324,8 @@ class ConvDwBwdWeights final : public ProgramKernel {
     const Shape& x = p.src[0];
     C_ = x[1];
     const int64_t padded = (C_ + kChannelBlock - 1) / kChannelBlock * kChannelBlock;
-    g_ = {x[0], padded, x[2], x[3], p.dst[2], p.dst[3], a.kernel_h, a.kernel_w, a.stride_h, a.stride_w,
-          a.pad_h, a.pad_w, a.dilation_h, a.dilation_w};
+    g_ = {x[0],       padded,     x[2],       x[3],    p.dst[2], p.dst[3],     a.kernel_h,
+          a.kernel_w, a.stride_h, a.stride_w, a.pad_h, a.pad_w,  a.dilation_h, a.dilation_w};
     if (data_layout_ == Layout::plain) {
       x_blocked_ = prog_.scratch(plain_md(memory::dims{g_.N * padded * g_.IH * g_.IW}));
       dy_blocked_ = prog_.scratch(plain_md(memory::dims{g_.N * padded * g_.OH * g_.OW}));
@@ -358,7 +358,8 @@ class ConvDwBwdWeights final : public ProgramKernel {
     depthwise_wgrad::weight_grad_blocked(x, dy, g_, out);
     if (out == dw) return;
     const int64_t n = C_ * g_.KH * g_.KW;  // the real channels' filters, row-major first
-    if (layout_.plain()) std::memcpy(dw, out, static_cast<std::size_t>(n) * sizeof(float));
+    if (layout_.plain())
+      std::memcpy(dw, out, static_cast<std::size_t>(n) * sizeof(float));
     else
       for (int64_t i = 0; i < n; ++i) dw[offsets_[static_cast<size_t>(i)]] = out[i];
   }
@@ -366,10 +367,10 @@ class ConvDwBwdWeights final : public ProgramKernel {
  private:
   bool bias_;
   Activation act_;
-  Layout data_layout_;  // of x and dy
-  ParamLayout layout_;  // of dw
+  Layout data_layout_;            // of x and dy
+  ParamLayout layout_;            // of dw
   std::vector<int64_t> offsets_;  // of each row-major filter element in layout_ (blocked layouts)
-  int64_t C_ = 0;       // channels (g_.C: rounded up to 16)
+  int64_t C_ = 0;                 // channels (g_.C: rounded up to 16)
   depthwise_wgrad::Geometry g_{};
   memory x_blocked_, dy_blocked_, rowmajor_;
 };
@@ -389,8 +390,8 @@ std::optional<std::string> reference_is_faster(const Conv2dAttrs& a, const Kerne
   // vs 320 GFLOPS). bwd_weights stays here (113 vs 68 GFLOPS). With a persistent blocked input or
   // output, at most one side is reordered and oneDNN runs them (the reference could not take the
   // blocked side anyway). Convolutions have no aux: passes may mix.
-  const bool pointwise = a.kernel_h == 1 && a.kernel_w == 1 && a.stride_h == 1 && a.stride_w == 1 &&
-                         a.pad_h == 0 && a.pad_w == 0 && a.groups == 1;
+  const bool pointwise = a.kernel_h == 1 && a.kernel_w == 1 && a.stride_h == 1 && a.stride_w == 1 && a.pad_h == 0 &&
+                         a.pad_w == 0 && a.groups == 1;
   const bool all_plain = p.src_layout_of(0) == Layout::plain && p.dst_layout == Layout::plain;
   if (pointwise && all_plain && p.pass != Pass::bwd_weights && p.dst[2] * p.dst[3] >= 56 * 56)
     return "pointwise convolution on a large plain map: the reference GEMM is faster than oneDNN + reorders";

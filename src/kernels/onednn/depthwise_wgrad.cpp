@@ -23,7 +23,7 @@ Span valid_outputs(int64_t off, int64_t stride, int64_t in, int64_t out) {
 
 // One tap (kh, kw) of one channel block over one image: the 16 channels' sums side by side.
 [[gnu::always_inline]] inline void tap_sum_blocked(const float* x, const float* dy, const Geometry& g, int64_t kh,
-                                           int64_t kw, float* acc) {
+                                                   int64_t kw, float* acc) {
   const int64_t row_off = kh * g.DH - g.PH, col_off = kw * g.DW - g.PW;
   const Span rows = valid_outputs(row_off, g.SH, g.IH, g.OH), cols = valid_outputs(col_off, g.SW, g.IW, g.OW);
   for (int64_t oh = rows.lo; oh < rows.hi; ++oh) {
