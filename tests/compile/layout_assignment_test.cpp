@@ -50,10 +50,12 @@ TEST(LayoutAssignment, AStepNoKernelTakesBlockedDemotesItsValuesAndOnlyTheChange
   const CompileContext c = context(g, options());
   KernelChoice kernels(c.options.backend);
   const LayoutAssignment a = assign_layouts(c, kernels);
-  // Mul runs only on plain layouts: its two inputs and its output are demoted.
-  EXPECT_EQ(layout_of(g, a, "excite"), Layout::plain);
-  EXPECT_EQ(layout_of(g, a, "relu0"), Layout::plain);
-  EXPECT_EQ(layout_of(g, a, "conv0"), Layout::plain) << "fused with relu0, it follows relu0's layout";
+  // HardSigmoid runs only on plain layouts: its input and output are demoted; the gate it feeds runs
+  // on blocked layouts (a [N, C, 1, 1] gate has the same bytes in both), so the stream stays blocked.
+  EXPECT_EQ(layout_of(g, a, "se_gate"), Layout::plain);
+  EXPECT_EQ(layout_of(g, a, "se_expand"), Layout::plain);
+  EXPECT_EQ(layout_of(g, a, "excite"), Layout::blocked16);
+  EXPECT_EQ(layout_of(g, a, "relu0"), Layout::blocked16);
   EXPECT_GT(a.rounds, 1);
   // Every round walks every step, but a kernel is selected only for a problem not seen before.
   const size_t steps = kernel_steps(c, a.layouts.fusion).size();

@@ -42,7 +42,9 @@ inline Graph squeeze_excite(int64_t channels = 16) {
   const int x = b.relu("relu0", b.batch_norm("bn0", b.conv("conv0", b.input(), channels, 3, 1, 1)));
   int s = b.global_avg_pool("squeeze", x);
   s = b.relu("se_relu", b.conv("se_reduce", s, 8, 1, 1, 0, 1, true));
-  s = b.pointwise("se_gate", b.conv("se_expand", s, channels, 1, 1, 0, 1, true), PointwiseAttrs{});
+  // MobileNetV3's gate: HardSigmoid, which only the reference kernels run (plain layouts).
+  s = b.pointwise("se_gate", b.conv("se_expand", s, channels, 1, 1, 0, 1, true),
+                  PointwiseAttrs{PointwiseFn::hard_sigmoid, 1.0 / 6.0, 0.5});
   int y = b.mul("excite", x, s);
   y = b.flatten("flatten", b.global_avg_pool("gap", y));
   return b.finish(b.linear("fc", y, 10));
