@@ -107,6 +107,29 @@ TEST(OnednnVsRef, NarrowGroupsArePackedIntoJitKernels) {
   compare_fused(conv_attrs(cases[0]), cases[0].x, Activation::relu, Mode::blocked);
 }
 
+// Input channel counts that are not multiples of 16 (pruned networks): oneDNN 2.6 has no JIT bwd_data
+// or bwd_weights for them, so the factory pads the input channels to 16 in scratch (zero channels, a
+// zero-padded filter) and runs its blocked JIT; the padded channels' gradients are dropped. Every pass
+// must match the reference, with a bias and a fused activation too.
+TEST(OnednnVsRef, OddInputChannelsArePaddedIntoJitKernels) {
+  const ConvCase cases[] = {
+      {{2, 7, 14, 14}, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, false},   // pruned ResNet-20: 7 -> 32
+      {{2, 11, 7, 7}, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, true},     // 11 -> 64, bias
+      {{2, 21, 9, 9}, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, false},    // 21 (two blocks, one partial), stride 2
+  };
+  for (const ConvCase& c : cases) {
+    for (Pass pass : {Pass::bwd_data, Pass::bwd_weights}) {
+      const std::string detail = conv_detail(c, pass, Mode::blocked);
+      EXPECT_TRUE(detail.find("gemm") == std::string::npos && detail.find("ref") == std::string::npos &&
+                  !detail.starts_with("declined"))
+          << c.x.str() << " -> " << c.oc << " " << pass_name(pass) << ": " << detail;
+    }
+    compare(conv_attrs(c), {c.x}, true, Fill::uniform, {1e-4, 1e-4, 1e-4}, {}, Mode::blocked);
+  }
+  compare(conv_attrs(cases[1]), {cases[1].x}, true, Fill::uniform, {1e-4, 1e-4, 1e-4}, {true, false}, Mode::blocked);
+  compare_fused(conv_attrs(cases[0]), cases[0].x, Activation::relu, Mode::blocked);
+}
+
 // oneDNN 2.6's Winograd kernel needs AVX-512 (avx512_core: F, BW, DQ, VL); elsewhere it falls back to direct.
 bool winograd_cpu() {
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&

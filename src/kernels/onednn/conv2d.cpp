@@ -20,6 +20,7 @@
 #include <optional>
 
 #include "kernels/onednn/activation_mask.hpp"
+#include "kernels/onednn/channel_padding.hpp"
 #include "kernels/onednn/depthwise_wgrad.hpp"
 #include "kernels/onednn/group_packing.hpp"
 #include "kernels/onednn/ops.hpp"
@@ -33,8 +34,9 @@ using alg = dnnl::algorithm;
 
 // How a problem is computed: in the layouts it comes in; on plain layouts whatever they are (oneDNN's
 // GEMM-based convolution, a blocked side reordered through scratch: the retry when oneDNN has only its
-// naive kernel for the problem); or with narrow groups packed into 16-channel ones (group_packing.hpp).
-enum class Compute { as_given, plain, packed_groups };
+// naive kernel for the problem); with narrow groups packed into 16-channel ones (group_packing.hpp); or
+// with the input channels padded to a multiple of 16 (channel_padding.hpp).
+enum class Compute { as_given, plain, packed_groups, padded_inputs };
 
 struct Geometry {
   memory::dims src, weights, bias, dst, strides, dilates, pad_l, pad_r;
@@ -43,10 +45,16 @@ struct Geometry {
   bool winograd = true;  // the problem allows Winograd
   bool plain_compute = false;
   group_packing::Packing packing{};  // k > 1: `weights` are the packed filter's dims, kept in scratch
+  // > 0: the user's input channels; `src` and `weights` have them padded, src in scratch as nChw16c
+  int64_t real_ic = 0;
+  std::vector<int64_t> user_filter_offsets;  // padded inputs, blocked user weights: each element's offset
   memory::desc user_src() const { return data_md(Shape(src), src_layout); }
   memory::desc user_dst() const { return data_md(Shape(dst), dst_layout); }
   memory::desc user_weights() const { return param_md(weights, weight_layout); }
   bool packed() const { return packing.k > 1; }
+  bool padded_inputs() const { return real_ic > 0; }
+  int64_t taps() const { return weights[weights.size() - 2] * weights.back(); }
+  int64_t src_positions() const { return src[2] * src[3]; }
 };
 
 Geometry geometry(const Conv2dAttrs& a, const KernelProblem& p, Compute compute) {
@@ -70,6 +78,14 @@ Geometry geometry(const Conv2dAttrs& a, const KernelProblem& p, Compute compute)
     g.packing = group_packing::packing_for(C, OC, G, a.kernel_h * a.kernel_w);
     const group_packing::Packing& pk = g.packing;
     g.weights = {pk.packed_groups(), pk.packed_width(), pk.packed_width(), a.kernel_h, a.kernel_w};
+  }
+  if (compute == Compute::padded_inputs) {
+    g.real_ic = C;
+    g.src[1] = channel_padding::padded(C);
+    g.src_layout = Layout::blocked16;
+    g.weights = {OC, g.src[1], a.kernel_h, a.kernel_w};
+    for (int64_t i = 0; !g.weight_layout.plain() && i < OC * C * a.kernel_h * a.kernel_w; ++i)
+      g.user_filter_offsets.push_back(g.weight_layout.offset_of(i));
   }
   return g;
 }
@@ -155,18 +171,36 @@ void mask_diff_dst(const KernelArgs& args, Activation act) {
     mask_gradient(args.diff_dst.as<float>(), args.dst.as<float>(), args.diff_dst.numel(), act);
 }
 
-// The filter the primitive reads or writes: the user's weights (or their gradient), or the packed
-// filter in scratch (`packed` is set to it).
-memory filter_memory(Program& prog, const Geometry& g, Slot slot, memory& packed) {
-  if (!g.packed()) return prog.user(g.user_weights(), slot, 0);
-  packed = prog.scratch(plain_md(g.weights));
-  return packed;
+// The filter the primitive reads or writes: the user's weights (or their gradient), or the packed or
+// padded filter in scratch (`filter` is set to it).
+memory filter_memory(Program& prog, const Geometry& g, Slot slot, memory& filter) {
+  if (!g.packed() && !g.padded_inputs()) return prog.user(g.user_weights(), slot, 0);
+  filter = prog.scratch(plain_md(g.weights));
+  return filter;
 }
 
-// Before fwd / bwd_data: the weights packed into the scratch filter (no-op without packing).
-void pack_filter(const Program& prog, const Geometry& g, const memory& packed, const KernelArgs& args) {
-  if (g.packed())
-    group_packing::pack(args.weights[0].as<float>(), g.packing, static_cast<float*>(prog.scratch_ptr(args, packed)));
+// The input (or its gradient): the user's, or its channel-padded copy in scratch (`copy` is set to it).
+memory input_memory(Program& prog, const Geometry& g, Slot slot, memory& copy) {
+  if (!g.padded_inputs()) return prog.user(g.user_src(), slot, 0);
+  copy = prog.scratch(g.user_src());
+  return copy;
+}
+
+// Before fwd / bwd_data: the weights packed or padded into the scratch filter (no-op without).
+void fill_filter(const Program& prog, const Geometry& g, const memory& filter, const KernelArgs& args) {
+  const float* w = args.weights[0].as<float>();
+  if (g.packed()) group_packing::pack(w, g.packing, static_cast<float*>(prog.scratch_ptr(args, filter)));
+  if (g.padded_inputs())
+    channel_padding::pad_filter_inputs(w, g.user_filter_offsets.empty() ? nullptr : g.user_filter_offsets.data(),
+                                       g.dst[1], g.real_ic, g.taps(),
+                                       static_cast<float*>(prog.scratch_ptr(args, filter)));
+}
+
+// Before fwd / bwd_weights: the input copied with its channels padded (no-op without).
+void fill_input(const Program& prog, const Geometry& g, const memory& copy, const KernelArgs& args) {
+  if (g.padded_inputs())
+    channel_padding::to_padded_blocked(args.src[0].as<float>(), g.src[0], g.real_ic, g.src_positions(),
+                                       static_cast<float*>(prog.scratch_ptr(args, copy)));
 }
 
 class ConvFwd final : public ProgramKernel {
@@ -175,22 +209,23 @@ class ConvFwd final : public ProgramKernel {
     const Geometry& g = g_;
     auto pd = fwd_pd(a, g, any, p.fused_activation);
     std::vector<std::pair<int, memory>> args{
-        {DNNL_ARG_SRC, prog_.reorder_in(prog_.user(g.user_src(), Slot::src, 0), pd.src_desc())},
-        {DNNL_ARG_WEIGHTS, prog_.reorder_in(filter_memory(prog_, g, Slot::weights, packed_), pd.weights_desc())},
+        {DNNL_ARG_SRC, prog_.reorder_in(input_memory(prog_, g, Slot::src, input_), pd.src_desc())},
+        {DNNL_ARG_WEIGHTS, prog_.reorder_in(filter_memory(prog_, g, Slot::weights, filter_), pd.weights_desc())},
         {DNNL_ARG_DST, prog_.reorder_out(prog_.user(g.user_dst(), Slot::dst), pd.dst_desc())}};
     if (a.bias) args.emplace_back(DNNL_ARG_BIAS, prog_.user(plain_md(g.bias), Slot::weights, 1));
     prog_.add(dnnl::convolution_forward(pd), pd, std::move(args));
-    if (!g.packed()) preferred_ = param_layout_of(pd.weights_desc());
+    if (!g.packed() && !g.padded_inputs()) preferred_ = param_layout_of(pd.weights_desc());
   }
   void execute(const KernelArgs& args) const override {
-    pack_filter(prog_, g_, packed_, args);
+    fill_filter(prog_, g_, filter_, args);
+    fill_input(prog_, g_, input_, args);
     prog_.bind_and_run(args);
   }
   ParamLayout preferred_weight_layout(size_t i) const override { return i == 0 ? preferred_ : ParamLayout{}; }
 
  private:
   Geometry g_;
-  memory packed_;
+  memory filter_, input_;
   ParamLayout preferred_;
 };
 
@@ -208,19 +243,22 @@ class ConvBwdData final : public ProgramKernel {
     prog_.add(
         dnnl::convolution_backward_data(pd), pd,
         {{DNNL_ARG_DIFF_DST, prog_.reorder_in(prog_.user(g.user_dst(), Slot::diff_dst), pd.diff_dst_desc())},
-         {DNNL_ARG_WEIGHTS, prog_.reorder_in(filter_memory(prog_, g, Slot::weights, packed_), pd.weights_desc())},
-         {DNNL_ARG_DIFF_SRC, prog_.reorder_out(prog_.user(g.user_src(), Slot::diff_src, 0), pd.diff_src_desc())}});
+         {DNNL_ARG_WEIGHTS, prog_.reorder_in(filter_memory(prog_, g, Slot::weights, filter_), pd.weights_desc())},
+         {DNNL_ARG_DIFF_SRC, prog_.reorder_out(input_memory(prog_, g, Slot::diff_src, input_), pd.diff_src_desc())}});
   }
   void execute(const KernelArgs& args) const override {
     mask_diff_dst(args, act_);
     if (args.diff_src.empty() || !args.diff_src[0]) return;
-    pack_filter(prog_, g_, packed_, args);
+    fill_filter(prog_, g_, filter_, args);
     prog_.bind_and_run(args);
+    if (g_.padded_inputs())  // the real channels of the padded input gradient
+      channel_padding::from_padded_blocked(static_cast<const float*>(prog_.scratch_ptr(args, input_)), g_.src[0],
+                                           g_.real_ic, g_.src_positions(), args.diff_src[0].as<float>());
   }
 
  private:
   Geometry g_;
-  memory packed_;
+  memory filter_, input_;
   Activation act_;
 };
 
@@ -281,10 +319,10 @@ class ConvBwdWeights final : public ProgramKernel {
       return dnnl::convolution_backward_weights::primitive_desc(d, user_scratchpad(), cpu_engine(), hint);
     });
     std::vector<std::pair<int, memory>> args{
-        {DNNL_ARG_SRC, prog_.reorder_in(prog_.user(g.user_src(), Slot::src, 0), pd.src_desc())},
+        {DNNL_ARG_SRC, prog_.reorder_in(input_memory(prog_, g, Slot::src, input_), pd.src_desc())},
         {DNNL_ARG_DIFF_DST, prog_.reorder_in(prog_.user(g.user_dst(), Slot::diff_dst), pd.diff_dst_desc())},
         {DNNL_ARG_DIFF_WEIGHTS,
-         prog_.reorder_out(filter_memory(prog_, g, Slot::diff_weights, packed_), pd.diff_weights_desc())}};
+         prog_.reorder_out(filter_memory(prog_, g, Slot::diff_weights, filter_), pd.diff_weights_desc())}};
     if (a.bias)
       args.emplace_back(DNNL_ARG_DIFF_BIAS, prog_.user(plain_md(g.bias), Slot::diff_weights, 1, /*fallback=*/true));
     prog_.add(dnnl::convolution_backward_weights(pd), pd, std::move(args));
@@ -295,10 +333,16 @@ class ConvBwdWeights final : public ProgramKernel {
     const bool want_b = bias_ && args.diff_weights.size() > 1 && args.diff_weights[1];
     if (want_w || want_b) mask_diff_dst(args, act_);
     if (want_w) {
+      fill_input(prog_, g_, input_, args);
       prog_.bind_and_run(args);
-      if (g_.packed())  // the packed filter's diagonal blocks are the gradient
-        group_packing::unpack(static_cast<const float*>(prog_.scratch_ptr(args, packed_)), g_.packing,
-                              args.diff_weights[0].as<float>());
+      if (!filter_) return;
+      const auto* filter = static_cast<const float*>(prog_.scratch_ptr(args, filter_));
+      float* dw = args.diff_weights[0].as<float>();
+      if (g_.packed()) group_packing::unpack(filter, g_.packing, dw);  // the diagonal blocks
+      if (g_.padded_inputs())
+        channel_padding::unpad_filter_inputs(filter,
+                                             g_.user_filter_offsets.empty() ? nullptr : g_.user_filter_offsets.data(),
+                                             g_.dst[1], g_.real_ic, g_.taps(), dw);
       return;
     }
     if (want_b) bias_grad(args.diff_dst.as<float>(), dy_layout_, N_, OC_, P_, args.diff_weights[1].as<float>());
@@ -306,7 +350,7 @@ class ConvBwdWeights final : public ProgramKernel {
 
  private:
   Geometry g_;
-  memory packed_;
+  memory filter_, input_;
   bool bias_;
   Layout dy_layout_;
   Activation act_;
@@ -349,8 +393,8 @@ class ConvDwBwdWeights final : public ProgramKernel {
     if (data_layout_ == Layout::plain) {
       auto* xb = static_cast<float*>(prog_.scratch_ptr(args, x_blocked_));
       auto* dyb = static_cast<float*>(prog_.scratch_ptr(args, dy_blocked_));
-      depthwise_wgrad::to_padded_blocked(x, g_.N, C_, g_.IH * g_.IW, xb);
-      depthwise_wgrad::to_padded_blocked(dy, g_.N, C_, g_.OH * g_.OW, dyb);
+      channel_padding::to_padded_blocked(x, g_.N, C_, g_.IH * g_.IW, xb);
+      channel_padding::to_padded_blocked(dy, g_.N, C_, g_.OH * g_.OW, dyb);
       x = xb, dy = dyb;
     }
     float* dw = args.diff_weights[0].as<float>();
@@ -419,7 +463,9 @@ std::unique_ptr<ProgramKernel> make_conv2d(const Conv2dAttrs& a, const KernelPro
   const auto build = [&](Compute compute) -> std::unique_ptr<ProgramKernel> {
     switch (p.pass) {
       case Pass::fwd: return std::make_unique<ConvFwd>(a, p, any, compute);
-      case Pass::bwd_data: return std::make_unique<ConvBwdData>(a, p, any && !plain_diff_src, compute);
+      case Pass::bwd_data:
+        return std::make_unique<ConvBwdData>(a, p, any && (!plain_diff_src || compute == Compute::padded_inputs),
+                                             compute);
       case Pass::bwd_weights: return std::make_unique<ConvBwdWeights>(a, p, any, compute);
     }
     return nullptr;
@@ -428,9 +474,10 @@ std::unique_ptr<ProgramKernel> make_conv2d(const Conv2dAttrs& a, const KernelPro
   // in blocked layouts: oneDNN then runs its naive loops (a 7x7 bwd_data of a pruned ResNet-20 took 150
   // ms; a pruned 7->32 bwd_weights beside blocked neighbours, 0.9 ms for 0.4 MFLOP), or for plain ones
   // its GEMM-based convolution. In order: a depthwise weight gradient is edgetrain's; narrow groups
-  // are packed into 16-channel ones; else the problem is computed on plain layouts — the blocked sides
-  // reordered through scratch, so the neighbours keep their blocked layouts; where oneDNN is naive even
-  // there, the problem is declined and edgetrain's reference kernel (im2col + the blocked GEMM) takes it.
+  // are packed into 16-channel ones; input channels that are not a multiple of 16 are padded; else the problem is
+  // computed on plain layouts — the blocked sides reordered through scratch, so the neighbours keep their blocked
+  // layouts; where oneDNN is naive even there, the problem is declined and edgetrain's reference kernel (im2col + the
+  // blocked GEMM) takes it.
   std::unique_ptr<ProgramKernel> k = build(Compute::as_given);
   if (!k || !slow(*k)) return k;
   if (own_depthwise_bwd_weights(a, p)) return std::make_unique<ConvDwBwdWeights>(a, p);
@@ -438,6 +485,10 @@ std::unique_ptr<ProgramKernel> make_conv2d(const Conv2dAttrs& a, const KernelPro
   if (group_packing::packing_for(p.src[0][1], p.dst[1], a.groups, taps).k > 1 && p.weight_layout_of(0).plain()) {
     std::unique_ptr<ProgramKernel> packed = build(Compute::packed_groups);
     if (packed && !slow(*packed)) return packed;
+  }
+  if (a.groups == 1 && p.src[0][1] % kChannelBlock != 0 && p.src_layout_of(0) == Layout::plain) {
+    std::unique_ptr<ProgramKernel> padded = build(Compute::padded_inputs);
+    if (padded && !slow(*padded)) return padded;
   }
   if (k->program().runs_naive()) k = build(Compute::plain);
   if (k && k->program().runs_naive()) {

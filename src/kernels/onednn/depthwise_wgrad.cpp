@@ -57,19 +57,4 @@ __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) vo
   }
 }
 
-void to_padded_blocked(const float* in, int64_t N, int64_t C, int64_t S, float* out) {
-  const int64_t blocks = (C + B - 1) / B;
-#pragma omp parallel for if (N * C * S > (1 << 15)) schedule(static)
-  for (int64_t k = 0; k < N * blocks; ++k) {
-    const int64_t n = k / blocks, c0 = k % blocks * B, width = std::min(B, C - c0);
-    float* o = out + k * S * B;
-    for (int64_t j = 0; j < width; ++j) {
-      const float* row = in + (n * C + c0 + j) * S;
-      for (int64_t s = 0; s < S; ++s) o[s * B + j] = row[s];
-    }
-    for (int64_t j = width; j < B; ++j)
-      for (int64_t s = 0; s < S; ++s) o[s * B + j] = 0.f;
-  }
-}
-
 }  // namespace edgetrain::onednn::depthwise_wgrad

@@ -17,11 +17,8 @@ struct Geometry {
 
 // dw[c][kh][kw] (row-major) = sum over n, oh, ow of x[n, c, oh*SH - PH + kh*DH, ow*SW - PW + kw*DW] *
 // dy[n, c, oh, ow], positions outside x counting zero. Each image's sum is taken in float, the images'
-// in double. x and dy in nChw16c ([N, C/16, H, W, 16], C a multiple of 16; dw then has C channels).
+// in double. x and dy in nChw16c ([N, C/16, H, W, 16], C a multiple of 16: an NCHW problem comes
+// padded, channel_padding.hpp, and its padded channels' dw, zero, is dropped).
 void weight_grad_blocked(const float* x, const float* dy, const Geometry& g, float* dw);
-
-// NCHW [N, C, S] -> nChw16c with C rounded up to 16, the extra channels zero: how an NCHW problem
-// reaches weight_grad_blocked (with g.C rounded up too; the padded channels' dw is zero and dropped).
-void to_padded_blocked(const float* in, int64_t N, int64_t C, int64_t S, float* out);
 
 }  // namespace edgetrain::onednn::depthwise_wgrad
