@@ -37,6 +37,12 @@ int64_t ParamLayout::offset_of(int64_t index) const {
   return offset;
 }
 
+std::vector<int64_t> ParamLayout::offsets() const {
+  std::vector<int64_t> table(static_cast<size_t>(numel()));
+  for (size_t i = 0; i < table.size(); ++i) table[i] = offset_of(static_cast<int64_t>(i));
+  return table;
+}
+
 bool ParamLayout::dense() const {
   if (plain()) return true;
   if (strides.size() != dims.size() || inner_blks.size() != inner_idxs.size()) return false;

@@ -39,6 +39,9 @@ struct ParamLayout {
   bool dense() const;
   // Offset of the element whose row-major index over `dims` is `index`.
   int64_t offset_of(int64_t index) const;
+  // offset_of(i) for every row-major index i < numel(), in order (a table for loops that gather or
+  // scatter a blocked parameter every step).
+  std::vector<int64_t> offsets() const;
 };
 
 // Converts n floats in place from layout `from` to layout `to` (either may be plain; both over the

@@ -110,15 +110,13 @@ void store_statistics(const KernelArgs& args, const BatchNormAttrs& a, const Dim
 
 // On nChw16c, the forward is computed here (bn_blocked.hpp): statistics, then
 // y = act((x - mean) * gamma * inv_std + beta), the activation fused where compile() asks.
-class BnFwdBlocked final : public ProgramKernel {
+class BnFwdBlocked final : public BlockedLoopKernel {
  public:
   BnFwdBlocked(const BatchNormAttrs& a, const KernelProblem& p)
       : a_(a), d_(dims_of(p)), training_(p.training), act_(p.fused_activation) {
     stats_ = prog_.scratch(plain_md(memory::dims{2 * d_.C}));   // batch mean, variance
     coeffs_ = prog_.scratch(plain_md(memory::dims{d_.C}));  // scale = gamma * inv_std
   }
-  std::string_view detail() const override { return "edgetrain:nChw16c"; }
-  Algorithm algorithm() const override { return Algorithm::other; }
 
   void execute(const KernelArgs& args) const override {
     const float* x = args.src[0].as<float>();
@@ -232,14 +230,12 @@ class BnBwdData final : public ProgramKernel {
 // weight_grads_in_bwd_data they are also the weight gradients dgamma = s2 * inv_std, dbeta = s1. With
 // batch statistics dx = gamma * inv_std * (dy - s1/M - (x - mean) * inv_std^2 * s2/M); with frozen
 // statistics dx = gamma * inv_std * dy. The C-sized sums and coefficients live in scratch.
-class BnBwdBlocked final : public ProgramKernel {
+class BnBwdBlocked final : public BlockedLoopKernel {
  public:
   explicit BnBwdBlocked(const KernelProblem& p) : d_(dims_of(p)), training_(p.training), act_(p.fused_activation) {
     sums_ = prog_.scratch(plain_md(memory::dims{4 * d_.C}));    // s1, s2: 2*C doubles
     coeffs_ = prog_.scratch(plain_md(memory::dims{3 * d_.C}));  // a, b, c of dx = a * g - b * (x - mean) - c
   }
-  std::string_view detail() const override { return "edgetrain:nChw16c"; }
-  Algorithm algorithm() const override { return Algorithm::other; }
 
   void execute(const KernelArgs& args) const override {
     if (!present(args.diff_src, 0)) return;

@@ -84,8 +84,7 @@ Geometry geometry(const Conv2dAttrs& a, const KernelProblem& p, Compute compute)
     g.src[1] = channel_padding::padded(C);
     g.src_layout = Layout::blocked16;
     g.weights = {OC, g.src[1], a.kernel_h, a.kernel_w};
-    for (int64_t i = 0; !g.weight_layout.plain() && i < OC * C * a.kernel_h * a.kernel_w; ++i)
-      g.user_filter_offsets.push_back(g.weight_layout.offset_of(i));
+    if (!g.weight_layout.plain()) g.user_filter_offsets = g.weight_layout.offsets();
   }
   return g;
 }
@@ -308,7 +307,6 @@ class ConvBwdWeights final : public ProgramKernel {
   ConvBwdWeights(const Conv2dAttrs& a, const KernelProblem& p, bool any, Compute compute)
       : g_(geometry(a, p, compute)), bias_(a.bias), dy_layout_(p.dst_layout), act_(p.fused_activation) {
     const Geometry& g = g_;
-    N_ = g.dst[0], OC_ = g.dst[1], P_ = g.dst[2] * g.dst[3];
     auto hint = fwd_pd(a, g, any);
     const auto pd = with_algorithm(wants_winograd(a, g, any), [&](alg al) {
       const auto d =
@@ -345,7 +343,9 @@ class ConvBwdWeights final : public ProgramKernel {
                                              g_.dst[1], g_.real_ic, g_.taps(), dw);
       return;
     }
-    if (want_b) bias_grad(args.diff_dst.as<float>(), dy_layout_, N_, OC_, P_, args.diff_weights[1].as<float>());
+    if (want_b)
+      bias_grad(args.diff_dst.as<float>(), dy_layout_, g_.dst[0], g_.dst[1], g_.dst[2] * g_.dst[3],
+                args.diff_weights[1].as<float>());
   }
 
  private:
@@ -354,7 +354,6 @@ class ConvBwdWeights final : public ProgramKernel {
   bool bias_;
   Layout dy_layout_;
   Activation act_;
-  int64_t N_ = 0, OC_ = 0, P_ = 0;
 };
 
 // A depthwise convolution's weight (and bias) gradient, computed by edgetrain on nChw16c
@@ -375,7 +374,7 @@ class ConvDwBwdWeights final : public ProgramKernel {
       dy_blocked_ = prog_.scratch(plain_md(memory::dims{g_.N * padded * g_.OH * g_.OW}));
     }
     if (!layout_.plain() || padded != C_) rowmajor_ = prog_.scratch(plain_md(memory::dims{padded * g_.KH * g_.KW}));
-    for (int64_t i = 0; !layout_.plain() && i < C_ * g_.KH * g_.KW; ++i) offsets_.push_back(layout_.offset_of(i));
+    if (!layout_.plain()) offsets_ = layout_.offsets();
   }
   std::string_view detail() const override {
     return data_layout_ == Layout::blocked16 ? "edgetrain:dw_nChw16c" : "edgetrain:dw_nchw_padded";

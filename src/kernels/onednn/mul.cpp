@@ -25,11 +25,9 @@ GateDims gate_dims(const KernelProblem& p) {
   return {a[0], a[1] / B, a.numel_from(2), p.src[1].numel() != a.numel()};
 }
 
-class MulFwdBlocked final : public ProgramKernel {
+class MulFwdBlocked final : public BlockedLoopKernel {
  public:
   explicit MulFwdBlocked(const KernelProblem& p) : d_(gate_dims(p)) {}
-  std::string_view detail() const override { return "edgetrain:nChw16c"; }
-  Algorithm algorithm() const override { return Algorithm::other; }
   void execute(const KernelArgs& args) const override {
     const float* a = args.src[0].as<float>();
     const float* b = args.src[1].as<float>();
@@ -54,11 +52,9 @@ class MulFwdBlocked final : public ProgramKernel {
   GateDims d_;
 };
 
-class MulBwdBlocked final : public ProgramKernel {
+class MulBwdBlocked final : public BlockedLoopKernel {
  public:
   explicit MulBwdBlocked(const KernelProblem& p) : d_(gate_dims(p)) {}
-  std::string_view detail() const override { return "edgetrain:nChw16c"; }
-  Algorithm algorithm() const override { return Algorithm::other; }
   void execute(const KernelArgs& args) const override {
     const bool want_a = args.diff_src.size() > 0 && args.diff_src[0];
     const bool want_b = args.diff_src.size() > 1 && args.diff_src[1];
