@@ -76,6 +76,12 @@ int GraphBuilder::linear(const std::string& name, int src, int64_t out_features,
 }
 int GraphBuilder::add(const std::string& name, int a, int b) { return node(name, AddAttrs{}, {a, b}); }
 int GraphBuilder::mul(const std::string& name, int a, int b) { return node(name, MulAttrs{}, {a, b}); }
+int GraphBuilder::channel_slice(const std::string& name, int src, int64_t begin, int64_t end) {
+  return node(name, ChannelSliceAttrs{begin, end}, {src});
+}
+int GraphBuilder::channel_shuffle(const std::string& name, int src, int groups) {
+  return node(name, ChannelShuffleAttrs{groups}, {src});
+}
 int GraphBuilder::concat(const std::string& name, const std::vector<int>& srcs) {
   return node(name, ConcatAttrs{}, srcs);
 }

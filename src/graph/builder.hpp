@@ -29,6 +29,8 @@ class GraphBuilder {
   int mul(const std::string& name, int a, int b);  // b of a's shape or [N, C, 1, 1] (a gate)
   int concat(const std::string& name, const std::vector<int>& srcs);
   int flatten(const std::string& name, int src);
+  int channel_slice(const std::string& name, int src, int64_t begin, int64_t end);  // channels [begin, end)
+  int channel_shuffle(const std::string& name, int src, int groups);
   int dropout(const std::string& name, int src, double p);
 
   // Generic: any op with its attributes.

@@ -183,9 +183,30 @@ struct MulAttrs {
   bool operator==(const MulAttrs&) const = default;
 };
 
+// dst = src's channels [begin, end) (ShuffleNetV2's channel split: ONNX Slice / Split on axis 1).
+struct ChannelSliceAttrs {
+  static constexpr std::string_view kName = "ChannelSlice";
+  int64_t begin = 0, end = 0;
+  static constexpr auto fields() {
+    using A = ChannelSliceAttrs;
+    return std::tuple{AttrField{"begin", &A::begin}, AttrField{"end", &A::end}};
+  }
+  bool operator==(const ChannelSliceAttrs&) const = default;
+};
+
+// Channel shuffle (ShuffleNet): the C channels as `groups` rows of C / groups, transposed. Output
+// channel j * groups + i is input channel i * (C / groups) + j. Exporters write it as Reshape to
+// [N, groups, C / groups, H, W], Transpose (0, 2, 1, 3, 4), Reshape back.
+struct ChannelShuffleAttrs {
+  static constexpr std::string_view kName = "ChannelShuffle";
+  int groups = 2;
+  static constexpr auto fields() { return std::tuple{AttrField{"groups", &ChannelShuffleAttrs::groups}}; }
+  bool operator==(const ChannelShuffleAttrs&) const = default;
+};
+
 using Attrs = std::variant<Conv2dAttrs, BatchNormAttrs, ReluAttrs, Relu6Attrs, MaxPoolAttrs, AvgPoolAttrs,
                            GlobalAvgPoolAttrs, LinearAttrs, AddAttrs, ConcatAttrs, FlattenAttrs, DropoutAttrs,
-                           SoftmaxCrossEntropyAttrs, PointwiseAttrs, MulAttrs>;
+                           SoftmaxCrossEntropyAttrs, PointwiseAttrs, MulAttrs, ChannelSliceAttrs, ChannelShuffleAttrs>;
 
 inline std::string_view op_name(const Attrs& attrs) {
   return std::visit([](const auto& a) { return std::decay_t<decltype(a)>::kName; }, attrs);

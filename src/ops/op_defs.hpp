@@ -21,6 +21,8 @@ Shape infer(const DropoutAttrs&, std::span<const Shape>);
 Shape infer(const SoftmaxCrossEntropyAttrs&, std::span<const Shape>);
 Shape infer(const PointwiseAttrs&, std::span<const Shape>);
 Shape infer(const MulAttrs&, std::span<const Shape>);
+Shape infer(const ChannelSliceAttrs&, std::span<const Shape>);
+Shape infer(const ChannelShuffleAttrs&, std::span<const Shape>);
 
 // --- backward reads (every op) ---
 BackwardReads reads(const Conv2dAttrs&, Pass);
@@ -38,6 +40,8 @@ BackwardReads reads(const DropoutAttrs&, Pass);
 BackwardReads reads(const SoftmaxCrossEntropyAttrs&, Pass);
 BackwardReads reads(const PointwiseAttrs&, Pass);
 BackwardReads reads(const MulAttrs&, Pass);
+BackwardReads reads(const ChannelSliceAttrs&, Pass);
+BackwardReads reads(const ChannelShuffleAttrs&, Pass);
 
 // --- parameters, state, saved extras, cost (where an op has them) ---
 std::vector<ParamSpec> params(const Conv2dAttrs&);

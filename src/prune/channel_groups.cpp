@@ -116,6 +116,14 @@ class Analysis {
           } else if constexpr (std::is_same_v<A, ConcatAttrs>) {
             segments_[out].clear();
             for (int v : n.inputs) segments_[out].insert(segments_[out].end(), segments_[v].begin(), segments_[v].end());
+          } else if constexpr (std::is_same_v<A, ChannelSliceAttrs>) {
+            slice(id, a);
+          } else if constexpr (std::is_same_v<A, ChannelShuffleAttrs>) {
+            // A permutation across the groups of its input: pruning would have to keep the same
+            // channels in every shuffled group, which the segment lists cannot express.
+            const std::string why = "permuted by channel shuffle '" + n.name + "'";
+            for (const Segment& s : in0) fix(s.group, why);
+            segments_[out] = {{fresh(g_.values[out].shape[1], "output of a channel shuffle"), 1}};
           } else if constexpr (std::is_same_v<A, FlattenAttrs>) {
             const Shape& s = g_.values[n.inputs[0]].shape;
             const int64_t hw = s.rank() > 2 ? s.numel_from(2) : 1;
@@ -127,6 +135,28 @@ class Analysis {
           }
         },
         n.attrs);
+  }
+
+  // Channels [begin, end) of the input: its segments where the range falls on segment boundaries;
+  // otherwise the groups it cuts through are fixed and the output is a fixed group of its own.
+  void slice(int id, const ChannelSliceAttrs& a) {
+    const Node& n = g_.nodes[static_cast<size_t>(id)];
+    std::vector<Segment> kept;
+    bool aligned = true;
+    int64_t at = 0;
+    for (const Segment& s : segments_[n.inputs[0]]) {
+      const int64_t width = data_[find(s.group)].channels * s.repeat, next = at + width;
+      if (at >= a.begin && next <= a.end) kept.push_back(s);
+      else if (next > a.begin && at < a.end) aligned = false;
+      at = next;
+    }
+    if (aligned) {
+      segments_[n.output] = kept;
+      return;
+    }
+    const std::string why = "cut by channel slice '" + n.name + "'";
+    for (const Segment& s : segments_[n.inputs[0]]) fix(s.group, why);
+    segments_[n.output] = {{fresh(a.end - a.begin, "output of a channel slice across a group"), 1}};
   }
 
   const Graph& g_;

@@ -5,6 +5,9 @@
 //     input's channels (its filters are pruned with them).
 //   - Add unites the groups of its inputs (a residual stream is one group).
 //   - Concat lays its inputs' channels side by side: a value's channel axis is a list of segments.
+//   - ChannelSlice keeps the segments of its range where it falls on segment boundaries; a slice
+//     through a group fixes that group.
+//   - ChannelShuffle fixes its input's groups (a permutation across them).
 //   - Flatten maps channel c to the columns [c*H*W, (c+1)*H*W) of the features after it.
 //   - Grouped (not depthwise) convolutions, the image input and the logits are fixed.
 #pragma once

@@ -128,6 +128,11 @@ Network apply_pruning(const Network& model, const ChannelGroups& cg, const std::
             a["out_features"] = out;
           } else if constexpr (std::is_same_v<A, BatchNormAttrs>) {
             a["channels"] = out;
+          } else if constexpr (std::is_same_v<A, ChannelSliceAttrs>) {  // the kept channels before it
+            const std::vector<bool> mask = value_mask(cg, n.inputs[0], keep);
+            const auto begin = std::count(mask.begin(), mask.begin() + at.begin, true);
+            a["begin"] = begin;
+            a["end"] = begin + out;
           }
         },
         n.attrs);

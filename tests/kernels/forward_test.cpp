@@ -83,6 +83,8 @@ TEST(Forward, FloatMatchesDouble) {
       {"mul_gate", MulAttrs{}, {Shape{2, 3, 5, 5}, Shape{2, 3, 1, 1}}, true},
       {"concat", ConcatAttrs{}, {Shape{2, 3, 5, 5}, Shape{2, 2, 5, 5}}, true},
       {"flatten", FlattenAttrs{}, {Shape{2, 3, 5, 5}}, true},
+      {"channel_slice", ChannelSliceAttrs{1, 3}, {Shape{2, 4, 3, 3}}, true},
+      {"channel_shuffle", ChannelShuffleAttrs{2}, {Shape{2, 6, 3, 3}}, true},
       {"dropout", DropoutAttrs{0.4}, {Shape{2, 3, 5, 5}}, true},
       {"sce", SoftmaxCrossEntropyAttrs{}, {Shape{4, 10}, Shape{4}}, true},
       {"leaky_relu", PointwiseAttrs{PointwiseFn::leaky_relu, 0.1, 0.0}, {Shape{2, 3, 5, 5}}, true},
@@ -196,6 +198,42 @@ TEST(Mul, ChannelGateHandComputed) {
     EXPECT_EQ(h.diff_src[1].get(1), -1 * 4 + 0.5 * 1 + 2 * 0 + -3 * -2);     // 2.5
   }
   EXPECT_THROW(infer_shape(MulAttrs{}, std::vector<Shape>{Shape{1, 2, 2, 2}, Shape{1, 2, 2, 1}}), Error);
+}
+
+// Channel values are their index (one 1x2 map each, the second element negated): the permutation can
+// be read off the output.
+TEST(ChannelShuffle, PermutationHandComputed) {
+  for (DType t : {DType::f32, DType::f64}) {
+    OpHarness h(ChannelShuffleAttrs{2}, {Shape{1, 6, 1, 2}}, t);
+    for (int c = 0; c < 6; ++c) h.src[0].set(2 * c, c), h.src[0].set(2 * c + 1, -c), h.diff_dst.set(2 * c, 10 + c);
+    h.fwd();
+    const int order[] = {0, 3, 1, 4, 2, 5};  // groups {0, 1, 2} and {3, 4, 5}, interleaved
+    for (int c = 0; c < 6; ++c) {
+      EXPECT_EQ(h.dst.get(2 * c), order[c]) << c;
+      EXPECT_EQ(h.dst.get(2 * c + 1), -order[c]) << c;
+    }
+    h.bwd_data();  // diff_src[order[c]] = diff_dst[c]
+    for (int c = 0; c < 6; ++c) EXPECT_EQ(h.diff_src[0].get(2 * order[c]), 10 + c) << c;
+  }
+  EXPECT_THROW(infer_shape(ChannelShuffleAttrs{4}, std::vector<Shape>{Shape{1, 6, 2, 2}}), Error);
+  EXPECT_THROW(infer_shape(ChannelShuffleAttrs{0}, std::vector<Shape>{Shape{1, 6, 2, 2}}), Error);
+}
+
+TEST(ChannelSlice, CopiesRangeAndZerosGradientOutside) {
+  for (DType t : {DType::f32, DType::f64}) {
+    OpHarness h(ChannelSliceAttrs{1, 3}, {Shape{2, 4, 1, 1}}, t);
+    for (int i = 0; i < 8; ++i) h.src[0].set(i, i + 1);
+    for (int i = 0; i < 4; ++i) h.diff_dst.set(i, -(i + 1));
+    for (int i = 0; i < 8; ++i) h.diff_src[0].set(i, 99);  // every element is overwritten
+    h.fwd();
+    const double y[] = {2, 3, 6, 7};
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(h.dst.get(i), y[i]) << i;
+    h.bwd_data();
+    const double dx[] = {0, -1, -2, 0, 0, -3, -4, 0};
+    for (int i = 0; i < 8; ++i) EXPECT_EQ(h.diff_src[0].get(i), dx[i]) << i;
+  }
+  for (auto [b, e] : {std::pair{0, 0}, {2, 1}, {-1, 2}, {0, 5}})
+    EXPECT_THROW(infer_shape(ChannelSliceAttrs{b, e}, std::vector<Shape>{Shape{1, 4, 2, 2}}), Error) << b << " " << e;
 }
 
 TEST(SoftmaxCrossEntropy, HandComputed) {

@@ -127,6 +127,8 @@ TEST(GradCheck, Add) { gradcheck(AddAttrs{}, {Shape{2, 3, 5, 5}, Shape{2, 3, 5, 
 TEST(GradCheck, Mul) { gradcheck(MulAttrs{}, {Shape{2, 3, 5, 5}, Shape{2, 3, 5, 5}}); }
 TEST(GradCheck, MulChannelGate) { gradcheck(MulAttrs{}, {Shape{2, 3, 5, 4}, Shape{2, 3, 1, 1}}); }
 TEST(GradCheck, Concat) { gradcheck(ConcatAttrs{}, {Shape{2, 3, 5, 5}, Shape{2, 2, 5, 5}, Shape{2, 1, 5, 5}}); }
+TEST(GradCheck, ChannelSlice) { gradcheck(ChannelSliceAttrs{1, 4}, {Shape{2, 5, 3, 3}}); }
+TEST(GradCheck, ChannelShuffle) { gradcheck(ChannelShuffleAttrs{3}, {Shape{2, 6, 3, 2}}); }
 TEST(GradCheck, Flatten) { gradcheck(FlattenAttrs{}, {Shape{2, 3, 2, 3}}); }
 TEST(GradCheck, DropoutTraining) { gradcheck(DropoutAttrs{0.3}, {Shape{2, 3, 5, 5}}); }
 TEST(GradCheck, DropoutEval) { gradcheck(DropoutAttrs{0.3}, {Shape{2, 3, 5, 5}}, Fill::uniform, false); }

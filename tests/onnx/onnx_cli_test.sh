@@ -24,6 +24,10 @@ expect_error "unsupported operator, named with its node" "node '/Resize' uses op
 expect_error "ReduceMean over channels, named with its node and axes" \
   "ReduceMean.*ReduceMean over axes \\[1\\] of a rank-4 tensor is not supported" -- \
   info --model "$fx/odd/channel_mean.onnx"
+expect_error "a slice of rows, named with its node and axis" \
+  "Slice.*slicing axis 2 (step 1) of \\[1x3x8x8\\] is not supported" -- info --model "$fx/odd/row_slice.onnx"
+expect_error "a transpose outside a channel shuffle, with the pattern it needs" \
+  "Transpose.*supported only inside a channel shuffle: Reshape" -- info --model "$fx/odd/transposed.onnx"
 expect_error "dynamic spatial size" "dynamic dimension 2 ('height').*--input" -- info --model "$fx/odd/dynamic_hw.onnx"
 expect_error "opset out of range" "opset 19 is outside the supported range" -- info --model "$fx/odd/opset19.onnx"
 expect_error "unsupported export opset" "opset" -- export --model "$fx/tiny_ops/train.onnx" -o x.onnx --opset 9

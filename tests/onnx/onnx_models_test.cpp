@@ -325,7 +325,8 @@ TEST_P(OnnxModel, ImportedModelPrunesTrainsAndExports) {
 INSTANTIATE_TEST_SUITE_P(Torchvision, OnnxModel,
                          ::testing::Combine(::testing::Values("resnet18", "mobilenet_v2", "squeezenet1_1", "alexnet",
                                                               "vgg11_bn", "googlenet", "tiny_ops", "mobilenet_v3_small",
-                                                              "mnasnet0_5", "efficientnet_b0"),
+                                                              "mnasnet0_5", "efficientnet_b0",
+                                                              "shufflenet_v2_x0_5"),
                                             ::testing::Values("ref", "onednn")),
                          [](const auto& p) { return std::get<0>(p.param) + "_" + std::get<1>(p.param); });
 

@@ -30,6 +30,8 @@ class Exporter {
   onnx::NodeProto& add_node(const char* op, const Node& n, std::vector<std::string> inputs, const std::string& output);
   std::string initializer(const std::string& wanted, const Shape& shape, const float* data);
   std::string scalar(const std::string& wanted, float v) { return initializer(wanted, Shape{}, &v); }
+  std::string ints(const std::string& wanted, const std::vector<int64_t>& values);
+  void channel_shuffle(const Node& n, const ChannelShuffleAttrs& a);
   std::string unique(const std::string& wanted);
   const std::string& in(const Node& n, size_t k) const { return tensor_[n.inputs[k]]; }
   const float* param(const Node& n, size_t k) const { return m_.params.param(n.params[k]).as<float>(); }
@@ -81,6 +83,29 @@ std::string Exporter::initializer(const std::string& wanted, const Shape& shape,
   std::string name = unique(wanted);
   encode_tensor(*graph_->add_initializer(), name, shape, data);
   return name;
+}
+
+std::string Exporter::ints(const std::string& wanted, const std::vector<int64_t>& values) {
+  std::string name = unique(wanted);
+  encode_ints(*graph_->add_initializer(), name, values);
+  return name;
+}
+
+// As PyTorch exports it: Reshape to [N, groups, C / groups, H, W], Transpose (0, 2, 1, 3, 4), Reshape
+// back (shape 0 copies the batch size, so any batch runs).
+void Exporter::channel_shuffle(const Node& n, const ChannelShuffleAttrs& a) {
+  const Shape& s = g_.values[n.inputs[0]].shape;
+  std::vector<int64_t> grouped{0, a.groups, s[1] / a.groups}, flat{0, s[1]};
+  for (int k = 2; k < s.rank(); ++k) grouped.push_back(s[k]), flat.push_back(s[k]);
+  const std::string rows = unique(n.name + "/grouped"), transposed = unique(n.name + "/transposed");
+  add_node("Reshape", n, {in(n, 0), ints(n.name + ".grouped_shape", grouped)}, rows).set_name(rows);
+  std::vector<int64_t> perm{0, 2, 1};
+  for (int k = 2; k < s.rank(); ++k) perm.push_back(k + 1);
+  auto& t = add_node("Transpose", n, {rows}, transposed);
+  t.set_name(transposed);
+  attr(t, "perm", perm);
+  add_node("Reshape", n, {transposed, ints(n.name + ".shape", flat)}, out_name_[n.output]);
+  tensor_[n.output] = out_name_[n.output];
 }
 
 onnx::NodeProto& Exporter::add_node(const char* op, const Node& n, std::vector<std::string> inputs,
@@ -214,6 +239,14 @@ void Exporter::node(const Node& n) {
           std::vector<std::string> inputs;
           for (size_t k = 0; k < n.inputs.size(); ++k) inputs.push_back(in(n, k));
           attr(add_node("Concat", n, inputs, out), "axis", int64_t{1});
+        } else if constexpr (std::is_same_v<A, ChannelSliceAttrs>) {
+          add_node("Slice", n,
+                   {in(n, 0), ints(n.name + ".starts", {a.begin}), ints(n.name + ".ends", {a.end}),
+                    ints(n.name + ".axes", {1})},
+                   out);
+        } else if constexpr (std::is_same_v<A, ChannelShuffleAttrs>) {
+          channel_shuffle(n, a);
+          return;
         } else if constexpr (std::is_same_v<A, FlattenAttrs>) {
           attr(add_node("Flatten", n, {in(n, 0)}, out), "axis", int64_t{1});
         } else if constexpr (std::is_same_v<A, DropoutAttrs>) {

@@ -52,6 +52,9 @@ const std::map<std::string, Importer::Handler>& Importer::handlers() {
       {"Dropout", &Importer::dropout},
       {"Pad", &Importer::pad},
       {"Identity", &Importer::identity},
+      {"Slice", &Importer::slice},
+      {"Split", &Importer::split},
+      {"Transpose", &Importer::transpose},
   };
   return table;
 }
@@ -99,6 +102,7 @@ Shape Importer::read_input() {
   ET_REQUIRE(dims.size() == 4, "{}: input '{}' has rank {}; edgetrain needs an image batch [N, C, H, W]", path_,
              input->name(), dims.size());
   values_[input->name()] = 0;  // GraphBuilder's input value
+  if (dims[0].has_dim_value() && dims[0].dim_value() > 0) export_batch_ = dims[0].dim_value();
   if (options_.input_chw.rank() == 3) return options_.input_chw;
   std::vector<int64_t> chw;
   for (int k = 1; k < 4; ++k) {
@@ -175,6 +179,9 @@ Network Importer::run() {
   ET_REQUIRE(g.output_size() > 0, "{}: the graph has no output", path_);
   const std::string& output = g.output(0).name();  // the logits; further outputs (BN running stats) are ignored
   const std::set<int> live = live_nodes(output);
+  read_.insert(output);
+  for (int k : live)
+    for (const auto& in : g.node(k).input()) read_.insert(in);
   prepare_fusions(live);
   for (int k : live) import_node(k);
   auto it = values_.find(output);
@@ -321,6 +328,10 @@ const Constant& Importer::require_constant(const onnx::NodeProto& n, int k, cons
 
 int Importer::value(const onnx::NodeProto& n, int k) const {
   ET_REQUIRE(has(n, k), "{}: input {} is missing", where(n), k);
+  ET_REQUIRE(!grouped_views_.contains(n.input(k)),
+             "{}: input '{}' is a 5-D grouped view of a channel shuffle; edgetrain imports Reshape [N, C, H, W] -> "
+             "[N, g, C/g, H, W] only as the start of Reshape, Transpose perm (0, 2, 1, 3, 4), Reshape back",
+             where(n), n.input(k));
   auto it = values_.find(n.input(k));
   ET_REQUIRE(it != values_.end(), "{}: input '{}' is {}", where(n), n.input(k),
              constants_.contains(n.input(k)) ? "a constant where a computed tensor is expected"
@@ -407,7 +418,8 @@ std::string supported_onnx_operators() {
          "x * Sigmoid(x) (SiLU), "
          "MaxPool, AveragePool, GlobalAveragePool, ReduceMean (spatial axes), Pad (zeros, before Conv/AveragePool), Gemm, MatMul (+ Add bias), Add, Mul/Div by a scalar, "
          "Mul of two tensors (same shape, or [N, C, 1, 1] broadcast), Concat "
-         "(channels), Flatten, Reshape/Squeeze/Unsqueeze (flattening), Dropout, Identity, and on constants: "
+         "(channels), Slice/Split (channels), channel shuffle (Reshape, Transpose, Reshape), "
+         "Flatten, Reshape/Squeeze/Unsqueeze (flattening), Dropout, Identity, and on constants: "
          "Constant, Shape, Gather, Unsqueeze, Squeeze, Concat, Cast, Slice, Reshape, ConstantOfShape, Add/Sub/Mul/Div";
 }
 

@@ -272,17 +272,37 @@ void Importer::flatten(const onnx::NodeProto& n) {
   bind(n, emit(n, node_name(n, ""), FlattenAttrs{}, {x}, {}));
 }
 
-// Reshape, Squeeze and Unsqueeze of a computed tensor: the identity or a flatten to [N, features].
+// A Reshape's target shape, with the export's literal batch size in the first place replaced by the
+// graph's batch.
+std::vector<int64_t> Importer::reshape_shape(const onnx::NodeProto& n, int64_t batch) const {
+  std::vector<int64_t> shape = require_constant(n, 1, "shape", false).ints(where(n));
+  if (!shape.empty() && export_batch_ > 0 && shape[0] == export_batch_) shape[0] = batch;
+  return shape;
+}
+
+// Reshape, Squeeze and Unsqueeze of a computed tensor: the identity, a flatten to [N, features], or
+// a step of the channel shuffle pattern (shuffle_reshape).
 void Importer::reshape_like(const onnx::NodeProto& n) {
+  if (n.op_type() == "Reshape" && grouped_views_.contains(n.input(0))) {
+    const std::vector<int64_t>& in = shape_of(grouped_views_.at(n.input(0)).value).dims();
+    const std::vector<int64_t> shape = reshape_shape(n, in[0]);
+    // The view's own 5-D shape is what 0 and -1 refer to.
+    const GroupedView& v = grouped_views_.at(n.input(0));
+    std::vector<int64_t> view{in[0], v.transposed ? in[1] / v.groups : v.groups,
+                              v.transposed ? v.groups : in[1] / v.groups, in[2], in[3]};
+    shuffle_reshape(n, reshape_target(view, shape, attr_int(n, "allowzero", 0) != 0, where(n)));
+    return;
+  }
   const int x = value(n, 0);
   const std::vector<int64_t>& in = shape_of(x).dims();
   std::vector<int64_t> out;
   std::vector<int64_t> axes;
   if (n.op_type() != "Reshape")
     axes = has(n, 1) ? require_constant(n, 1, "axes", false).ints(where(n)) : attr_ints(n, "axes", {});
-  if (n.op_type() == "Reshape")
-    out = reshape_target(in, require_constant(n, 1, "shape", false).ints(where(n)), attr_int(n, "allowzero", 0) != 0,
-                         where(n));
+  if (n.op_type() == "Reshape") {
+    out = reshape_target(in, reshape_shape(n, in[0]), attr_int(n, "allowzero", 0) != 0, where(n));
+    if (shuffle_reshape(n, out)) return;
+  }
   else if (n.op_type() == "Squeeze")
     out = squeeze_dims(in, axes, where(n));
   else

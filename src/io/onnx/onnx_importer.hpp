@@ -66,6 +66,11 @@ class Importer {
   void dropout(const onnx::NodeProto& n);
   void pad(const onnx::NodeProto& n);
   void identity(const onnx::NodeProto& n);
+  // Channel rearrangements (onnx_import_channels.cpp).
+  void slice(const onnx::NodeProto& n);
+  void split(const onnx::NodeProto& n);
+  void transpose(const onnx::NodeProto& n);
+  bool shuffle_reshape(const onnx::NodeProto& n, const std::vector<int64_t>& target);
 
   // Helpers.
   std::string where(const onnx::NodeProto& n) const;
@@ -86,6 +91,10 @@ class Importer {
   std::optional<std::string> bytes_;  // the file's contents when given in memory
   onnx::ModelProto proto_;
   int opset_ = 0;
+  // The batch size the file was exported with (its input's first dimension, where fixed): tracing
+  // exporters write it into reshape targets as a literal, where edgetrain's graph has its own.
+  int64_t export_batch_ = 0;
+  std::vector<int64_t> reshape_shape(const onnx::NodeProto& n, int64_t batch) const;
   int current_ = -1;  // index of the node being imported
   std::unordered_map<std::string, Constant> constants_;
   std::unordered_map<std::string, std::string> initializer_of_;  // constant name -> initializer name it came from
@@ -96,6 +105,15 @@ class Importer {
   std::unordered_map<int, int> gated_;  // Mul node -> the (Hard)Sigmoid of its other operand: x * gate(x)
   std::set<int> absorbed_;                   // nodes a fusion has taken over (emit nothing)
   std::unordered_map<std::string, std::pair<int, int>> padded_;  // Pad output -> (pad_h, pad_w) for its consumer
+  std::set<std::string> read_;  // tensors a live node reads, and the graph's output
+  // A computed [N, C, H, W] tensor seen as [N, g, C/g, H, W] (transposed: [N, C/g, g, H, W]) inside a
+  // channel shuffle; no op reads it except the next step of that pattern.
+  struct GroupedView {
+    int value;
+    int groups;
+    bool transposed;
+  };
+  std::unordered_map<std::string, GroupedView> grouped_views_;
   std::optional<GraphBuilder> builder_;
   std::vector<NodePayload> payloads_;  // by graph node id
   std::set<std::string> node_names_, slot_names_;

@@ -112,4 +112,11 @@ void encode_tensor(onnx::TensorProto& t, const std::string& name, const Shape& s
   t.set_raw_data(std::string(reinterpret_cast<const char*>(data), static_cast<size_t>(shape.numel()) * sizeof(float)));
 }
 
+void encode_ints(onnx::TensorProto& t, const std::string& name, const std::vector<int64_t>& values) {
+  t.set_name(name);
+  t.set_data_type(onnx::TensorProto::INT64);
+  t.add_dims(static_cast<int64_t>(values.size()));
+  for (int64_t v : values) t.add_int64_data(v);
+}
+
 }  // namespace edgetrain::io::onnx_detail

@@ -27,5 +27,6 @@ struct Constant {
 // Throws Error naming `where` for external data or element types a CNN initializer never has.
 Constant decode_tensor(const onnx::TensorProto& t, const std::string& where);
 void encode_tensor(onnx::TensorProto& t, const std::string& name, const Shape& shape, const float* data);
+void encode_ints(onnx::TensorProto& t, const std::string& name, const std::vector<int64_t>& values);  // rank 1, int64
 
 }  // namespace edgetrain::io::onnx_detail

@@ -38,6 +38,8 @@ ET_REF_DECLARE(DropoutAttrs)
 ET_REF_DECLARE(SoftmaxCrossEntropyAttrs)
 ET_REF_DECLARE(PointwiseAttrs)
 ET_REF_DECLARE(MulAttrs)
+ET_REF_DECLARE(ChannelSliceAttrs)
+ET_REF_DECLARE(ChannelShuffleAttrs)
 #undef ET_REF_DECLARE
 
 // Ops with parameters.
