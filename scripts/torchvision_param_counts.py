@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Write tests/models/torchvision_counts.json: reference parameter / BN-buffer counts.
+"""Write tests/models/torchvision_counts.json: reference parameter / BN-buffer counts, and
+tests/models/torchvision_params.json: every parameter's and BN buffer's name and shape.
 
 Run with Debian's interpreter:  /usr/bin/python3 scripts/torchvision_param_counts.py
 
@@ -14,7 +15,8 @@ torchvision 0.14 archs (default constructors, no pretrained weights):
   resnet18, resnet34, resnet50, mobilenet_v2 (width_mult 1.0 and 0.5; note the
   final 1x1 conv stays 1280 channels for width_mult <= 1.0, and all channel counts
   are rounded with _make_divisible(c * width_mult, 8)), vgg11_bn, vgg16_bn, alexnet,
-  squeezenet1_1.  VGG/AlexNet use AdaptiveAvgPool2d((7,7)) / ((6,6)) before the
+  squeezenet1_1, mobilenet_v3_small / _large, efficientnet_b0..b3, mnasnet0_5 / 0_75 / 1_0 / 1_3,
+  shufflenet_v2_x0_5 / x1_0 / x1_5 / x2_0.  VGG/AlexNet use AdaptiveAvgPool2d((7,7)) / ((6,6)) before the
   classifier, so their fc1 is 512*7*7 -> 4096 / 256*6*6 -> 4096 regardless of the
   input resolution (counts assume that ImageNet classifier head).
 
@@ -50,6 +52,13 @@ import torchvision
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "tests", "models", "torchvision_counts.json")
+OUT_NAMES = os.path.join(ROOT, "tests", "models", "torchvision_params.json")
+
+# The mobile families: (arch, constructor keyword arguments); their names and shapes are written
+# out in full (num_classes 10), and their counts with the others.
+MOBILE = ["mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0", "efficientnet_b1", "efficientnet_b2",
+          "efficientnet_b3", "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3", "shufflenet_v2_x0_5",
+          "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0"]
 
 
 class BasicBlock(nn.Module):
@@ -137,7 +146,7 @@ def main():
             ("resnet20_cifar", None, lambda: CifarResNet(3, nc), (2, 3, 32, 32)),
             ("resnet56_cifar", None, lambda: CifarResNet(9, nc), (2, 3, 32, 32)),
             ("lenet5", None, lambda: LeNet5(nc), (2, 1, 28, 28)),
-        ]
+        ] + [(a, None, (lambda a=a: getattr(tv, a)(num_classes=nc)), None) for a in MOBILE]
         for arch, wm, ctor, probe in specs:
             m = ctor()
             if probe is not None:  # sanity: shapes work and produce num_classes logits
@@ -147,6 +156,13 @@ def main():
             p, b = counts(m)
             entries.append({"arch": arch, "num_classes": nc, "width_mult": wm,
                             "params": p, "bn_buffers": b})
+    names = {}
+    for arch in ["resnet18", "resnet50", "mobilenet_v2", "vgg11_bn", "squeezenet1_1"] + MOBILE:
+        sd = getattr(tv, arch)(num_classes=10).state_dict()
+        names[arch] = {k: list(v.shape) for k, v in sd.items() if not k.endswith("num_batches_tracked")}
+    with open(OUT_NAMES, "w") as f:
+        json.dump(names, f, separators=(",", ":"))
+        f.write("\n")
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "w") as f:
         json.dump(entries, f, indent=1)

@@ -9,14 +9,6 @@
 namespace edgetrain::models {
 namespace {
 
-// torchvision's _make_divisible(v, 8): round to the nearest multiple of 8, at least 8, and never more
-// than 10% below v.
-int64_t make_divisible(double v, int64_t divisor = 8) {
-  int64_t r = std::max<int64_t>(divisor, static_cast<int64_t>(v + static_cast<double>(divisor) / 2.0) / divisor * divisor);
-  if (static_cast<double>(r) < 0.9 * v) r += divisor;
-  return r;
-}
-
 // Conv2dNormActivation: conv (no bias, pad (k-1)/2) "<p>.0", BN "<p>.1", ReLU6 "<p>.2".
 int conv_bn_relu6(GraphBuilder& b, const std::string& p, int x, int64_t out, int kernel, int stride, int groups = 1) {
   x = b.conv(p + ".0", x, out, kernel, stride, (kernel - 1) / 2, groups);

@@ -17,8 +17,8 @@ struct Entry {
   Graph (*build)(const ZooOptions&);
 };
 
-const std::array<Entry, 12>& table() {
-  static const std::array<Entry, 12> entries{{
+const std::array<Entry, 26>& table() {
+  static const std::array<Entry, 26> entries{{
       {"fmnist-cnn", {1, 28, 28}, build_fmnist_cnn},
       {"lenet5", {1, 28, 28}, build_lenet5},
       {"resnet18", {3, 224, 224}, [](const ZooOptions& o) { return build_resnet(18, o); }},
@@ -31,6 +31,20 @@ const std::array<Entry, 12>& table() {
       {"vgg16_bn", {3, 224, 224}, [](const ZooOptions& o) { return build_vgg(16, o); }},
       {"alexnet", {3, 224, 224}, build_alexnet},
       {"squeezenet1_1", {3, 224, 224}, build_squeezenet1_1},
+      {"mobilenet_v3_small", {3, 224, 224}, [](const ZooOptions& o) { return build_mobilenet_v3(false, o); }},
+      {"mobilenet_v3_large", {3, 224, 224}, [](const ZooOptions& o) { return build_mobilenet_v3(true, o); }},
+      {"efficientnet_b0", {3, 224, 224}, [](const ZooOptions& o) { return build_efficientnet(0, o); }},
+      {"efficientnet_b1", {3, 240, 240}, [](const ZooOptions& o) { return build_efficientnet(1, o); }},
+      {"efficientnet_b2", {3, 288, 288}, [](const ZooOptions& o) { return build_efficientnet(2, o); }},
+      {"efficientnet_b3", {3, 300, 300}, [](const ZooOptions& o) { return build_efficientnet(3, o); }},
+      {"mnasnet0_5", {3, 224, 224}, [](const ZooOptions& o) { return build_mnasnet(0.5, o); }},
+      {"mnasnet0_75", {3, 224, 224}, [](const ZooOptions& o) { return build_mnasnet(0.75, o); }},
+      {"mnasnet1_0", {3, 224, 224}, [](const ZooOptions& o) { return build_mnasnet(1.0, o); }},
+      {"mnasnet1_3", {3, 224, 224}, [](const ZooOptions& o) { return build_mnasnet(1.3, o); }},
+      {"shufflenet_v2_x0_5", {3, 224, 224}, [](const ZooOptions& o) { return build_shufflenet_v2(0.5, o); }},
+      {"shufflenet_v2_x1_0", {3, 224, 224}, [](const ZooOptions& o) { return build_shufflenet_v2(1.0, o); }},
+      {"shufflenet_v2_x1_5", {3, 224, 224}, [](const ZooOptions& o) { return build_shufflenet_v2(1.5, o); }},
+      {"shufflenet_v2_x2_0", {3, 224, 224}, [](const ZooOptions& o) { return build_shufflenet_v2(2.0, o); }},
   }};
   return entries;
 }

@@ -133,10 +133,15 @@ struct FlattenAttrs {  // [N, ...] -> [N, prod(...)]
   static constexpr std::string_view kName = "Flatten";
   bool operator==(const FlattenAttrs&) const = default;
 };
+// Zeroes each element with probability p while training (and scales the rest by 1 / (1 - p));
+// per_sample: each image's whole tensor at once (stochastic depth, EfficientNet's "row" mode).
 struct DropoutAttrs {
   static constexpr std::string_view kName = "Dropout";
   double p = 0.5;
-  static constexpr auto fields() { return std::tuple{AttrField{"p", &DropoutAttrs::p}}; }
+  bool per_sample = false;
+  static constexpr auto fields() {
+    return std::tuple{AttrField{"p", &DropoutAttrs::p}, AttrField{"per_sample", &DropoutAttrs::per_sample}};
+  }
   bool operator==(const DropoutAttrs&) const = default;
 };
 struct SoftmaxCrossEntropyAttrs {  // (logits [N, K], labels [N] i32) -> mean loss [1]

@@ -33,8 +33,9 @@ Executor::Executor(const Plan& plan, const ParameterStore& params, OptimizerStat
     a.dst = resolve(r.dst);
     a.diff_dst = resolve(r.diff_dst);
     a.scratch = resolve(r.scratch);
-    a.step_seed = &step_seed_;
   }
+  step_seeds_.assign(plan.steps.size(), 0);
+  for (size_t i = 0; i < plan.steps.size(); ++i) args_[i].step_seed = &step_seeds_[i];
 }
 
 TensorView Executor::resolve(const TensorRef& t) const {
@@ -108,6 +109,8 @@ void Executor::run() {
   // Dropout masks are a function of (seed, optimizer step): a resumed run draws the same masks.
   const uint64_t counter = optimizer_ ? static_cast<uint64_t>(optimizer_->step) : static_cast<uint64_t>(runs_);
   step_seed_ = seed_ * 0x9E3779B97F4A7C15ull + counter;
+  for (size_t i = 0; i < plan_.steps.size(); ++i)
+    step_seeds_[i] = step_seed_ ^ (static_cast<uint64_t>(plan_.steps[i].node + 1) * 0xD1B54A32D192ED03ull);
   const bool verbose = verbose_level() >= 1;
   const bool timed = verbose || step_ms_ != nullptr;
   for (size_t i = 0; i < plan_.steps.size(); ++i) {

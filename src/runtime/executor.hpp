@@ -56,6 +56,9 @@ class Executor {
   double lr_ = 0.0;
   uint64_t seed_ = 0;
   uint64_t step_seed_ = 0;
+  // Per step: the seed its kernel draws from, (run seed, graph node) mixed, so that two stochastic
+  // nodes of the same shape do not draw the same mask.
+  std::vector<uint64_t> step_seeds_;
   int64_t runs_ = 0;
   std::vector<double>* step_ms_ = nullptr;
 };

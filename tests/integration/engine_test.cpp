@@ -79,6 +79,28 @@ TEST(Plan, EveryPlanIsValidForManyModelsAndSpecs) {
       }
 }
 
+// Two Dropouts of the same shape in one step draw independent masks: after both, an element survives
+// with probability 1/4 (the same mask twice would keep 1/2).
+TEST(Executor, DropoutNodesDrawIndependentMasks) {
+  GraphBuilder b(Shape{1, 40, 50});
+  int x = b.flatten("flatten", b.conv("scale", b.input(), 1, 1));  // one nonzero weight
+  x = b.dropout("drop1", x, 0.5);
+  x = b.dropout("drop2", x, 0.5);
+  Network m = make_model(b.finish(x));
+  CompileOptions o = training(1);
+  o.planner = PlannerKind::no_reuse;  // the logits stay readable after the step
+  const Plan plan = compile(m.graph, o);
+  OptimizerState opt(m.graph, plan.trainable, o.optimizer);
+  Executor exec(plan, m.params, &opt);
+  const std::vector<float> ones(2000, 1.f);
+  const int32_t label = 0;
+  exec.run(ones.data(), &label);
+  const auto* y = reinterpret_cast<const float*>(exec.buffer_data(plan.logits_buffer));
+  int64_t kept = 0;
+  for (int i = 0; i < 2000; ++i) kept += y[i] != 0.f;
+  EXPECT_NEAR(static_cast<double>(kept) / 2000, 0.25, 0.04);  // sd ~0.01
+}
+
 TEST(Plan, GreedyAndNoReusePlannersTrainBitIdentically) {
   BlobDataset data(64, Shape{1, 12, 12}, 4, 3);
   std::vector<std::vector<float>> finals;

@@ -179,6 +179,30 @@ TEST(Dropout, MaskDeterministicAndRate) {
   for (int64_t i = 0; i < e.dst.numel(); ++i) EXPECT_EQ(e.dst.get(i), e.src[0].get(i));
 }
 
+// Stochastic depth: one draw per image, its whole tensor kept (scaled) or zeroed, in both passes.
+TEST(Dropout, PerSampleDropsWholeImages) {
+  const double p = 0.4;
+  const int64_t images = 4000, per_image = 6;
+  OpHarness h(DropoutAttrs{p, true}, {Shape{images, 2, 1, 3}}, DType::f64);
+  ASSERT_EQ(h.aux[0].numel(), images);
+  h.fill(3);
+  for (int64_t i = 0; i < h.diff_dst.numel(); ++i) h.diff_dst.set(i, 0.5 + static_cast<double>(i % 7));
+  h.step_seed = 5;
+  h.fwd();
+  h.bwd_data();
+  int64_t kept = 0;
+  for (int64_t b = 0; b < images; ++b) {
+    const double m = h.aux[0].get(b);
+    ASSERT_TRUE(m == 0 || m == 1);
+    kept += m == 1;
+    for (int64_t i = b * per_image; i < (b + 1) * per_image; ++i) {
+      ASSERT_DOUBLE_EQ(h.dst.get(i), h.src[0].get(i) * m / (1 - p)) << i;
+      ASSERT_DOUBLE_EQ(h.diff_src[0].get(i), h.diff_dst.get(i) * m / (1 - p)) << i;
+    }
+  }
+  EXPECT_NEAR(static_cast<double>(kept) / images, 1 - p, 0.03);  // 4000 draws: sd ~0.008
+}
+
 // A [1, 2, 2, 2] tensor times a [1, 2, 1, 1] gate: each channel scaled; the gate's gradient sums its
 // plane of dy * a, the tensor's is dy times its channel's gate.
 TEST(Mul, ChannelGateHandComputed) {

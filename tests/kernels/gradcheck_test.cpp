@@ -131,6 +131,7 @@ TEST(GradCheck, ChannelSlice) { gradcheck(ChannelSliceAttrs{1, 4}, {Shape{2, 5, 
 TEST(GradCheck, ChannelShuffle) { gradcheck(ChannelShuffleAttrs{3}, {Shape{2, 6, 3, 2}}); }
 TEST(GradCheck, Flatten) { gradcheck(FlattenAttrs{}, {Shape{2, 3, 2, 3}}); }
 TEST(GradCheck, DropoutTraining) { gradcheck(DropoutAttrs{0.3}, {Shape{2, 3, 5, 5}}); }
+TEST(GradCheck, DropoutPerSample) { gradcheck(DropoutAttrs{0.5, true}, {Shape{6, 2, 3, 2}}); }
 TEST(GradCheck, DropoutEval) { gradcheck(DropoutAttrs{0.3}, {Shape{2, 3, 5, 5}}, Fill::uniform, false); }
 TEST(GradCheck, SoftmaxCrossEntropy) { gradcheck(SoftmaxCrossEntropyAttrs{}, {Shape{4, 5}, Shape{4}}); }
 

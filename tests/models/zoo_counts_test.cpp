@@ -51,8 +51,9 @@ TEST(ZooCounts, DefaultInputs) {
   EXPECT_EQ(default_input("lenet5"), (Shape{1, 28, 28}));
   EXPECT_EQ(default_input("resnet20"), (Shape{3, 32, 32}));
   EXPECT_EQ(default_input("resnet56"), (Shape{3, 32, 32}));
+  EXPECT_EQ(default_input("efficientnet_b3"), (Shape{3, 300, 300}));
   for (const char* a : {"resnet18", "resnet34", "resnet50", "mobilenet_v2", "vgg11_bn", "vgg16_bn", "alexnet",
-                        "squeezenet1_1"}) {
+                        "squeezenet1_1", "mobilenet_v3_large", "efficientnet_b0", "mnasnet1_0", "shufflenet_v2_x1_0"}) {
     EXPECT_EQ(default_input(a), (Shape{3, 224, 224})) << a;
   }
 }

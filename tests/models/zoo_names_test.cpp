@@ -1,6 +1,9 @@
 // Parameter and node names equal torchvision's state_dict keys and module paths.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 
@@ -122,6 +125,33 @@ TEST(ZooNames, VggAlexNetSqueezeNetLeNet) {
   expect_param(fm, "conv2.bias", {64});
   expect_param(fm, "fc1.weight", {128, 3136});
   expect_param(fm, "fc2.weight", {10, 128});
+}
+
+// Every parameter and BatchNorm buffer, by name and shape, against torchvision's state_dict
+// (tests/models/torchvision_params.json, scripts/torchvision_param_counts.py): nothing missing,
+// nothing extra.
+TEST(ZooNames, StateDictsMatchTorchvision) {
+  std::ifstream in(std::string(EDGETRAIN_SOURCE_DIR) + "/tests/models/torchvision_params.json");
+  ASSERT_TRUE(in.good());
+  const nlohmann::json all = nlohmann::json::parse(in);
+  ASSERT_GE(all.size(), 19u);
+  for (const auto& [arch, entries] : all.items()) {
+    SCOPED_TRACE(arch);
+    std::map<std::string, std::vector<int64_t>> want, got;
+    for (const auto& [name, shape] : entries.items()) want[name] = shape.get<std::vector<int64_t>>();
+    const Graph g = build(arch);
+    for (const Slot& s : g.params) EXPECT_TRUE(got.emplace(s.name, s.shape.dims()).second) << "twice: " << s.name;
+    for (const Slot& s : g.states) EXPECT_TRUE(got.emplace(s.name, s.shape.dims()).second) << "twice: " << s.name;
+    for (const auto& [name, shape] : want) {
+      auto it = got.find(name);
+      if (it == got.end()) {
+        ADD_FAILURE() << "missing " << name;
+        continue;
+      }
+      EXPECT_EQ(it->second, shape) << name;
+    }
+    for (const auto& [name, shape] : got) EXPECT_TRUE(want.contains(name)) << "not in torchvision: " << name;
+  }
 }
 
 TEST(ZooNames, NodeNamesAreUniqueAndParamsEndInTorchSuffixes) {

@@ -44,6 +44,11 @@ TEST(ZooShapes, LogitsForSeveralClassCountsAndSizes) {
   EXPECT_EQ(logits_shape("fmnist-cnn", 47, {1, 28, 28}), (Shape{1, 47}));
   EXPECT_EQ(logits_shape("vgg11_bn", 2, {3, 224, 224}), (Shape{1, 2}));
   EXPECT_EQ(logits_shape("alexnet", 1000, {3, 224, 224}), (Shape{1, 1000}));
+  EXPECT_EQ(logits_shape("mobilenet_v3_small", 4, {1, 28, 28}), (Shape{1, 4}));
+  EXPECT_EQ(logits_shape("mobilenet_v3_large", 10, {3, 64, 64}, 0.75), (Shape{1, 10}));
+  EXPECT_EQ(logits_shape("efficientnet_b0", 3, {3, 32, 32}), (Shape{1, 3}));
+  EXPECT_EQ(logits_shape("mnasnet1_0", 10, {1, 28, 28}), (Shape{1, 10}));
+  EXPECT_EQ(logits_shape("shufflenet_v2_x1_0", 6, {3, 40, 56}), (Shape{1, 6}));
 }
 
 TEST(ZooShapes, AdaptivePoolingAtIntegerMultiples) {
@@ -71,9 +76,13 @@ TEST(ZooShapes, UnknownArchListsTheKnownNames) {
 }
 
 TEST(ZooShapes, ZooNames) {
-  const std::vector<std::string> expected{"fmnist-cnn", "lenet5",       "resnet18", "resnet34",
-                                          "resnet50",   "resnet20",     "resnet56", "mobilenet_v2",
-                                          "vgg11_bn",   "vgg16_bn",     "alexnet",  "squeezenet1_1"};
+  const std::vector<std::string> expected{
+      "fmnist-cnn",         "lenet5",             "resnet18",           "resnet34",        "resnet50",
+      "resnet20",           "resnet56",           "mobilenet_v2",       "vgg11_bn",        "vgg16_bn",
+      "alexnet",            "squeezenet1_1",      "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0",
+      "efficientnet_b1",    "efficientnet_b2",    "efficientnet_b3",    "mnasnet0_5",      "mnasnet0_75",
+      "mnasnet1_0",         "mnasnet1_3",         "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5",
+      "shufflenet_v2_x2_0"};
   EXPECT_EQ(zoo_names(), expected);
 }
 

@@ -13,7 +13,9 @@
 #include <random>
 #include <tuple>
 
+#include "io/model_io.hpp"
 #include "io/onnx/onnx_model.hpp"
+#include "models/zoo.hpp"
 #include "io/tensor_file.hpp"
 #include "prune/pruner.hpp"
 #include "prune/ranking.hpp"
@@ -161,6 +163,16 @@ double rounding_sensitivity(const Fixture& f) {
   return worst;
 }
 
+// The bound on a backend's median gradient error: `bound`, or, for a backend other than the
+// reference whose median exceeds it, twice the fixture's rounding sensitivity where that is larger
+// (written to *sensitivity).
+double widened_for_rounding(const Fixture& f, const std::string& backend, double median, double bound,
+                            double* sensitivity) {
+  if (backend == "ref" || median <= bound) return bound;
+  *sensitivity = rounding_sensitivity(f);
+  return std::max(bound, 2.0 * *sensitivity);
+}
+
 using Param = std::tuple<std::string, std::string>;  // architecture, backend
 class OnnxModel : public ::testing::TestWithParam<Param> {
  protected:
@@ -202,10 +214,7 @@ TEST_P(OnnxModel, TrainingExportMatchesPyTorchForwardAndGradients) {
   }
   const double median = median_of(errors);
   double sensitivity = 0;
-  if (backend() != "ref" && median > median_bound) {
-    sensitivity = rounding_sensitivity(f);
-    median_bound = std::max(median_bound, 2.0 * sensitivity);
-  }
+  median_bound = widened_for_rounding(f, backend(), median, median_bound, &sensitivity);
   EXPECT_LE(median, median_bound) << "median relative gradient error over " << errors.size() << " tensors";
   std::fprintf(stderr, "%s/%s: %zu gradients: median error %.2e, worst %.2e (PyTorch float32: %.2e, %.2e%s)\n",
                arch().c_str(), backend().c_str(), errors.size(), median,
@@ -289,6 +298,63 @@ TEST_P(OnnxModel, ExportReimportsExactly) {
   io::write_tensor_file(out_dir + "/" + arch() + "." + backend() + ".sample.ett",
                         {io::make_record("input", Shape{f.batch(), in[1], in[2], in[3]}, input.data()),
                          io::make_record("logits", Shape{f.batch(), m.graph.num_classes()}, before.data())});
+}
+
+// The zoo's builder of the same architecture is the same network: with the export's weights (copied by
+// torchvision's names) it computes PyTorch's training loss, logits and gradients, and its inference.
+// Dropout and stochastic depth are switched off, as PyTorch's references were made without them.
+TEST_P(OnnxModel, ZooBuilderIsTheExportedNetwork) {
+  const std::vector<std::string> zoo = models::zoo_names();
+  if (std::find(zoo.begin(), zoo.end(), arch()) == zoo.end()) GTEST_SKIP() << arch() << " is not in the zoo";
+  const Fixture f = load(arch());
+  const Network exported = io::import_onnx(f.dir + "/train.onnx");
+  const Shape in = exported.graph.input_shape();
+  Network m = io::make_zoo_model(arch(), exported.graph.num_classes(), Shape{in[1], in[2], in[3]}, 1.0, 1);
+  ASSERT_EQ(m.graph.params.size(), exported.graph.params.size());
+  ASSERT_EQ(m.graph.states.size(), exported.graph.states.size());
+  auto index_of = [](const std::vector<Slot>& slots, const std::string& name) {
+    for (size_t k = 0; k < slots.size(); ++k)
+      if (slots[k].name == name) return static_cast<int>(k);
+    return -1;
+  };
+  auto copy = [](const TensorView& from, const TensorView& to, const std::string& name) {
+    ASSERT_EQ(from.shape, to.shape) << name;
+    std::copy(from.as<float>(), from.as<float>() + from.numel(), to.as<float>());
+  };
+  for (size_t p = 0; p < m.graph.params.size(); ++p) {
+    const int k = index_of(exported.graph.params, m.graph.params[p].name);
+    ASSERT_GE(k, 0) << "the export has no parameter " << m.graph.params[p].name;
+    copy(exported.params.param(k), m.params.param(static_cast<int>(p)), m.graph.params[p].name);
+  }
+  for (size_t s = 0; s < m.graph.states.size(); ++s) {
+    const int k = index_of(exported.graph.states, m.graph.states[s].name);
+    ASSERT_GE(k, 0) << "the export has no state " << m.graph.states[s].name;
+    copy(exported.params.state(k), m.params.state(static_cast<int>(s)), m.graph.states[s].name);
+  }
+  const std::vector<float> input = f.at("input").floats();
+  expect_logits(predict_logits(m, input.data(), f.batch(), backend()), f.at("eval_logits"), 1e-4, "eval");
+
+  for (Node& n : m.graph.nodes)
+    if (is<DropoutAttrs>(n.attrs)) n.attrs = DropoutAttrs{0.0};
+  CompileOptions o;
+  o.backend = backend();
+  o.batch = f.batch();
+  o.optimizer.lr = 0.0;
+  o.planner = PlannerKind::no_reuse;
+  const Plan plan = compile(m.graph, o);
+  OptimizerState opt(m.graph, plan.trainable, o.optimizer);
+  Executor exec(plan, m.params, &opt);
+  exec.set_learning_rate(0.0);
+  exec.run(input.data(), f.at("labels").as<int32_t>());
+  EXPECT_NEAR(exec.loss(), f.at("loss").floats()[0], 1e-4 * (1 + std::abs(f.at("loss").floats()[0])));
+  EXPECT_LE(scaled_error(floats_of(exec, plan.logits_buffer), f.at("train_logits").floats()), 1e-4);
+  const std::vector<float> pytorch_error = f.at("pytorch_f32_grad_error").floats();
+  const std::vector<double> errors = gradient_errors(m, plan, exec, f);
+  for (size_t k = 0; k < errors.size(); ++k)
+    EXPECT_LE(errors[k], std::max(0.1, 3.0 * pytorch_error[1])) << "gradient of " << m.graph.params[k].name;
+  const double median = median_of(errors);
+  double sensitivity = 0;
+  EXPECT_LE(median, widened_for_rounding(f, backend(), median, std::max(1e-3, 2.0 * pytorch_error[0]), &sensitivity));
 }
 
 // Structured pruning works on imported graphs too (concat in GoogLeNet and SqueezeNet, depthwise in

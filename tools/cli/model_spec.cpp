@@ -13,7 +13,7 @@ void add_model_options(CLI::App& app, ModelSpec& spec) {
       ->capture_default_str();
   app.add_option("--checkpoint", spec.checkpoint, "start from this checkpoint instead of a fresh zoo model");
   app.add_option("--input", spec.input, "input size CxHxW (default: the data's, else the architecture's)");
-  app.add_option("--width-mult", spec.width_mult, "width multiplier (mobilenet_v2)")->capture_default_str();
+  app.add_option("--width-mult", spec.width_mult, "width multiplier (mobilenet_v2, mobilenet_v3_*)")->capture_default_str();
   app.add_option("--num-classes", spec.num_classes,
                  "classifier outputs (default: the data's class count, else 10); with an ONNX file or a "
                  "checkpoint, a different count replaces the classifier layer");

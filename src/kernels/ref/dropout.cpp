@@ -1,5 +1,6 @@
 // Dropout. Training fwd: u_i = uniform [0, 1) from a counter-based hash (splitmix64) of
 // (*step_seed, element index i); keep_i = u_i >= p; aux[0] (u8) = keep; dst = src * keep / (1 - p).
+// per_sample: one draw per image (index = image), its mask applied to all of the image's elements.
 // The mask depends only on the seed and the index: deterministic for any thread count.
 // Non-training fwd: dst = src. bwd_data: diff_src = diff_dst * keep / (1 - p) (training), else a copy.
 #include <cstring>
@@ -37,6 +38,15 @@ void fwd(const DropoutAttrs& a, const KernelProblem& p, const KernelArgs& args) 
     uint8_t* keep = args.aux[0].as<uint8_t>();
     const T scale = static_cast<T>(1.0 / (1.0 - a.p));
     const int64_t n = args.dst.numel();
+    if (a.per_sample) {
+      const int64_t images = p.dst[0], per_image = n / images;
+      for (int64_t b = 0; b < images; ++b) {
+        const bool k = uniform01(seed, b) >= a.p;
+        keep[b] = k ? 1 : 0;
+        for (int64_t i = b * per_image; i < (b + 1) * per_image; ++i) y[i] = k ? x[i] * scale : T(0);
+      }
+      return;
+    }
 #pragma omp parallel for if (n > detail::kParallelMin) schedule(static)
     for (int64_t i = 0; i < n; ++i) {
       const bool k = uniform01(seed, i) >= a.p;
@@ -60,6 +70,11 @@ void bwd_data(const DropoutAttrs& a, const KernelProblem& p, const KernelArgs& a
     T* dx = args.diff_src[0].as<T>();
     const T scale = static_cast<T>(1.0 / (1.0 - a.p));
     const int64_t n = args.diff_dst.numel();
+    if (a.per_sample) {
+      const int64_t per_image = n / p.dst[0];
+      for (int64_t i = 0; i < n; ++i) dx[i] = keep[i / per_image] ? dy[i] * scale : T(0);
+      return;
+    }
 #pragma omp parallel for simd if (parallel: n > detail::kParallelMin) schedule(static)
     for (int64_t i = 0; i < n; ++i) {  // unconditional load: the loop vectorises
       const T grad = dy[i];
