@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "graph/builder.hpp"
 #include "io/model_io.hpp"
 #include "prune/pruner.hpp"
 #include "prune/ranking.hpp"
@@ -36,7 +37,9 @@ TEST(NaiveKernels, NoStepOfZooOrPrunedModelsRunsOneDnnNaiveLoops) {
   const Case cases[] = {{"fmnist-cnn", {1, 28, 28}, 1.0},   {"resnet20", {1, 28, 28}, 1.0},
                         {"mobilenet_v2", {3, 32, 32}, 0.5}, {"mobilenet_v2", {3, 64, 64}, 1.0},
                         {"squeezenet1_1", {3, 64, 64}, 1.0},
-                        {"resnet18", {3, 32, 32}, 1.0}};
+                        {"resnet18", {3, 32, 32}, 1.0},     {"mobilenet_v3_small", {3, 64, 64}, 1.0},
+                        {"mobilenet_v3_large", {3, 64, 64}, 1.0}, {"efficientnet_b0", {3, 64, 64}, 1.0},
+                        {"mnasnet0_5", {3, 64, 64}, 1.0},   {"shufflenet_v2_x1_0", {3, 64, 64}, 1.0}};
   int checked = 0;
   for (const Case& c : cases)
     for (double level : {0.0, 0.5, 0.8}) {
@@ -58,6 +61,32 @@ TEST(NaiveKernels, NoStepOfZooOrPrunedModelsRunsOneDnnNaiveLoops) {
       }
     }
   EXPECT_GT(checked, 1000);  // the models do run oneDNN steps
+}
+
+// Grouped convolutions of the widths ResNeXt (4 channels per group), RegNet (8, 16, 24, 48) and
+// odd pruned widths use: every pass on a fast path.
+TEST(NaiveKernels, GroupedConvolutionsOfEveryWidthAvoidNaiveLoops) {
+  int checked = 0;
+  for (int64_t width : {1, 2, 3, 4, 8, 12, 16, 24, 48})
+    for (int64_t groups : {2, 8, 32}) {
+      GraphBuilder b(Shape{3, 16, 16});
+      int x = b.conv("stem", b.input(), width * groups, 3, 1, 1);
+      x = b.conv("grouped", x, width * groups, 3, 2, 1, static_cast<int>(groups));
+      x = b.conv("grouped_1x1", x, width * groups, 1, 1, 0, static_cast<int>(groups));
+      x = b.linear("fc", b.flatten("flatten", b.global_avg_pool("pool", x)), 10);
+      const Graph g = b.finish(x);
+      CompileOptions o;
+      o.batch = 8;
+      const Plan plan = compile(g, o);
+      for (const Step& s : plan.steps) {
+        if (s.kind != StepKind::kernel || s.name.rfind("grouped", 0) != 0) continue;
+        ++checked;
+        EXPECT_EQ(s.kernel->impl_name(), "onednn") << s.name << " " << pass_name(s.pass) << " " << s.problem;
+        EXPECT_FALSE(runs_naive(s.kernel->detail()))
+            << s.name << " " << pass_name(s.pass) << " " << s.problem << " runs oneDNN's " << s.kernel->detail();
+      }
+    }
+  EXPECT_EQ(checked, 9 * 3 * 2 * 3);
 }
 
 }  // namespace
