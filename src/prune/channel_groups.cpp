@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <numeric>
+
 #include "core/check.hpp"
 
 namespace edgetrain::prune {
@@ -53,6 +55,9 @@ class Analysis {
     const ChannelGroup& B = data_[b];
     A.fixed = A.fixed || B.fixed;
     if (A.why_fixed.empty()) A.why_fixed = B.why_fixed;
+    A.block = std::lcm(A.block, B.block);
+    if (A.channels % A.block != 0 && !A.fixed)
+      A.fixed = true, A.why_fixed = fmt::format("read by grouped convolutions whose group widths do not tile {} channels", A.channels);
     A.sources.insert(A.sources.end(), B.sources.begin(), B.sources.end());
     A.followers.insert(A.followers.end(), B.followers.begin(), B.followers.end());
     A.consumers.insert(A.consumers.end(), B.consumers.begin(), B.consumers.end());
@@ -78,9 +83,7 @@ class Analysis {
               segments_[out] = in0;
               for (const Segment& s : in0) data_[find(s.group)].followers.push_back(id);
             } else if (a.groups > 1) {
-              for (const Segment& s : in0) fix(s.group, "input of grouped convolution '" + n.name + "'");
-              consumed_by(n.inputs[0], id);
-              segments_[out] = {{fresh(a.out_channels, "output of a grouped convolution"), 1}};
+              grouped_conv(id, a);
             } else {
               consumed_by(n.inputs[0], id);
               const int grp = fresh(a.out_channels);
@@ -137,6 +140,31 @@ class Analysis {
         n.attrs);
   }
 
+  // Same width per group in and out: the output follows the input's channels in blocks of that width.
+  // Otherwise the input is fixed and the output is a fixed group of its own.
+  void grouped_conv(int id, const Conv2dAttrs& a) {
+    const Node& n = g_.nodes[static_cast<size_t>(id)];
+    const int64_t width = a.in_channels / a.groups;
+    const auto& in = segments_[n.inputs[0]];
+    bool follows = width == a.out_channels / a.groups;
+    for (const Segment& s : in) follows = follows && s.repeat == 1 && data_[find(s.group)].channels % width == 0;
+    if (follows) {
+      segments_[n.output] = in;
+      for (const Segment& s : in) {
+        ChannelGroup& c = data_[find(s.group)];
+        c.followers.push_back(id);
+        c.block = std::lcm(c.block, width);
+        if (c.channels % c.block != 0) fix(s.group, "read by grouped convolutions whose group widths do not tile it");
+      }
+      return;
+    }
+    const std::string why = fmt::format("input of grouped convolution '{}' ({} -> {} channels per group)", n.name,
+                                        width, a.out_channels / a.groups);
+    for (const Segment& s : in) fix(s.group, why);
+    consumed_by(n.inputs[0], id);
+    segments_[n.output] = {{fresh(a.out_channels, "output of a grouped convolution"), 1}};
+  }
+
   // Channels [begin, end) of the input: its segments where the range falls on segment boundaries;
   // otherwise the groups it cuts through are fixed and the output is a fixed group of its own.
   void slice(int id, const ChannelSliceAttrs& a) {
@@ -182,7 +210,8 @@ std::string describe(const Graph& g, const ChannelGroups& cg) {
       out += fmt::format("group {:>3}: {:>5} channels, fixed ({})\n", k, c.channels, c.why_fixed);
       continue;
     }
-    out += fmt::format("group {:>3}: {:>5} channels, {}{} source(s) [{}]", k, c.channels,
+    out += fmt::format("group {:>3}: {:>5} channels{}, {}{} source(s) [{}]", k, c.channels,
+                       c.block > 1 ? fmt::format(" in blocks of {}", c.block) : "",
                        c.fixed ? "fixed (" + c.why_fixed + "), " : "", c.sources.size(), names(c.sources));
     if (!c.followers.empty()) out += fmt::format("; follow [{}]", names(c.followers));
     if (!c.consumers.empty()) out += fmt::format("; read by [{}]", names(c.consumers));

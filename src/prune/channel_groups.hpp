@@ -9,7 +9,11 @@
 //     through a group fixes that group.
 //   - ChannelShuffle fixes its input's groups (a permutation across them).
 //   - Flatten maps channel c to the columns [c*H*W, (c+1)*H*W) of the features after it.
-//   - Grouped (not depthwise) convolutions, the image input and the logits are fixed.
+//   - A grouped convolution with as many output as input channels per group (ResNeXt, RegNet) follows
+//     its input's channels like a depthwise one, in whole groups: its input's groups are pruned in
+//     blocks of that width (the convolution keeps its group width and loses groups). Other grouped
+//     convolutions fix their input, and their output is fixed.
+//   - The image input and the logits are fixed.
 #pragma once
 #include <string>
 #include <vector>
@@ -22,9 +26,12 @@ struct ChannelGroup {
   int64_t channels = 0;
   bool fixed = false;          // may not be pruned (input, logits, grouped convolutions)
   std::vector<int> sources;    // nodes whose output filters are these channels (Conv2d, Linear)
-  std::vector<int> followers;  // nodes whose per-channel parameters follow (BatchNorm, depthwise Conv2d)
+  std::vector<int> followers;  // nodes whose per-channel parameters follow (BatchNorm, depthwise/grouped Conv2d)
   std::vector<int> consumers;  // nodes that read these channels as input channels / feature columns
   std::string why_fixed;
+  // Channels are kept or removed in whole consecutive blocks of this many (the groups of grouped
+  // convolutions reading them); channels is a multiple of it.
+  int64_t block = 1;
 };
 
 // A value's channel axis: segments of groups, each `repeat` columns per channel (H*W after Flatten).

@@ -53,7 +53,8 @@ int64_t pruned_param_count(const Graph& g, const ChannelGroups& cg, const std::v
         [&]<class A>(const A& a) {
           if constexpr (std::is_same_v<A, Conv2dAttrs>) {
             const int64_t per = static_cast<int64_t>(a.kernel_h) * a.kernel_w;
-            total += is_depthwise(a) ? out * per : out * (in / a.groups) * per;
+            // A grouped convolution keeps its group width (in_channels / groups) and loses groups.
+            total += out * (a.groups == 1 ? in : a.in_channels / a.groups) * per;
             if (a.bias) total += out;
           } else if constexpr (std::is_same_v<A, LinearAttrs>) {
             total += out * in + (a.bias ? out : 0);
@@ -109,6 +110,11 @@ Network apply_pruning(const Network& model, const ChannelGroups& cg, const std::
     ET_REQUIRE(count(keep[k]) >= 1, "pruning: group {} would lose every channel", k);
     ET_REQUIRE(!cg.groups[k].fixed || count(keep[k]) == cg.groups[k].channels,
                "pruning: group {} is fixed ({}) and keeps all its channels", k, cg.groups[k].why_fixed);
+    const auto block = static_cast<size_t>(cg.groups[k].block);
+    for (size_t b = 0; b < keep[k].size(); b += block)
+      ET_REQUIRE(std::all_of(keep[k].begin() + b, keep[k].begin() + b + block, [&](bool v) { return v == keep[k][b]; }),
+                 "pruning: group {} keeps or removes its channels in blocks of {} (grouped convolutions read it), "
+                 "and the mask splits the block at channel {}", k, block, b);
   }
   // New attributes through the graph's JSON form; shapes are re-inferred when it is rebuilt.
   nlohmann::json j = graph_to_json(g);
@@ -122,7 +128,7 @@ Network apply_pruning(const Network& model, const ChannelGroups& cg, const std::
           if constexpr (std::is_same_v<A, Conv2dAttrs>) {
             a["in_channels"] = in;
             a["out_channels"] = out;
-            if (is_depthwise(at)) a["groups"] = out;
+            if (at.groups > 1) a["groups"] = out / (at.out_channels / at.groups);
           } else if constexpr (std::is_same_v<A, LinearAttrs>) {
             a["in_features"] = in;
             a["out_features"] = out;

@@ -53,9 +53,9 @@ int64_t largest_channel_cost(const Graph& g, const ChannelGroups& cg) {
   int64_t worst = 0;
   for (size_t k = 0; k < cg.groups.size(); ++k) {
     if (cg.groups[k].fixed || cg.groups[k].sources.empty()) continue;
-    --kept[k];
+    kept[k] -= cg.groups[k].block;
     worst = std::max(worst, full - pruned_param_count(g, cg, kept));
-    ++kept[k];
+    kept[k] += cg.groups[k].block;
   }
   return worst;
 }
@@ -76,20 +76,30 @@ PruningChoice choose_channels(const Network& model, const ChannelGroups& cg,
       if (p >= 0.85) r = std::max<int64_t>(r, static_cast<int64_t>(std::ceil(C / 2)));
       m = std::max(m, std::min(r, grp.channels));
     }
-    min_keep.push_back(m);
+    const int64_t block = grp.block;
+    min_keep.push_back(std::min(grp.channels, (m + block - 1) / block * block));  // whole blocks
   }
   choice.params_before = pruned_param_count(g, cg, kept);
   const double target = static_cast<double>(choice.params_before) * (1.0 - level);
-  std::vector<std::tuple<double, int, int64_t>> order;  // score, group, channel
-  for (size_t k = 0; k < scores.size(); ++k)
-    for (size_t c = 0; c < scores[k].size(); ++c) order.emplace_back(scores[k][c], static_cast<int>(k), static_cast<int64_t>(c));
+  // Units of removal: single channels, or a group's blocks (scored by their channels' mean).
+  std::vector<std::tuple<double, int, int64_t>> order;  // score, group, first channel
+  for (size_t k = 0; k < scores.size(); ++k) {
+    const auto block = static_cast<size_t>(cg.groups[k].block);
+    for (size_t c = 0; c + block <= scores[k].size(); c += block) {
+      double sum = 0;
+      for (size_t i = c; i < c + block; ++i) sum += scores[k][i];
+      order.emplace_back(sum / static_cast<double>(block), static_cast<int>(k), static_cast<int64_t>(c));
+    }
+  }
   std::sort(order.begin(), order.end());
   int64_t params = choice.params_before;
   for (const auto& [score, k, c] : order) {
     if (static_cast<double>(params) <= target) break;
-    if (kept[static_cast<size_t>(k)] <= min_keep[static_cast<size_t>(k)]) continue;
-    choice.keep[static_cast<size_t>(k)][static_cast<size_t>(c)] = false;
-    --kept[static_cast<size_t>(k)];
+    const auto group = static_cast<size_t>(k);
+    const int64_t block = cg.groups[group].block;
+    if (kept[group] - block < min_keep[group]) continue;
+    for (int64_t i = c; i < c + block; ++i) choice.keep[group][static_cast<size_t>(i)] = false;
+    kept[group] -= block;
     params = pruned_param_count(g, cg, kept);
   }
   choice.params_after = params;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "graph/builder.hpp"
 #include "integration/synthetic.hpp"
 #include "io/model_io.hpp"
 #include "io/onnx/onnx_model.hpp"
@@ -153,13 +154,59 @@ TEST(Pruning, SlicesFiltersAndTheirConsumers) {
   EXPECT_EQ(bn.numel(), 14);
 }
 
+// A grouped convolution with 4 channels per group in and out (ResNeXt, RegNet) follows its input's
+// channels in blocks of 4: pruning removes whole groups. With the classifier's columns of the removed
+// channels zeroed, the pruned network computes the original's logits; a mask that splits a block is
+// refused.
+TEST(Pruning, GroupedConvolutionsLoseWholeGroups) {
+  GraphBuilder b(Shape{3, 6, 6});
+  int x = b.conv("a", b.input(), 32, 1);
+  x = b.relu("a_relu", b.batch_norm("a_bn", x));
+  x = b.conv("b", x, 32, 3, 1, 1, 8);
+  x = b.batch_norm("b_bn", x);
+  x = b.linear("fc", b.flatten("flatten", b.global_avg_pool("pool", x)), 5);
+  Network m = testing::make_model(b.finish(x));
+  const ChannelGroups cg = analyse_channels(m.graph);
+  const int g = group_of_source(m.graph, cg, "a");
+  ASSERT_GE(g, 0);
+  EXPECT_EQ(cg.groups[g].block, 4);
+  EXPECT_FALSE(cg.groups[g].fixed);
+  const auto& f = cg.groups[g].followers;
+  EXPECT_NE(std::find(f.begin(), f.end(), m.graph.find_node("b")), f.end());
+
+  std::vector<std::vector<bool>> keep;
+  for (const ChannelGroup& grp : cg.groups) keep.emplace_back(static_cast<size_t>(grp.channels), true);
+  float* fc = m.params.param(m.graph.nodes[m.graph.find_node("fc")].params[0]).as<float>();
+  for (int c : {4, 5, 6, 7, 20, 21, 22, 23}) {
+    keep[g][c] = false;
+    for (int k = 0; k < 5; ++k) fc[k * 32 + c] = 0.f;
+  }
+  const Network p = apply_pruning(m, cg, keep);
+  const auto& conv = std::get<Conv2dAttrs>(p.graph.nodes[p.graph.find_node("b")].attrs);
+  EXPECT_EQ(conv.groups, 6);
+  EXPECT_EQ(conv.in_channels, 24);
+  EXPECT_EQ(p.params.param(p.graph.nodes[p.graph.find_node("b")].params[0]).shape, Shape({24, 4, 3, 3}));
+  std::vector<float> images(2 * 3 * 36);
+  for (size_t i = 0; i < images.size(); ++i) images[i] = std::sin(0.37f * static_cast<float>(i));
+  const std::vector<float> want = predict_logits(m, images.data(), 2, "ref"), got = predict_logits(p, images.data(), 2, "ref");
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-5) << i;
+
+  keep[g][5] = true;  // half a group
+  EXPECT_THROW(apply_pruning(m, cg, keep), Error);
+}
+
 TEST(Pruning, EveryZooModelReachesTheLevelAndTrains) {
   for (const std::string& arch : models::zoo_names()) {
     const bool big = arch == "vgg11_bn" || arch == "vgg16_bn" || arch == "alexnet" || arch == "resnet50" ||
                      arch == "resnet34";
     const Network m = zoo(arch);
     const ChannelGroups cg = analyse_channels(m.graph);
-    for (double level : {0.3, 0.7}) {
+    // The mobile families' residual streams keep ceil(pC) channels above 50 % (ranking.hpp), which
+    // bounds them near 60-66 %: they are held to issue 16's 30 and 60 %.
+    const bool mobile = arch.starts_with("mobilenet_v3") || arch.starts_with("efficientnet") ||
+                        arch.starts_with("mnasnet") || arch.starts_with("shufflenet");
+    for (double level : {0.3, mobile ? 0.6 : 0.7}) {
       const PruningChoice c = choose_channels(m, cg, channel_scores(m, cg, Criterion::l1, 1), level);
       Network p = apply_pruning(m, cg, c.keep);
       EXPECT_EQ(p.params.param_count(), c.params_after) << arch;
