@@ -34,8 +34,7 @@ constexpr NormOptions kNorm{};  // B0-B4 use BatchNorm's defaults
 
 // MBConv: [expand 1x1] - depthwise - SE - project 1x1 (no activation), "<p>.block.<i>"; the residual
 // branch is dropped per image with probability `drop` while training.
-int mbconv(GraphBuilder& b, const std::string& p, int x, int64_t out, int kernel, int stride, int expand,
-           double drop) {
+int mbconv(GraphBuilder& b, const std::string& p, int x, int64_t out, int kernel, int stride, int expand, double drop) {
   const int64_t in = b.channels(x), expanded = make_divisible(static_cast<double>(in * expand));
   int y = x, i = 0;
   auto name = [&] { return p + ".block." + std::to_string(i++); };

@@ -37,7 +37,8 @@ int inverted_residual(GraphBuilder& b, const std::string& p, int x, int64_t out,
 struct Stack {
   int kernel, stride, expand, repeats;
 };
-constexpr std::array<Stack, 6> kStacks{{{3, 2, 3, 3}, {5, 2, 3, 3}, {5, 2, 6, 3}, {3, 1, 6, 2}, {5, 2, 6, 4}, {3, 1, 6, 1}}};
+constexpr std::array<Stack, 6> kStacks{
+    {{3, 2, 3, 3}, {5, 2, 3, 3}, {5, 2, 6, 3}, {3, 1, 6, 2}, {5, 2, 6, 4}, {3, 1, 6, 1}}};
 constexpr std::array<int, 8> kDepths{32, 16, 24, 40, 80, 96, 192, 320};
 
 }  // namespace

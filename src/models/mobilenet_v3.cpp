@@ -50,7 +50,8 @@ constexpr std::array<Bneck, 11> kSmall{{{16, 3, 16, 16, true, false, 2},
 
 // InvertedResidual: [expand 1x1] - depthwise - [SE] - project 1x1 (no activation), "<p>.block.<i>".
 int inverted_residual(GraphBuilder& b, const std::string& p, int x, const Bneck& c, double w) {
-  const int64_t in = make_divisible(static_cast<double>(c.in) * w), expanded = make_divisible(static_cast<double>(c.expanded) * w),
+  const int64_t in = make_divisible(static_cast<double>(c.in) * w),
+                expanded = make_divisible(static_cast<double>(c.expanded) * w),
                 out = make_divisible(static_cast<double>(c.out) * w);
   const Act act = c.hard_swish ? Act::hard_swish : Act::relu;
   int y = x, i = 0;

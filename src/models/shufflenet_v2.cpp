@@ -43,11 +43,16 @@ int unit(GraphBuilder& b, const std::string& p, int x, int64_t out, int stride) 
 
 Graph build_shufflenet_v2(double width, const ZooOptions& o) {
   std::array<int64_t, 5> channels{};
-  if (width == 0.5) channels = {24, 48, 96, 192, 1024};
-  else if (width == 1.0) channels = {24, 116, 232, 464, 1024};
-  else if (width == 1.5) channels = {24, 176, 352, 704, 1024};
-  else if (width == 2.0) channels = {24, 244, 488, 976, 2048};
-  else fail("shufflenet_v2: width {} is not one of torchvision's 0.5, 1.0, 1.5, 2.0", width);
+  if (width == 0.5)
+    channels = {24, 48, 96, 192, 1024};
+  else if (width == 1.0)
+    channels = {24, 116, 232, 464, 1024};
+  else if (width == 1.5)
+    channels = {24, 176, 352, 704, 1024};
+  else if (width == 2.0)
+    channels = {24, 244, 488, 976, 2048};
+  else
+    fail("shufflenet_v2: width {} is not one of torchvision's 0.5, 1.0, 1.5, 2.0", width);
   constexpr std::array<int, 3> kRepeats{4, 8, 4};
   GraphBuilder b(o.input);
   int x = b.conv("conv1.0", b.input(), channels[0], 3, 2, 1);

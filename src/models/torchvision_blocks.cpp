@@ -6,7 +6,8 @@
 namespace edgetrain::models {
 
 int64_t make_divisible(double v, int64_t divisor) {
-  int64_t r = std::max<int64_t>(divisor, static_cast<int64_t>(v + static_cast<double>(divisor) / 2.0) / divisor * divisor);
+  int64_t r =
+      std::max<int64_t>(divisor, static_cast<int64_t>(v + static_cast<double>(divisor) / 2.0) / divisor * divisor);
   if (static_cast<double>(r) < 0.9 * v) r += divisor;
   return r;
 }
