@@ -15,7 +15,7 @@ scripts/check_subproject.sh build
 # per caller there: libgomp is not instrumented, so its own synchronisation would read as races).
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DEDGETRAIN_TSAN=ON -DEDGETRAIN_BUILD_CLI=OFF \
   -DEDGETRAIN_BUILD_BENCH=OFF -DEDGETRAIN_BUILD_PYTHON=OFF >/dev/null
-cmake --build build-tsan --target api_threads_test -j "$(nproc)"
+cmake --build build-tsan --target api_threads_test api_adapter_test -j "$(nproc)"
 (cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/../tests/api/tsan.supp" \
   ctest --output-on-failure -L threads)
 scripts/build.sh build-asan -DEDGETRAIN_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGETRAIN_BUILD_PYTHON=OFF \

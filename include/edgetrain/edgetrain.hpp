@@ -2,6 +2,7 @@
 // The umbrella header of the public API (docs/API.md is the tour).
 #pragma once
 
+#include "edgetrain/adapter.hpp"
 #include "edgetrain/data.hpp"
 #include "edgetrain/error.hpp"
 #include "edgetrain/export.hpp"

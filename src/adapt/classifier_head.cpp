@@ -57,4 +57,31 @@ Network with_num_classes(const Network& model, int64_t num_classes, uint64_t see
   return out;
 }
 
+Network restrict_classes(const Network& model, const std::vector<int>& classes, int extra_outputs) {
+  const int64_t k = model.graph.num_classes();
+  ET_REQUIRE(!classes.empty(), "restricting the classes: the list is empty");
+  std::vector<bool> seen(static_cast<size_t>(k), false);
+  for (int c : classes) {
+    ET_REQUIRE(c >= 0 && c < k, "restricting the classes: class {} is outside the model's {}", c, k);
+    ET_REQUIRE(!seen[static_cast<size_t>(c)], "restricting the classes: class {} is listed twice", c);
+    seen[static_cast<size_t>(c)] = true;
+  }
+  ET_REQUIRE(extra_outputs >= 0, "restricting the classes: {} extra outputs", extra_outputs);
+  Network out = with_num_classes(model, static_cast<int64_t>(classes.size()) + extra_outputs, 0);
+  const Node& head = model.graph.nodes[static_cast<size_t>(classifier_node(model.graph))];
+  const Node& new_head = out.graph.nodes[static_cast<size_t>(classifier_node(out.graph))];
+  for (size_t i = 0; i < head.params.size(); ++i) {  // weight [K, ...] and bias [K]: rows per class
+    const TensorView src = model.params.param(head.params[i]), dst = out.params.param(new_head.params[i]);
+    const int64_t row = src.numel() / k;
+    for (size_t r = 0; r < classes.size(); ++r)
+      std::copy_n(src.as<float>() + classes[r] * row, row, dst.as<float>() + static_cast<int64_t>(r) * row);
+  }
+  for (size_t r = 0; r < classes.size(); ++r)
+    out.info.class_names[r] = static_cast<size_t>(classes[r]) < model.info.class_names.size()
+                                  ? model.info.class_names[static_cast<size_t>(classes[r])]
+                                  : std::to_string(classes[r]);
+  for (size_t r = classes.size(); r < out.info.class_names.size(); ++r) out.info.class_names[r] = "other";
+  return out;
+}
+
 }  // namespace edgetrain::adapt

@@ -3,6 +3,7 @@
 // gets `num_classes` outputs and fresh parameters; every other parameter and statistic is kept.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "runtime/network.hpp"
 
@@ -13,5 +14,11 @@ namespace edgetrain::adapt {
 int classifier_node(const Graph& graph);
 
 Network with_num_classes(const Network& model, int64_t num_classes, uint64_t seed);
+
+// The same network answering only `classes` (original class ids, each once): the classifier keeps
+// their rows (weights and biases), in the given order, and drops the others; class names follow.
+// `extra_outputs` more outputs follow them, freshly initialised (named "other"). Throws Error for an
+// empty list, a repeated id or one outside the model's classes.
+Network restrict_classes(const Network& model, const std::vector<int>& classes, int extra_outputs = 0);
 
 }  // namespace edgetrain::adapt

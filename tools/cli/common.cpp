@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -123,5 +124,25 @@ void write_json(const std::string& path, const nlohmann::json& report) {
 }
 
 void write_text(const std::string& path, const std::string& text) { io::write_file_atomic(path, text); }
+
+PruneCriterion parse_prune_criterion(const std::string& name) {
+  if (name == "l1") return PruneCriterion::l1;
+  if (name == "random") return PruneCriterion::random;
+  if (name == "activation") return PruneCriterion::activation;
+  if (name == "apoz") return PruneCriterion::apoz;
+  if (name == "taylor") return PruneCriterion::taylor;
+  fail("unknown pruning criterion '{}' (l1, random, activation, apoz, taylor)", name);
+}
+
+std::vector<std::string> split_list(const std::string& text, char separator) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t end = std::min(text.find(separator, start), text.size());
+    if (end > start) out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
 
 }  // namespace edgetrain::cli

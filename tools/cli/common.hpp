@@ -58,6 +58,10 @@ void print_plan(const PlanSummary& plan);
 double level_between(const Model& before, const Model& after);
 // "[1x28x28]"-style text of a shape.
 std::string shape_text(const std::vector<int64_t>& dims);
+// "l1", "random", "activation", "apoz", "taylor"; Error otherwise.
+PruneCriterion parse_prune_criterion(const std::string& name);
+// "a,b,c" -> {"a", "b", "c"} (empty items dropped).
+std::vector<std::string> split_list(const std::string& text, char separator = ',');
 // Writes a JSON report atomically when path is not empty.
 void write_json(const std::string& path, const nlohmann::json& report);
 // Writes a text file atomically.

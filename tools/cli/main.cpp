@@ -1,4 +1,4 @@
-// edgetrain <verb>: train, eval, plan, info, export, prune, bench, calibrate, predict. Errors print one line and exit non-zero.
+// edgetrain <verb>: train, eval, plan, info, export, prune, bench, calibrate, predict, adapt. Errors print one line and exit non-zero.
 #include <omp.h>
 
 #include <cstdio>
@@ -31,6 +31,8 @@ int main(int argc, char** argv) {
   add("calibrate", "measure this device once and save its profile for predict", edgetrain::cli::add_calibrate);
   add("predict", "predicted memory and time of training configurations, and which fit a budget",
       edgetrain::cli::add_predict);
+  add("adapt", "serve a stream whose classes change: the adapter notices, shrinks, retrains and follows the drift",
+      edgetrain::cli::add_adapt);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

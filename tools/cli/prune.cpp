@@ -39,19 +39,11 @@ struct PruneVerbOptions {
   bool search = false;  // binary search of the highest level (5 %..95 %) that keeps the accuracy
 };
 
-PruneCriterion criterion_of(const std::string& name) {
-  if (name == "l1") return PruneCriterion::l1;
-  if (name == "random") return PruneCriterion::random;
-  if (name == "activation") return PruneCriterion::activation;
-  if (name == "apoz") return PruneCriterion::apoz;
-  if (name == "taylor") return PruneCriterion::taylor;
-  fail("unknown pruning criterion '{}' (l1, random, activation, apoz, taylor)", name);
-}
 
 PruneOptions prune_options(const PruneVerbOptions& o) {
   PruneOptions p;
   p.level = o.level;
-  p.criterion = criterion_of(o.criterion);
+  p.criterion = parse_prune_criterion(o.criterion);
   p.seed = o.seed;
   p.rank_batches = o.rank_batches;
   p.rank_batch = o.batch;
@@ -224,7 +216,7 @@ int run_prune(const PruneVerbOptions& o) {
   if (!o.out.empty()) io::check_writable(o.out);
   if (o.search || o.finetune_epochs > 0 || o.retrain_epochs > 0) return run_pipeline(o, std::move(model));
   const std::optional<Datasets> data =
-      needs_data(criterion_of(o.criterion)) ? std::optional<Datasets>(observed_data(o, model)) : std::nullopt;
+      needs_data(parse_prune_criterion(o.criterion)) ? std::optional<Datasets>(observed_data(o, model)) : std::nullopt;
   const ChannelRanking ranking = rank(o, model, data ? &*data : nullptr);
   std::optional<TrainingSession> run;
   if (!o.out.empty() && prunes_a_run(o)) run.emplace(TrainingSession::resume(o.model.checkpoint));

@@ -15,5 +15,6 @@ Action add_prune(CLI::App& app);
 Action add_bench(CLI::App& app);
 Action add_calibrate(CLI::App& app);
 Action add_predict(CLI::App& app);
+Action add_adapt(CLI::App& app);
 
 }  // namespace edgetrain::cli
