@@ -32,6 +32,10 @@ struct AdapterOptions {
   // Observe.
   int64_t window = 400;           // frames the class shares are taken over
   double subset_mass = 0.95;      // S: the fewest classes holding this share of the window's frames
+  // The shares S is taken from: the EM estimate of the window's label prior (true: corrects for the
+  // model's confusions, which put shares on classes the stream does not hold) or the top-1 histogram.
+  bool em_shares = true;
+  std::vector<double> source_prior;  // the prior the model was trained under (empty: uniform)
   int64_t buffer_capacity = 600;  // frames buffered for retraining, balanced across classes
   double label_confidence = 0.9;  // an unlabelled frame is buffered, as its prediction, above this
   int64_t audit_every = 25;       // with an adapted model, every n-th frame also runs the original (0: never)
@@ -41,6 +45,9 @@ struct AdapterOptions {
   int64_t min_frames_per_class = 20;  // ... and this many buffered frames of every class of S
   double drift = 0.34;                // adapt again when the Jaccard distance to the adapted S exceeds it
   double fallback_confidence = 0.6;   // the adapted model below this: the original answers the frame
+  // Drift alarm: the original serves again at once when this share of the last 40 checked frames
+  // (labelled, or answered confidently by the original on an audit) lies outside the adapted classes.
+  double alarm_share = 0.3;
   // Shrink and retrain.
   std::vector<double> prune_levels{0.5, 0.3, 0.0};        // tried in order: the first whose cost fits the budgets
   PruneCriterion criterion = PruneCriterion::activation;  // channel ranking, on the buffered frames
@@ -101,7 +108,7 @@ class EDGETRAIN_API Adapter {
   bool adapting() const;                        // a background adaptation is running
   void wait();                                  // until it has finished (and its model, if accepted, serves)
   int64_t frames() const;                       // observed so far
-  std::vector<int32_t> subset() const;          // S over the current window
+  std::vector<int32_t> subset() const;          // S over the current window (updated every 10 frames)
   std::vector<int32_t> adapted_subset() const;  // the classes the serving model answers (empty: the original serves)
   std::vector<double> label_prior() const;      // EM estimate of the window's label prior (empty before a frame)
   std::vector<AdaptationReport> reports() const;

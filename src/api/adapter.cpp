@@ -42,6 +42,7 @@ void check(const AdapterOptions& o) {
   ET_REQUIRE(o.max_subset_share > 0 && o.max_subset_share < 1, "adapter: max_subset_share {} is outside (0, 1)",
              o.max_subset_share);
   ET_REQUIRE(o.drift >= 0 && o.drift <= 1, "adapter: drift {} is outside [0, 1]", o.drift);
+  ET_REQUIRE(o.alarm_share > 0 && o.alarm_share <= 1, "adapter: alarm_share {} is outside (0, 1]", o.alarm_share);
   ET_REQUIRE(
       o.fallback_confidence >= 0 && o.fallback_confidence <= 1 && o.label_confidence >= 0 && o.label_confidence <= 1,
       "adapter: fallback_confidence and label_confidence must lie in [0, 1]");
@@ -70,7 +71,12 @@ Adapter::Impl::Impl(Model deployed, const AdapterOptions& o)
       classes(original.num_classes()),
       original_session(original, one_frame(o.engine)),
       window(original.num_classes(), o.window),
-      buffer(o.buffer_capacity, original.num_classes(), chw[0] * chw[1] * chw[2]) {
+      buffer(o.buffer_capacity, original.num_classes(), chw[0] * chw[1] * chw[2]),
+      source_prior(o.source_prior.empty() ? std::vector<double>(static_cast<size_t>(original.num_classes()),
+                                                                  1.0 / static_cast<double>(original.num_classes()))
+                                          : o.source_prior) {
+  ET_REQUIRE(static_cast<int64_t>(source_prior.size()) == classes, "adapter: the source prior has {} classes, the model {}",
+             source_prior.size(), classes);
   if (!o.device_profile.empty()) predictor = Predictor::load(o.device_profile);
   if (o.state_dir.empty()) return;
   std::filesystem::create_directories(o.state_dir);
@@ -98,6 +104,7 @@ Adapter::Impl::~Impl() {
 
 void Adapter::Impl::serve(std::shared_ptr<const Restricted> model) {
   serving_session.reset();
+  checks.clear();
   serving = std::move(model);
   if (serving) serving_session.emplace(serving->model, one_frame(options.engine));
 }
@@ -112,9 +119,15 @@ AdapterPrediction Adapter::Impl::observe(const float* frame, std::optional<int32
                                                     original_session, options.fallback_confidence);
   // An audit: the original also runs on every audit_every-th frame the adapted model answered, so
   // that classes it cannot name show up even where it answers them confidently.
-  if (serving && a.original_posterior.empty() && options.audit_every > 0 && frames % options.audit_every == 0)
-    a.original_posterior = original_session.probabilities(frame, 1);
+  const bool audit =
+      serving && a.original_posterior.empty() && options.audit_every > 0 && frames % options.audit_every == 0;
+  if (audit) a.original_posterior = original_session.probabilities(frame, 1);
   ++frames;
+  if (serving && label) check_drift(*label);  // unbiased checks of the adapted classes: labels, and the
+  if (serving && audit && !label) {          // original's confident answers on audited frames
+    const auto top = std::max_element(a.original_posterior.begin(), a.original_posterior.end());
+    if (*top >= options.label_confidence) check_drift(static_cast<int32_t>(top - a.original_posterior.begin()));
+  }
   // What the window learns: the label where given, else the original's posterior where it ran, else
   // (the original serving) its answer. The adapted model's own answers are left out: they cannot name
   // a class outside its subset, so they would hide the drift the window is there to see.
@@ -135,15 +148,31 @@ AdapterPrediction Adapter::Impl::observe(const float* frame, std::optional<int32
   return a.prediction;
 }
 
+void Adapter::Impl::check_drift(int32_t truth) {
+  constexpr size_t kChecks = 40, kMinChecks = 16;
+  checks.push_back(std::find(serving->classes.begin(), serving->classes.end(), truth) == serving->classes.end());
+  if (checks.size() > kChecks) checks.pop_front();
+  const auto outside = static_cast<double>(std::count(checks.begin(), checks.end(), true));
+  if (checks.size() < kMinChecks || outside < options.alarm_share * static_cast<double>(checks.size())) return;
+  status = fmt::format("drift: {:.0f} of the last {} checked frames lie outside classes {}; serving the original model",
+                       outside, checks.size(), fmt::join(serving->classes, ","));
+  serve(nullptr);
+  subset_since = frames;  // S must settle again before the next adaptation
+  if (!options.state_dir.empty()) adapter_detail::write_state(options.state_dir, nullptr, ++generation);
+}
+
 std::vector<int32_t> Adapter::Impl::current_subset() const {
   if (window.size() == 0) return {};
-  const std::vector<int> s =
-      adapt::observed_subset(window.prediction_shares(), {adapt::SubsetRule::Kind::mass, options.subset_mass, 0});
+  const std::vector<double> shares =
+      options.em_shares ? window.em_prior(source_prior, 100, 1e-5).prior : window.prediction_shares();
+  const std::vector<int> s = adapt::observed_subset(shares, {adapt::SubsetRule::Kind::mass, options.subset_mass, 0});
   return {s.begin(), s.end()};
 }
 
 void Adapter::Impl::decide() {
-  if (busy) return;
+  // S is re-estimated every few frames (the EM estimate costs window x classes per iteration).
+  constexpr int64_t kSubsetEvery = 10;
+  if (busy || frames % kSubsetEvery != 0) return;
   const std::vector<int32_t> s = current_subset();
   if (s != last_subset) last_subset = s, subset_since = frames;
   if (window.size() < std::min<int64_t>(options.window, options.stable_frames) ||
@@ -181,15 +210,15 @@ adapter_detail::JobInput Adapter::Impl::job_input() const {
   in.serving = serving;
   std::vector<const adapt::ReplaySample*> train, held;
   buffer.split(options.hold_back_every, train, held);
-  auto take = [&](const std::vector<const adapt::ReplaySample*>& from, std::vector<float>& images,
-                  std::vector<int32_t>& labels) {
-    for (const adapt::ReplaySample* r : from) {
-      images.insert(images.end(), r->input.begin(), r->input.end());
-      labels.push_back(r->label);
-    }
-  };
-  take(train, in.train_images, in.train_labels);
-  take(held, in.held_images, in.held_labels);
+  for (const adapt::ReplaySample* r : train) {
+    in.train_images.insert(in.train_images.end(), r->input.begin(), r->input.end());
+    in.train_labels.push_back(r->label);
+  }
+  for (const adapt::ReplaySample* r : held) {
+    in.held_images.insert(in.held_images.end(), r->input.begin(), r->input.end());
+    in.held_labels.push_back(r->label);
+    in.held_labelled.push_back(r->labelled);
+  }
   return in;
 }
 
@@ -253,14 +282,13 @@ void Adapter::wait() {
   impl_->collect();
 }
 int64_t Adapter::frames() const { return impl_->frames; }
-std::vector<int32_t> Adapter::subset() const { return impl_->current_subset(); }
+std::vector<int32_t> Adapter::subset() const { return impl_->last_subset; }
 std::vector<int32_t> Adapter::adapted_subset() const {
   return impl_->serving ? impl_->serving->classes : std::vector<int32_t>{};
 }
 std::vector<double> Adapter::label_prior() const {
   if (impl_->window.size() == 0) return {};
-  const std::vector<double> uniform(static_cast<size_t>(impl_->classes), 1.0 / static_cast<double>(impl_->classes));
-  return impl_->window.em_prior(uniform).prior;
+  return impl_->window.em_prior(impl_->source_prior).prior;
 }
 std::vector<AdaptationReport> Adapter::reports() const { return impl_->reports; }
 std::string Adapter::status() const { return impl_->status; }

@@ -2,6 +2,7 @@
 // adaptation itself (adapter_job.cpp), and the state kept across restarts (adapter_state.cpp).
 #pragma once
 #include <atomic>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -40,6 +41,7 @@ struct JobInput {
   std::vector<int32_t> subset;
   std::vector<float> train_images, held_images;    // [n, C, H, W], every buffered frame
   std::vector<int32_t> train_labels, held_labels;  // original class ids
+  std::vector<bool> held_labelled;                 // the user's label (else a confident prediction)
   std::shared_ptr<const Restricted> serving;       // null: the original serves
 };
 
@@ -79,6 +81,8 @@ struct Adapter::Impl {
   adapt::ReplayBuffer buffer;
   int64_t frames = 0, subset_since = 0, generation = 0;
   std::vector<int32_t> last_subset, rejected_subset;
+  std::vector<double> source_prior;
+  std::deque<bool> checks;  // adapted model serving: whether each checked frame lay outside its classes
   std::vector<AdaptationReport> reports;
   std::string status;
 
@@ -91,6 +95,7 @@ struct Adapter::Impl {
   ~Impl();
   AdapterPrediction observe(const float* frame, std::optional<int32_t> label);
   void decide();
+  void check_drift(int32_t truth);
   void start(adapter_detail::JobInput in);
   void collect();  // takes a finished job's result on the serving thread
   void serve(std::shared_ptr<const adapter_detail::Restricted> model);

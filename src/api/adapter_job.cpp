@@ -5,6 +5,7 @@
 // serving thread does) and copies of the buffered frames, and writes nothing shared.
 #include <algorithm>
 #include <chrono>
+#include <span>
 
 #include "adapt/classifier_head.hpp"
 #include "api/adapter_impl.hpp"
@@ -98,11 +99,11 @@ struct Choice {
   CostEstimate estimate;
 };
 
-// The first level of options.prune_levels, with the largest batch, whose predicted retraining cost
-// fits the budgets (without a device profile: the first level at the asked batch).
-Choice choose(const Model& base, const std::optional<ChannelRanking>& ranking, const AdapterOptions& o,
-              const Predictor* predictor, int64_t samples, std::string& why) {
-  for (double level : o.prune_levels) {
+// The first of `levels`, with the largest batch, whose predicted retraining cost fits the budgets
+// (without a device profile: the first level at the asked batch).
+Choice choose(const Model& base, const std::optional<ChannelRanking>& ranking, std::span<const double> levels,
+              const AdapterOptions& o, const Predictor* predictor, int64_t samples, std::string& why) {
+  for (double level : levels) {
     Model candidate = level > 0 ? base.pruned(*ranking, level) : base.clone();
     for (int64_t batch = std::min(o.batch, samples); batch >= 1; batch /= 2) {
       if (!predictor) {
@@ -124,6 +125,56 @@ Choice choose(const Model& base, const std::optional<ChannelRanking>& ranking, c
   return {};
 }
 
+// Validation frames of the subset: the user-labelled ones where there are at least kMinLabelled
+// (a confident prediction standing in for a label favours the model that made it), else all.
+Frames validation_frames(const JobInput& in, int64_t frame_size) {
+  constexpr int64_t kMinLabelled = 10;
+  std::vector<float> images;
+  std::vector<int32_t> labels;
+  for (size_t k = 0; k < in.held_labels.size(); ++k) {
+    if (!in.held_labelled[k]) continue;
+    const float* f = in.held_images.data() + static_cast<int64_t>(k) * frame_size;
+    images.insert(images.end(), f, f + frame_size);
+    labels.push_back(in.held_labels[k]);
+  }
+  Frames labelled = restricted_frames(images, labels, in.subset, false, false, frame_size);
+  if (labelled.size() >= kMinLabelled) return labelled;
+  return restricted_frames(in.held_images, in.held_labels, in.subset, false, false, frame_size);
+}
+
+// Retrains `c` on `train` (stopping early when `stop` turns true) and validates it against the
+// serving model on `held`: fills the report's measurements; returns the adapted model (null when stopped).
+std::shared_ptr<Restricted> retrain(Choice& c, const Dataset& train, const Frames& held, const Model& original,
+                                    const AdapterOptions& o, const JobInput& in, bool other,
+                                    const std::atomic<bool>& stop, AdaptationReport& rep) {
+  const int64_t frame_size = held.size() > 0 ? static_cast<int64_t>(held.images.size()) / held.size() : 0;
+  rep.level = c.level;
+  rep.batch = c.batch;
+  rep.predicted_seconds = c.estimate.epoch_seconds * o.epochs;
+  rep.predicted_bytes = c.estimate.total_bytes;
+  reset_peak_rss();
+  const auto t0 = Clock::now();
+  {
+    TrainingSession session(*c.model, training_options(o, c.batch));
+    rep.plan_bytes = session.memory().total;
+    FitOptions fit;
+    fit.epochs = o.epochs;
+    fit.on_step = [&](const StepProgress&) { return !stop.load(); };
+    if (session.fit(train, fit).stopped) return nullptr;
+  }
+  rep.seconds = seconds_since(t0);
+  rep.peak_rss_bytes = peak_rss_bytes();
+  auto adapted = std::make_shared<Restricted>(Restricted{std::move(*c.model), in.subset, other});
+  rep.accuracy_before = accuracy(original, in.serving.get(), o, held.images, held.labels, frame_size);
+  rep.accuracy_after = accuracy(original, adapted.get(), o, held.images, held.labels, frame_size);
+  const Model& before = in.serving ? in.serving->model : original;
+  rep.latency_before_ms = latency_ms(before, o.engine, held.images.data());
+  rep.latency_after_ms = latency_ms(adapted->model, o.engine, held.images.data());
+  rep.params_before = before.parameter_count();
+  rep.params_after = adapted->model.parameter_count();
+  return adapted;
+}
+
 }  // namespace
 
 JobResult run_adaptation(const Model& original, const AdapterOptions& o, const Predictor* predictor, const JobInput& in,
@@ -140,7 +191,7 @@ JobResult run_adaptation(const Model& original, const AdapterOptions& o, const P
   });
   const bool other = outside >= o.min_frames_per_class;
   const Frames train_frames = restricted_frames(in.train_images, in.train_labels, in.subset, other, true, frame_size);
-  const Frames held = restricted_frames(in.held_images, in.held_labels, in.subset, false, false, frame_size);
+  const Frames held = validation_frames(in, frame_size);
   const int64_t samples = train_frames.size();
   rep.held_back = held.size();
   ET_REQUIRE(samples >= 2 && rep.held_back >= 1,
@@ -158,46 +209,26 @@ JobResult run_adaptation(const Model& original, const AdapterOptions& o, const P
     po.backend = o.engine.backend;
     ranking = needs_data(o.criterion) ? ChannelRanking::rank(base, po, train) : ChannelRanking::rank(base, po);
   }
-  Choice c = choose(base, ranking, o, predictor, samples, rep.why);
-  if (!c.model) {
-    rep.why = "nothing fits the budgets: " + rep.why;
-    return r;
-  }
-  rep.level = c.level;
-  rep.batch = c.batch;
-  rep.predicted_seconds = c.estimate.epoch_seconds * o.epochs;
-  rep.predicted_bytes = c.estimate.total_bytes;
-
-  reset_peak_rss();
-  const auto t0 = Clock::now();
-  {
-    TrainingSession session(*c.model, training_options(o, c.batch));
-    rep.plan_bytes = session.memory().total;
-    FitOptions fit;
-    fit.epochs = o.epochs;
-    fit.on_step = [&](const StepProgress&) { return !stop.load(); };
-    if (session.fit(train, fit).stopped) {
-      rep.why += "; stopped";
+  // The levels in order: the first that fits; where its model is worse than the serving one, the next.
+  std::span<const double> levels(o.prune_levels);
+  while (!levels.empty() && !stop) {
+    Choice c = choose(base, ranking, levels, o, predictor, samples, rep.why);
+    if (!c.model) {
+      rep.why = (r.report.seconds > 0 ? "" : "nothing fits the budgets: ") + rep.why;
       return r;
     }
+    levels = levels.subspan(static_cast<size_t>(std::find(levels.begin(), levels.end(), c.level) - levels.begin()) + 1);
+    std::shared_ptr<Restricted> adapted = retrain(c, train, held, original, o, in, other, stop, rep);
+    if (!adapted) break;
+    rep.accepted = rep.accuracy_after >= rep.accuracy_before;
+    if (rep.accepted) {
+      r.model = std::move(adapted);
+      return r;
+    }
+    rep.why += fmt::format("; level {:.2f} rolled back: {:.3f} on {} held-back frames against {:.3f}; ", c.level,
+                           rep.accuracy_after, held.size(), rep.accuracy_before);
   }
-  rep.seconds = seconds_since(t0);
-  rep.peak_rss_bytes = peak_rss_bytes();
-
-  auto adapted = std::make_shared<Restricted>(Restricted{std::move(*c.model), in.subset, other});
-  rep.accuracy_before = accuracy(original, in.serving.get(), o, held.images, held.labels, frame_size);
-  rep.accuracy_after = accuracy(original, adapted.get(), o, held.images, held.labels, frame_size);
-  const Model& before = in.serving ? in.serving->model : original;
-  rep.latency_before_ms = latency_ms(before, o.engine, held.images.data());
-  rep.latency_after_ms = latency_ms(adapted->model, o.engine, held.images.data());
-  rep.params_before = before.parameter_count();
-  rep.params_after = adapted->model.parameter_count();
-  rep.accepted = rep.accuracy_after >= rep.accuracy_before;
-  if (rep.accepted)
-    r.model = std::move(adapted);
-  else
-    rep.why += fmt::format("; rolled back: {:.3f} on held-back frames against {:.3f}", rep.accuracy_after,
-                           rep.accuracy_before);
+  if (stop) rep.why += "; stopped";
   return r;
 }
 

@@ -118,5 +118,21 @@ else
   bad "prune pipeline ($(tail -3 pipe.log))"
 fi
 
+# --- adapt: a stream of one class, all three, then another: adapts, falls back, adapts again ---
+if "$bin" adapt --checkpoint straight.ckpt --classes Trouser,Bag,Sandal --stream "Bag:400;all:300;Sandal:400" \
+     --labels 0.2 --window 100 --stable 60 --foreground --json adapt.json --svg adapt.svg >adapt.log 2>&1 &&
+   [ "$(grep -o '"accepted": *true' adapt.json | wc -l)" -ge 2 ] && grep -q "<svg" adapt.svg &&
+   grep -q "adaptation at frame" adapt.log; then
+  ok "adapt follows a stream of changing classes (JSON report, timeline SVG)"
+else
+  bad "adapt ($(tail -3 adapt.log))"
+fi
+expect_error "adapt: a class the data does not have" "class 'Shirt' is not one of the data's 3 classes" -- \
+  adapt --checkpoint straight.ckpt --classes Trouser,Bag,Sandal --stream "Shirt:10"
+expect_error "adapt: a malformed stream" "phase 'Bag' is not CLASSES:FRAMES" -- \
+  adapt --checkpoint straight.ckpt --classes Trouser,Bag,Sandal --stream "Bag"
+expect_error "adapt: a budget without a device profile" "needs a device profile" -- \
+  adapt --checkpoint straight.ckpt --classes Trouser,Bag,Sandal --stream "Bag:10" --memory-budget 100
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

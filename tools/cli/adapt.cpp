@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <random>
+#include <thread>
 
 #include "adapt_report.hpp"
 #include "common.hpp"
@@ -32,6 +33,7 @@ struct AdaptVerbOptions {
   std::string levels = "0.5,0.3,0";
   std::string criterion = "activation";
   double memory_budget_mib = 0;
+  double fps = 0;  // frames per second the stream delivers (0: as fast as they are served)
   std::string backend = "auto";
   std::string json, svg;
 };
@@ -139,6 +141,7 @@ int run_adapt(AdaptVerbOptions& o) {
     return n;
   }());
   int64_t t = 0;
+  const auto stream_start = std::chrono::steady_clock::now();
   for (size_t ph = 0; ph < phases.size(); ++ph) {
     const Phase& p = phases[ph];
     for (int64_t f = 0; f < p.frames; ++f, ++t) {
@@ -149,6 +152,8 @@ int run_adapt(AdaptVerbOptions& o) {
       const auto& samples = by_class[static_cast<size_t>(c)];
       ET_REQUIRE(!samples.empty(), "the data has no image of class {}", c);
       set.read(samples[rng() % samples.size()], frame.data());
+      if (o.fps > 0)  // a camera's pace: frame t arrives at t / fps seconds
+        std::this_thread::sleep_until(stream_start + std::chrono::duration<double>(static_cast<double>(t) / o.fps));
       const bool labelled = unit(rng) < o.labels;
       const bool busy = adapter.adapting();
       const auto t0 = std::chrono::steady_clock::now();
@@ -187,6 +192,9 @@ Action add_adapt(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--labels", o->labels, "share of frames that come with their label (0..1)")->capture_default_str();
   app.add_option("--seed", o->seed, "stream order, labels")->capture_default_str();
+  app.add_option("--fps", o->fps,
+                 "frames per second the stream delivers (0: as fast as they are served; background retraining then "
+                 "lags by many frames)")->capture_default_str();
   app.add_option("--window", o->adapter.window, "frames the class shares are taken over")->capture_default_str();
   app.add_option("--subset-mass", o->adapter.subset_mass, "S covers this share of the window")->capture_default_str();
   app.add_option("--buffer", o->adapter.buffer_capacity, "replay buffer frames")->capture_default_str();
