@@ -32,8 +32,8 @@ Every file describes the same network state: the state_dict is snapshotted right
 construction and restored after every forward/export that might change it (a training-mode
 export runs a forward pass, which updates the BN running statistics in the module).
 
-Determinism: CPU, float32 parameters (references in float64), 1 thread. For each arch: torch.manual_seed(SEED) immediately
-before constructing the model (so weights depend only on SEED and the arch); then every
+Determinism: CPU, float32 parameters (references in float64), 1 thread. For each arch: torch.manual_seed(SEED)
+immediately before constructing the model (so weights depend only on SEED and the arch); then every
 BatchNorm's weight, bias, running_mean and running_var are redrawn from a generator seeded
 with SEED + 2 (see randomize_bn_state: fresh BNs are an identity and would hide importer
 bugs); input and labels come from a separate torch.Generator seeded with SEED + 1.
@@ -97,26 +97,19 @@ ARCHS = {
     "alexnet":       dict(input=[3, 224, 224], batch=2, opset=12, dynamic=False, preserve=False),
     "vgg11_bn":      dict(input=[3, 224, 224], batch=2, opset=14, dynamic=False, preserve=False),
     "googlenet":     dict(input=[3, 64, 64], batch=4, opset=15, dynamic=True, preserve=False),
-    # Not torchvision: the operators the six leave out (LeakyRelu, Sigmoid, HardSigmoid,
-    # HardSwish, SiLU, squeeze-and-excitation with ReduceMean, Mul by a constant, AveragePool,
-    # depthwise Conv, MatMul + Add, and the
+    # Not torchvision: the operators the six leave out (LeakyRelu, Sigmoid, HardSigmoid, HardSwish, SiLU,
+    # SE with ReduceMean, Mul by a constant, AveragePool, depthwise Conv, MatMul + Add, and the
     # Shape/Gather/Unsqueeze/Concat/Reshape chain of x.view(x.size(0), -1)).
     "tiny_ops":      dict(input=[3, 8, 8], batch=4, opset=14, dynamic=True, preserve=False),
-    # The networks edge devices run (issue 16): hard-swish and squeeze-and-excitation with a
-    # HardSigmoid gate, 5x5 depthwise filters and channel counts that are not multiples of 16
-    # (mobilenet_v3_small: 72, 88, 120; mnasnet0_5), SiLU and a Sigmoid gate (efficientnet_b0, its
-    # stochastic depth at p = 0, see build_model). Left out: resnext50_32x4d (its 92 MB files and two
-    # minutes would be a large share of CI; bench/run_benchmarks.sh trains it), and regnet_y_400mf,
-    # whose random-weight gradients are too rounding-sensitive for a float64 reference: PyTorch's own
-    # float32 gradients are 1.3-1.7e-2 off at 64² and 96² batch 2, and at batch 3-4 a ReLU input within
-    # 5e-6 of zero (a BatchNorm over 2x2 maps) takes the other branch in edgetrain's float32.
+    # The networks edge devices run (issue 16): hard-swish, SE with HardSigmoid / Sigmoid gates, 5x5
+    # depthwise filters, channel counts not multiples of 16, SiLU (efficientnet_b0 at stochastic depth 0).
+    # Left out: resnext50_32x4d (92 MB files, two minutes of CI) and regnet_y_400mf (its random-weight
+    # gradients are too rounding-sensitive: PyTorch's own float32 ones are 1.3-1.7e-2 off).
     "mobilenet_v3_small": dict(input=[3, 64, 64], batch=4, opset=14, dynamic=False, preserve=False),
     "mnasnet0_5":    dict(input=[3, 64, 64], batch=4, opset=12, dynamic=False, preserve=False),
     "efficientnet_b0": dict(input=[3, 64, 64], batch=2, opset=13, dynamic=False, preserve=True),
-    # Channel split (chunk: Shape/Gather/Div/Slice chains) and channel shuffle (Reshape to 5-D,
-    # Transpose, Reshape back, with the export's batch size written in as a literal). OpenCV 4.6
-    # cannot read PyTorch's export (it takes the chunk's shape arithmetic for a bias Add), so only
-    # edgetrain's export of it goes to OpenCV (onnx_export_check).
+    # Channel split (chunk's Shape/Gather/Div/Slice) and shuffle (Reshape to 5-D with the export's batch
+    # as a literal, Transpose, Reshape). OpenCV 4.6 cannot read PyTorch's export: only edgetrain's goes there.
     "shufflenet_v2_x0_5": dict(input=[3, 64, 64], batch=4, opset=13, dynamic=False, preserve=False,
                                opencv=False),
 }
@@ -204,10 +197,6 @@ def bn_buffer_names(model):
 def to_np(t):
     a = t.detach().cpu().numpy().copy()
     return a.astype(np.float32) if a.dtype == np.float64 else a
-
-
-def file_size_mb(path):
-    return os.path.getsize(path) / 1e6
 
 
 def pytorch_f32_grad_error(model, x, labels, drop, ref):
@@ -446,7 +435,7 @@ def make_arch(arch, outdir, force):
         "script_sha256": SCRIPT_SHA256,
     }
     write_json(meta_path, meta)
-    sizes = " ".join("%s=%.1fMB" % (f, file_size_mb(os.path.join(adir, f))) for f in files)
+    sizes = " ".join("%s=%.1fMB" % (f, os.path.getsize(os.path.join(adir, f)) / 1e6) for f in files)
     print("%-14s opset %d  %s  rewritten=%s  %.1fs"
           % (arch, spec["opset"], sizes, rewritten, time.time() - t0), flush=True)
 
@@ -510,8 +499,6 @@ def make_fmnist_folder(outdir, force):
     print("fmnist-folder  %s  %.1fs" % (counts, time.time() - t0), flush=True)
 
 
-# ----------------------------------------------------------------------------- main
-
 def make_odd_inputs(outdir, force):
     """Files an importer must refuse with one clear line (the CLI test checks the messages)."""
     odir = os.path.join(outdir, "odd")
@@ -549,27 +536,17 @@ def make_odd_inputs(outdir, force):
 
     torch.onnx.export(ChannelMean().eval(), x, os.path.join(odir, "channel_mean.onnx"), opset_version=13,
                       input_names=["input"], output_names=["logits"])
-    class RowSlice(nn.Module):  # a slice of rows: only channel slices are supported
-        def __init__(self):
+    class Rearranged(nn.Module):  # rows 2:6, or H and W transposed: only channel slices and shuffles import
+        def __init__(self, rows):
             super().__init__()
-            self.fc = nn.Linear(3 * 4 * 8, 3)
+            self.rows, self.fc = rows, nn.Linear(3 * (4 if rows else 8) * 8, 3)
 
         def forward(self, x):
-            return self.fc(torch.flatten(x[:, :, 2:6], 1))
+            return self.fc(torch.flatten(x[:, :, 2:6] if self.rows else x.transpose(2, 3), 1))
 
-    torch.onnx.export(RowSlice().eval(), x, os.path.join(odir, "row_slice.onnx"), opset_version=13,
-                      input_names=["input"], output_names=["logits"])
-
-    class Transposed(nn.Module):  # a transpose that is not a channel shuffle's
-        def __init__(self):
-            super().__init__()
-            self.fc = nn.Linear(3 * 8 * 8, 3)
-
-        def forward(self, x):
-            return self.fc(torch.flatten(x.transpose(2, 3), 1))
-
-    torch.onnx.export(Transposed().eval(), x, os.path.join(odir, "transposed.onnx"), opset_version=13,
-                      input_names=["input"], output_names=["logits"])
+    for rows, name in ((True, "row_slice.onnx"), (False, "transposed.onnx")):
+        torch.onnx.export(Rearranged(rows).eval(), x, os.path.join(odir, name), opset_version=13,
+                          input_names=["input"], output_names=["logits"])
     path = os.path.join(odir, "dynamic_hw.onnx")
     torch.onnx.export(TinyOps().eval(), x, path, opset_version=14, input_names=["input"],
                       output_names=["logits"], dynamic_axes={"input": {2: "height", 3: "width"}})
@@ -584,6 +561,8 @@ def make_odd_inputs(outdir, force):
     write_json(stamp, {"script_sha256": SCRIPT_SHA256})
     print("%-14s %s" % ("odd", sorted(f for f in os.listdir(odir) if f.endswith(".onnx"))), flush=True)
 
+
+# ----------------------------------------------------------------------------- main
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

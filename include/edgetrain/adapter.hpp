@@ -30,15 +30,15 @@ namespace edgetrain {
 
 struct AdapterOptions {
   // Observe.
-  int64_t window = 400;           // frames the class shares are taken over
-  double subset_mass = 0.95;      // S: the fewest classes holding this share of the window's frames
+  int64_t window = 400;       // frames the class shares are taken over
+  double subset_mass = 0.95;  // S: the fewest classes holding this share of the window's frames
   // The shares S is taken from: the EM estimate of the window's label prior (true: corrects for the
   // model's confusions, which put shares on classes the stream does not hold) or the top-1 histogram.
   bool em_shares = true;
   std::vector<double> source_prior;  // the prior the model was trained under (empty: uniform)
-  int64_t buffer_capacity = 600;  // frames buffered for retraining, balanced across classes
-  double label_confidence = 0.9;  // an unlabelled frame is buffered, as its prediction, above this
-  int64_t audit_every = 25;       // with an adapted model, every n-th frame also runs the original (0: never)
+  int64_t buffer_capacity = 600;     // frames buffered for retraining, balanced across classes
+  double label_confidence = 0.9;     // an unlabelled frame is buffered, as its prediction, above this
+  int64_t audit_every = 25;          // with an adapted model, every n-th frame also runs the original (0: never)
   // Decide.
   double max_subset_share = 0.5;      // adapt only when |S| is at most this share of the classes
   int64_t stable_frames = 200;        // ... S unchanged for this many frames

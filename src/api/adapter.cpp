@@ -73,10 +73,10 @@ Adapter::Impl::Impl(Model deployed, const AdapterOptions& o)
       window(original.num_classes(), o.window),
       buffer(o.buffer_capacity, original.num_classes(), chw[0] * chw[1] * chw[2]),
       source_prior(o.source_prior.empty() ? std::vector<double>(static_cast<size_t>(original.num_classes()),
-                                                                  1.0 / static_cast<double>(original.num_classes()))
+                                                                1.0 / static_cast<double>(original.num_classes()))
                                           : o.source_prior) {
-  ET_REQUIRE(static_cast<int64_t>(source_prior.size()) == classes, "adapter: the source prior has {} classes, the model {}",
-             source_prior.size(), classes);
+  ET_REQUIRE(static_cast<int64_t>(source_prior.size()) == classes,
+             "adapter: the source prior has {} classes, the model {}", source_prior.size(), classes);
   if (!o.device_profile.empty()) predictor = Predictor::load(o.device_profile);
   if (o.state_dir.empty()) return;
   std::filesystem::create_directories(o.state_dir);
@@ -124,7 +124,7 @@ AdapterPrediction Adapter::Impl::observe(const float* frame, std::optional<int32
   if (audit) a.original_posterior = original_session.probabilities(frame, 1);
   ++frames;
   if (serving && label) check_drift(*label);  // unbiased checks of the adapted classes: labels, and the
-  if (serving && audit && !label) {          // original's confident answers on audited frames
+  if (serving && audit && !label) {           // original's confident answers on audited frames
     const auto top = std::max_element(a.original_posterior.begin(), a.original_posterior.end());
     if (*top >= options.label_confidence) check_drift(static_cast<int32_t>(top - a.original_posterior.begin()));
   }

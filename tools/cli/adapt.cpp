@@ -95,19 +95,8 @@ int32_t argmax_within(const std::vector<float>& logits, const std::vector<int32_
   return best;
 }
 
-int run_adapt(AdaptVerbOptions& o) {
-  // Image folders are resized to the model's input (--input, else the checkpoint's, else the architecture's).
-  const Shape folder_size = !o.model.input.empty()        ? parse_chw(o.model.input)
-                            : !o.model.checkpoint.empty() ? Shape(Model::load(o.model.checkpoint).input_chw())
-                                                          : model_input(o.model, Shape{});
-  Datasets data = open_datasets(o.data, folder_size);
-  const Dataset& set = data.test ? *data.test : data.train;
-  Model model = open_api_model(o.model, static_cast<int64_t>(set.class_names().size()), Shape(set.sample_shape()), 1);
-  ET_REQUIRE(set.sample_shape() == model.input_chw(), "data samples are {} but the model takes {}",
-             shape_text(set.sample_shape()), shape_text(model.input_chw()));
-  const std::vector<Phase> phases = parse_stream(o.stream, set);
-  std::vector<std::vector<int64_t>> by_class(static_cast<size_t>(model.num_classes()));
-  for (int64_t i = 0; i < set.size(); ++i) by_class.at(static_cast<size_t>(set.label(i))).push_back(i);
+// The adapter options the flags give beyond the plain ones.
+void complete_adapter_options(AdaptVerbOptions& o) {
   o.adapter.prune_levels.clear();
   for (const std::string& l : split_list(o.levels)) {
     try {
@@ -119,27 +108,28 @@ int run_adapt(AdaptVerbOptions& o) {
   o.adapter.criterion = parse_prune_criterion(o.criterion);
   o.adapter.memory_budget = static_cast<std::size_t>(o.memory_budget_mib * (1 << 20));
   o.adapter.engine = engine_options(o.backend);
+}
 
-  InferenceOptions io;
-  io.engine = o.adapter.engine;
-  InferenceSession original(model, io);
-  Adapter adapter(model.clone(), o.adapter);
-  if (!adapter.status().empty()) fmt::print("adapter: {}\n", adapter.status());
+// The stream, frame by frame, through the adapter and the baselines (the deployed model's logits:
+// as they are, masked to the adapter's subset, reweighted by its EM label prior).
+StreamLog serve_stream(Adapter& adapter, InferenceSession& original, const Dataset& set,
+                       const std::vector<Phase>& phases, const AdaptVerbOptions& o) {
+  const int64_t classes = original.num_classes();
+  std::vector<std::vector<int64_t>> by_class(static_cast<size_t>(classes));
+  for (int64_t i = 0; i < set.size(); ++i) by_class.at(static_cast<size_t>(set.label(i))).push_back(i);
   StreamLog log;
-  for (const Phase& p : phases)
+  int64_t total = 0;
+  for (const Phase& p : phases) {
     log.phases.push_back(fmt::format("{}{}: {} frames", p.gradual ? "~" : "", fmt::join(p.classes, ","), p.frames));
+    total += p.frames;
+  }
   log.frames.resize(phases.size());
   std::mt19937_64 rng(o.seed);
   std::uniform_real_distribution<double> unit(0, 1);
-  std::vector<float> frame(static_cast<size_t>(model.input_chw()[0] * model.input_chw()[1] * model.input_chw()[2]));
+  const std::vector<int64_t> chw = original.input_chw();
+  std::vector<float> frame(static_cast<size_t>(chw[0] * chw[1] * chw[2]));
   std::vector<double> prior;
-  const std::vector<double> uniform(static_cast<size_t>(model.num_classes()),
-                                    1.0 / static_cast<double>(model.num_classes()));
-  Progress bar("adapt", [&] {
-    int64_t n = 0;
-    for (const Phase& p : phases) n += p.frames;
-    return n;
-  }());
+  Progress bar("adapt", total);
   int64_t t = 0;
   const auto stream_start = std::chrono::steady_clock::now();
   for (size_t ph = 0; ph < phases.size(); ++ph) {
@@ -163,8 +153,8 @@ int run_adapt(AdaptVerbOptions& o) {
       std::vector<float> logits = original.logits(frame.data(), 1);
       if (t % 25 == 0) prior = adapter.label_prior();
       const int32_t none = argmax_within(logits, {}), masked = argmax_within(logits, adapter.subset());
-      for (size_t k = 0; k < logits.size() && !prior.empty(); ++k)
-        logits[k] += prior[k] > 0 ? static_cast<float>(std::log(prior[k] / uniform[k])) : -1e30f;
+      for (size_t k = 0; k < logits.size() && !prior.empty(); ++k)  // the prior relative to a uniform one
+        logits[k] += prior[k] > 0 ? static_cast<float>(std::log(prior[k] * static_cast<double>(classes))) : -1e30f;
       const int32_t em = argmax_within(logits, {});
       log.frames[ph].push_back({c, served.label, none, masked, em, served.by_original, busy, static_cast<float>(ms),
                                 adapter.serving().parameter_count()});
@@ -173,6 +163,27 @@ int run_adapt(AdaptVerbOptions& o) {
   }
   adapter.wait();
   bar.finish();
+  return log;
+}
+
+int run_adapt(AdaptVerbOptions& o) {
+  // Image folders are resized to the model's input (--input, else the checkpoint's, else the architecture's).
+  const Shape folder_size = !o.model.input.empty()        ? parse_chw(o.model.input)
+                            : !o.model.checkpoint.empty() ? Shape(Model::load(o.model.checkpoint).input_chw())
+                                                          : model_input(o.model, Shape{});
+  Datasets data = open_datasets(o.data, folder_size);
+  const Dataset& set = data.test ? *data.test : data.train;
+  Model model = open_api_model(o.model, static_cast<int64_t>(set.class_names().size()), Shape(set.sample_shape()), 1);
+  ET_REQUIRE(set.sample_shape() == model.input_chw(), "data samples are {} but the model takes {}",
+             shape_text(set.sample_shape()), shape_text(model.input_chw()));
+  const std::vector<Phase> phases = parse_stream(o.stream, set);
+  complete_adapter_options(o);
+  InferenceOptions io;
+  io.engine = o.adapter.engine;
+  InferenceSession original(model, io);
+  Adapter adapter(model.clone(), o.adapter);
+  if (!adapter.status().empty()) fmt::print("adapter: {}\n", adapter.status());
+  const StreamLog log = serve_stream(adapter, original, set, phases, o);
   const std::vector<AdaptationReport> reports = adapter.reports();
   print_adapt_report(log, reports);
   if (!o.svg.empty()) write_text(o.svg, adapt_timeline_svg(log, reports, model.arch()));
@@ -194,7 +205,8 @@ Action add_adapt(CLI::App& app) {
   app.add_option("--seed", o->seed, "stream order, labels")->capture_default_str();
   app.add_option("--fps", o->fps,
                  "frames per second the stream delivers (0: as fast as they are served; background retraining then "
-                 "lags by many frames)")->capture_default_str();
+                 "lags by many frames)")
+      ->capture_default_str();
   app.add_option("--window", o->adapter.window, "frames the class shares are taken over")->capture_default_str();
   app.add_option("--subset-mass", o->adapter.subset_mass, "S covers this share of the window")->capture_default_str();
   app.add_option("--buffer", o->adapter.buffer_capacity, "replay buffer frames")->capture_default_str();

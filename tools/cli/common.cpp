@@ -7,9 +7,9 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "api/handles.hpp"
 #include "core/check.hpp"
 #include "io/atomic_file.hpp"
-#include "api/handles.hpp"
 
 namespace edgetrain::cli {
 
@@ -30,8 +30,10 @@ Datasets open_datasets(const DataSpec& spec, const Shape& chw) {
   if (!spec.classes.empty()) o.classes = data::split_list(spec.classes, ',');
   o.remap_labels = !spec.keep_labels;
   Datasets d{Dataset::open(spec.spec, o), std::nullopt};
-  if (!spec.test_spec.empty()) d.test = Dataset::open(spec.test_spec, o);
-  else if (Dataset::has_test_split(spec.spec)) d.test = Dataset::open(spec.spec, o, true);
+  if (!spec.test_spec.empty())
+    d.test = Dataset::open(spec.test_spec, o);
+  else if (Dataset::has_test_split(spec.spec))
+    d.test = Dataset::open(spec.spec, o, true);
   return d;
 }
 
@@ -39,7 +41,6 @@ DataSplits open_data(const DataSpec& spec, const Shape& chw) {
   Datasets d = open_datasets(spec, chw);
   return {d.train.handle().set, d.test ? d.test->handle().set : nullptr};
 }
-
 
 Shape parse_chw(const std::string& t) {
   auto parts = data::split_list(t, 'x');
@@ -61,7 +62,8 @@ void Progress::update(int64_t done, const std::string& status) {
   if (tty_) {
     const int width = 30;
     int filled = static_cast<int>(width * done / total_);
-    std::fprintf(stderr, "\r%s [%s%s] %3d%% %s\033[K", label_.c_str(), std::string(static_cast<size_t>(filled), '#').c_str(),
+    std::fprintf(stderr, "\r%s [%s%s] %3d%% %s\033[K", label_.c_str(),
+                 std::string(static_cast<size_t>(filled), '#').c_str(),
                  std::string(static_cast<size_t>(width - filled), '.').c_str(), static_cast<int>(100 * done / total_),
                  status.c_str());
   } else {
@@ -79,9 +81,12 @@ void Progress::finish() {
 
 nlohmann::json plan_json(const PlanSummary& plan) {
   const MemoryBreakdown& m = plan.memory;
-  const nlohmann::json kinds = {{"io", m.io},           {"activations", m.activations},
-                                {"saved_aux", m.saved}, {"activation_grads", m.activation_grads},
-                                {"weight_grads", m.weight_grads}, {"workspace", m.workspace}};
+  const nlohmann::json kinds = {{"io", m.io},
+                                {"activations", m.activations},
+                                {"saved_aux", m.saved},
+                                {"activation_grads", m.activation_grads},
+                                {"weight_grads", m.weight_grads},
+                                {"workspace", m.workspace}};
   return {{"batch", plan.batch},
           {"training", plan.training},
           {"trainable_tensors", plan.trainable_tensors},
@@ -104,11 +109,13 @@ void print_plan(const PlanSummary& plan) {
   fmt::print("  weights            {:>12}\n", format_bytes(m.weights));
   fmt::print("  BN statistics      {:>12}\n", format_bytes(m.bn_state));
   fmt::print("  optimizer state    {:>12}\n", format_bytes(m.optimizer_state));
-  fmt::print("  planned arena      {:>12}   (requested before reuse: activations {}, saved extras {}, "
-             "activation grads {}, weight grads {}, workspace {}, input {})\n",
-             format_bytes(m.arena), format_bytes(m.activations), format_bytes(m.saved), format_bytes(m.activation_grads),
-             format_bytes(m.weight_grads), format_bytes(m.workspace), format_bytes(m.io));
-  fmt::print("  kernel workspace   {:>12}   (GEMM packing, per thread, persistent)\n", format_bytes(m.kernel_workspace));
+  fmt::print(
+      "  planned arena      {:>12}   (requested before reuse: activations {}, saved extras {}, "
+      "activation grads {}, weight grads {}, workspace {}, input {})\n",
+      format_bytes(m.arena), format_bytes(m.activations), format_bytes(m.saved), format_bytes(m.activation_grads),
+      format_bytes(m.weight_grads), format_bytes(m.workspace), format_bytes(m.io));
+  fmt::print("  kernel workspace   {:>12}   (GEMM packing, per thread, persistent)\n",
+             format_bytes(m.kernel_workspace));
   fmt::print("  peak               {:>12}\n", format_bytes(m.total));
 }
 
