@@ -68,11 +68,7 @@ Graph build_efficientnet(int variant, const ZooOptions& o) {
     ++f;
   }
   x = conv_norm_act(b, "features." + std::to_string(f), x, 4 * width(kStages.back().out), 1, 1, 1, Act::silu, kNorm);
-  x = b.global_avg_pool("avgpool", x);
-  x = b.flatten("flatten", x);
-  x = b.dropout("classifier.0", x, v.dropout);
-  x = b.linear("classifier.1", x, o.num_classes);
-  return b.finish(x);
+  return pooled_classifier(b, "avgpool", x, v.dropout, o.num_classes);
 }
 
 }  // namespace edgetrain::models

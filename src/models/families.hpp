@@ -36,6 +36,10 @@ struct NormOptions {
 // Conv2dNormActivation: conv (no bias, padding (k - 1) / 2) "<p>.0", BatchNorm "<p>.1", activation "<p>.2".
 int conv_norm_act(GraphBuilder& b, const std::string& p, int x, int64_t out, int kernel, int stride, int groups,
                   Act act, const NormOptions& norm);
+// The head of MobileNetV2, MNASNet and EfficientNet: global average pooling ("<pool>"), flatten,
+// Dropout "classifier.0" and Linear "classifier.1"; returns the finished graph.
+Graph pooled_classifier(GraphBuilder& b, const std::string& pool, int x, double dropout, int64_t num_classes);
+
 // SqueezeExcitation: x * gate(fc2(act(fc1(avgpool(x))))), fc1/fc2 1x1 convolutions with bias named
 // "<p>.fc1", "<p>.fc2"; the gate is Hardsigmoid (hard_gate, MobileNetV3) or Sigmoid (EfficientNet).
 int squeeze_excitation(GraphBuilder& b, const std::string& p, int x, int64_t squeeze, Act act, bool hard_gate);

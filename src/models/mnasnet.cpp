@@ -60,11 +60,7 @@ Graph build_mnasnet(double alpha, const ZooOptions& o) {
   }
   x = conv_bn(b, "layers.14", "layers.15", x, 1280, 1, 1, 1);
   x = b.relu("layers.16", x);
-  x = b.global_avg_pool("mean", x);
-  x = b.flatten("flatten", x);
-  x = b.dropout("classifier.0", x, 0.2);
-  x = b.linear("classifier.1", x, o.num_classes);
-  return b.finish(x);
+  return pooled_classifier(b, "mean", x, 0.2, o.num_classes);  // x.mean([2, 3]) in torchvision
 }
 
 }  // namespace edgetrain::models

@@ -61,11 +61,7 @@ Graph build_mobilenet_v2(const ZooOptions& o) {
     }
   }
   x = conv_bn_relu6(b, "features." + std::to_string(f), x, last, 1, 1);  // [1, 1280, H/32, W/32]
-  x = b.global_avg_pool("avgpool", x);
-  x = b.flatten("flatten", x);
-  x = b.dropout("classifier.0", x, 0.2);
-  x = b.linear("classifier.1", x, o.num_classes);
-  return b.finish(x);
+  return pooled_classifier(b, "avgpool", x, 0.2, o.num_classes);
 }
 
 }  // namespace edgetrain::models

@@ -41,4 +41,10 @@ int squeeze_excitation(GraphBuilder& b, const std::string& p, int x, int64_t squ
   return b.mul(p + ".mul", x, s);
 }
 
+Graph pooled_classifier(GraphBuilder& b, const std::string& pool, int x, double dropout, int64_t num_classes) {
+  x = b.flatten("flatten", b.global_avg_pool(pool, x));
+  x = b.dropout("classifier.0", x, dropout);
+  return b.finish(b.linear("classifier.1", x, num_classes));
+}
+
 }  // namespace edgetrain::models
