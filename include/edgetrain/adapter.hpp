@@ -50,6 +50,8 @@ struct AdapterOptions {
   double alarm_share = 0.3;
   // Shrink and retrain.
   std::vector<double> prune_levels{0.5, 0.3, 0.0};        // tried in order: the first whose cost fits the budgets
+  // What retrains, tried in order at each batch size (Trainable::parse syntax): the first that fits.
+  std::vector<std::string> trainable_specs{"all", "last:3", "classifier"};
   PruneCriterion criterion = PruneCriterion::activation;  // channel ranking, on the buffered frames
   int epochs = 6;
   int64_t batch = 16;
@@ -76,6 +78,7 @@ struct AdaptationReport {
   std::vector<int32_t> subset;  // S
   double level = 0;             // pruning level asked
   int64_t batch = 0;
+  std::string trainable;            // what retrained (Trainable::parse syntax)
   std::string why;                  // how the configuration was chosen (budgets, predictions)
   double predicted_seconds = 0;     // retraining, predicted (0 without a device profile)
   double seconds = 0;               // retraining, measured

@@ -31,6 +31,7 @@ void init_options(py::module_& m);
 void init_model(py::module_& m);
 void init_sessions(py::module_& m);
 void init_predictor(py::module_& m);
+void init_adapter(py::module_& m);
 
 // ---- structs -------------------------------------------------------------------------------------
 

@@ -81,4 +81,5 @@ PYBIND11_MODULE(_edgetrain, m) {
   init_model(m);
   init_sessions(m);
   init_predictor(m);
+  init_adapter(m);
 }

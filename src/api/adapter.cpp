@@ -47,6 +47,8 @@ void check(const AdapterOptions& o) {
       o.fallback_confidence >= 0 && o.fallback_confidence <= 1 && o.label_confidence >= 0 && o.label_confidence <= 1,
       "adapter: fallback_confidence and label_confidence must lie in [0, 1]");
   ET_REQUIRE(!o.prune_levels.empty(), "adapter: prune_levels is empty (use {{0.0}} for no pruning)");
+  ET_REQUIRE(!o.trainable_specs.empty(), "adapter: trainable_specs is empty (use {{\"all\"}})");
+  for (const std::string& spec : o.trainable_specs) Trainable::parse(spec);  // throws Error naming a bad one
   for (double l : o.prune_levels) ET_REQUIRE(l >= 0 && l < 1, "adapter: pruning level {} is outside [0, 1)", l);
   ET_REQUIRE(o.epochs > 0 && o.batch > 0 && o.learning_rate > 0 && o.hold_back_every >= 2,
              "adapter: epochs, batch and learning_rate must be positive and hold_back_every at least 2");

@@ -29,10 +29,10 @@ InferenceOptions one_frame(const EngineOptions& engine) {
   return o;
 }
 
-TrainingOptions training_options(const AdapterOptions& o, int64_t batch) {
+TrainingOptions training_options(const AdapterOptions& o, int64_t batch, const std::string& trainable) {
   TrainingOptions t;
   t.batch = batch;
-  t.trainable = Trainable::all();
+  t.trainable = Trainable::parse(trainable);
   t.optimizer.kind = Optimizer::sgd;
   t.optimizer.lr = o.learning_rate;
   t.optimizer.momentum = 0.9;
@@ -96,30 +96,37 @@ struct Choice {
   std::optional<Model> model;
   double level = 0;
   int64_t batch = 0;
+  std::string trainable;
   CostEstimate estimate;
 };
 
-// The first of `levels`, with the largest batch, whose predicted retraining cost fits the budgets
-// (without a device profile: the first level at the asked batch).
+// The first of `levels` that fits the budgets: at the largest batch (down to 2) with the first of
+// options.trainable_specs whose predicted retraining cost fits (without a device profile: the first
+// level and spec at the asked batch).
 Choice choose(const Model& base, const std::optional<ChannelRanking>& ranking, std::span<const double> levels,
               const AdapterOptions& o, const Predictor* predictor, int64_t samples, std::string& why) {
   for (double level : levels) {
     Model candidate = level > 0 ? base.pruned(*ranking, level) : base.clone();
-    for (int64_t batch = std::min(o.batch, samples); batch >= 1; batch /= 2) {
-      if (!predictor) {
-        why += fmt::format("level {:.2f}, batch {} (no device profile: no cost prediction)", level, batch);
-        return {std::move(candidate), level, batch, {}};
+    for (int64_t batch = std::min(o.batch, samples); batch >= 2 || batch == samples; batch /= 2) {
+      for (const std::string& spec : o.trainable_specs) {
+        if (!predictor) {
+          why += fmt::format("level {:.2f}, batch {}, trainable {} (no device profile: no cost prediction)", level,
+                             batch, spec);
+          return {std::move(candidate), level, batch, spec, {}};
+        }
+        const CostEstimate e =
+            predictor->estimate(candidate, training_options(o, batch, spec), samples, o.memory_budget);
+        const double secs = e.epoch_seconds * o.epochs;
+        const bool memory_fits = o.memory_budget == 0 || e.total_bytes <= o.memory_budget;
+        const bool time_fits = o.time_budget_seconds == 0 || secs <= o.time_budget_seconds;
+        why += fmt::format("level {:.2f} batch {} {}: {:.1f} MiB, {:.1f} s predicted{}; ", level, batch, spec,
+                           static_cast<double>(e.total_bytes) / (1 << 20), secs,
+                           memory_fits && time_fits ? " (fits)"
+                           : !memory_fits           ? " (over memory)"
+                                                    : " (over time)");
+        if (memory_fits && time_fits) return {std::move(candidate), level, batch, spec, e};
       }
-      const CostEstimate e = predictor->estimate(candidate, training_options(o, batch), samples, o.memory_budget);
-      const double secs = e.epoch_seconds * o.epochs;
-      const bool memory_fits = o.memory_budget == 0 || e.total_bytes <= o.memory_budget;
-      const bool time_fits = o.time_budget_seconds == 0 || secs <= o.time_budget_seconds;
-      why += fmt::format("level {:.2f} batch {}: {:.1f} MiB, {:.1f} s predicted{}; ", level, batch,
-                         static_cast<double>(e.total_bytes) / (1 << 20), secs,
-                         memory_fits && time_fits ? " (fits)"
-                         : !memory_fits           ? " (over memory)"
-                                                  : " (over time)");
-      if (memory_fits && time_fits) return {std::move(candidate), level, batch, e};
+      if (batch == 1) break;
     }
   }
   return {};
@@ -150,12 +157,13 @@ std::shared_ptr<Restricted> retrain(Choice& c, const Dataset& train, const Frame
   const int64_t frame_size = held.size() > 0 ? static_cast<int64_t>(held.images.size()) / held.size() : 0;
   rep.level = c.level;
   rep.batch = c.batch;
+  rep.trainable = c.trainable;
   rep.predicted_seconds = c.estimate.epoch_seconds * o.epochs;
   rep.predicted_bytes = c.estimate.total_bytes;
   reset_peak_rss();
   const auto t0 = Clock::now();
   {
-    TrainingSession session(*c.model, training_options(o, c.batch));
+    TrainingSession session(*c.model, training_options(o, c.batch, c.trainable));
     rep.plan_bytes = session.memory().total;
     FitOptions fit;
     fit.epochs = o.epochs;

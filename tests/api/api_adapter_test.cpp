@@ -108,6 +108,7 @@ TEST(Adapter, AdaptsToTheObservedSubsetAndFollowsTheDrift) {
 TEST(Adapter, AdaptsInTheBackgroundWhileServing) {
   AdapterOptions o = small_options();
   o.background = true;
+  o.trainable_specs = {"last:2"};  // without a device profile: the first spec
   Adapter a(deployed().clone(), o);
   std::mt19937_64 rng(5);
   bool served_while_adapting = false;
@@ -121,6 +122,7 @@ TEST(Adapter, AdaptsInTheBackgroundWhileServing) {
   a.wait();
   ASSERT_FALSE(a.reports().empty()) << a.status();
   EXPECT_TRUE(served_while_adapting);
+  EXPECT_EQ(a.reports().back().trainable, "last:2");
   EXPECT_EQ(a.adapted_subset(), (std::vector<int32_t>{0, 3})) << a.status();
 }
 
@@ -162,6 +164,9 @@ TEST(Adapter, BadInputIsRefused) {
   EXPECT_THROW(Adapter(deployed().clone(), o), Error);
   o = small_options();
   o.max_subset_share = 1.5;
+  EXPECT_THROW(Adapter(deployed().clone(), o), Error);
+  o = small_options();
+  o.trainable_specs = {"last:zero"};
   EXPECT_THROW(Adapter(deployed().clone(), o), Error);
 }
 

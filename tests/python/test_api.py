@@ -442,3 +442,37 @@ def test_sessions_run_in_parallel_threads(model):
         assert len(results[i]) == 30
         for r in results[i]:
             np.testing.assert_array_equal(r, expected[i])
+
+
+# ---- adapter ------------------------------------------------------------------------------------
+
+def test_adapter_serves_adapts_and_reports():
+    # A model trained on bands at 4 rows (classes 0..3), then a stream of classes 1 and 2 only.
+    rng = np.random.default_rng(3)
+
+    def frames(classes, n):
+        labels = np.array([classes[k % len(classes)] for k in range(n)], dtype=np.int32)
+        images = rng.random((n, 1, 28, 28), dtype=np.float32) * 0.35
+        for k, c in enumerate(labels):
+            images[k, 0, 4 * c + 2:4 * c + 6, :] += 0.6
+        return images, labels
+
+    model = et.Model.zoo("fmnist-cnn", et.ModelOptions(num_classes=4))
+    session = et.TrainingSession(model, et.TrainingOptions(batch=32))
+    images, labels = frames([0, 1, 2, 3], 640)
+    session.fit(et.Dataset.from_arrays(images, labels), epochs=2)
+    adapter = et.Adapter(model, et.AdapterOptions(window=100, stable_frames=60, min_frames_per_class=15,
+                                                   buffer_capacity=200, epochs=2, prune_levels=[0.5],
+                                                   background=False))
+    stream, truth = frames([1, 2], 250)
+    answers = [adapter.observe(stream[k], int(truth[k])) for k in range(len(truth))]
+    assert isinstance(answers[0], et.AdapterPrediction)
+    assert adapter.adapted_subset == [1, 2], adapter.status
+    report = adapter.reports()[-1]
+    assert report.accepted and report.params_after < report.params_before
+    assert sum(a.label == t for a, t in zip(answers[-50:], truth[-50:])) >= 45
+    assert len(adapter.label_prior) == 4
+    with pytest.raises(et.ArrayError):
+        adapter.observe(np.zeros((1, 28, 27), dtype=np.float32))
+    with pytest.raises(et.Error):
+        adapter.observe(stream[0], 7)

@@ -31,6 +31,7 @@ struct AdaptVerbOptions {
   uint64_t seed = 1;
   AdapterOptions adapter;
   std::string levels = "0.5,0.3,0";
+  std::string trainables = "all,last:3,classifier";
   std::string criterion = "activation";
   double memory_budget_mib = 0;
   double fps = 0;  // frames per second the stream delivers (0: as fast as they are served)
@@ -105,6 +106,8 @@ void complete_adapter_options(AdaptVerbOptions& o) {
       fail("--levels: '{}' is not a number", l);
     }
   }
+  o.adapter.trainable_specs = split_list(o.trainables);
+  ET_REQUIRE(!o.adapter.trainable_specs.empty(), "--trainables is empty");
   o.adapter.criterion = parse_prune_criterion(o.criterion);
   o.adapter.memory_budget = static_cast<std::size_t>(o.memory_budget_mib * (1 << 20));
   o.adapter.engine = engine_options(o.backend);
@@ -216,6 +219,8 @@ Action add_adapt(CLI::App& app) {
   app.add_option("--fallback-confidence", o->adapter.fallback_confidence, "below this the original model answers")
       ->capture_default_str();
   app.add_option("--levels", o->levels, "pruning levels to try, in order")->capture_default_str();
+  app.add_option("--trainables", o->trainables,
+                 "what retrains, tried in order at each batch until the budgets fit")->capture_default_str();
   app.add_option("--criterion", o->criterion, "channel ranking: l1 | activation | apoz | taylor")
       ->capture_default_str();
   app.add_option("--epochs", o->adapter.epochs, "retraining epochs over the buffer")->capture_default_str();
