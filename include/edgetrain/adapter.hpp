@@ -49,7 +49,7 @@ struct AdapterOptions {
   // (labelled, or answered confidently by the original on an audit) lies outside the adapted classes.
   double alarm_share = 0.3;
   // Shrink and retrain.
-  std::vector<double> prune_levels{0.5, 0.3, 0.0};        // tried in order: the first whose cost fits the budgets
+  std::vector<double> prune_levels{0.5, 0.3, 0.0};  // tried in order: the first whose cost fits the budgets
   // What retrains, tried in order at each batch size (Trainable::parse syntax): the first that fits.
   std::vector<std::string> trainable_specs{"all", "last:3", "classifier"};
   PruneCriterion criterion = PruneCriterion::activation;  // channel ranking, on the buffered frames

@@ -219,8 +219,8 @@ Action add_adapt(CLI::App& app) {
   app.add_option("--fallback-confidence", o->adapter.fallback_confidence, "below this the original model answers")
       ->capture_default_str();
   app.add_option("--levels", o->levels, "pruning levels to try, in order")->capture_default_str();
-  app.add_option("--trainables", o->trainables,
-                 "what retrains, tried in order at each batch until the budgets fit")->capture_default_str();
+  app.add_option("--trainables", o->trainables, "what retrains, tried in order at each batch until the budgets fit")
+      ->capture_default_str();
   app.add_option("--criterion", o->criterion, "channel ranking: l1 | activation | apoz | taylor")
       ->capture_default_str();
   app.add_option("--epochs", o->adapter.epochs, "retraining epochs over the buffer")->capture_default_str();

@@ -70,10 +70,11 @@ void print_adapt_report(const StreamLog& log, const std::vector<AdaptationReport
   row("all", summarise(all_frames(log)));
   for (const AdaptationReport& r : reports)
     fmt::print(
-        "adaptation at frame {}: classes {}, level {:.2f}, batch {}, trainable {}: {} ({:.1f} s, plan {:.1f} MiB, peak RSS "
+        "adaptation at frame {}: classes {}, level {:.2f}, batch {}, trainable {}: {} ({:.1f} s, plan {:.1f} MiB, peak "
+        "RSS "
         "{:.1f} MiB), held-back accuracy {:.1f}% -> {:.1f}%, latency {:.2f} -> {:.2f} ms, params {} -> {}; {}\n",
-        r.frame, fmt::join(r.subset, ","), r.level, r.batch, r.trainable, r.accepted ? "accepted" : "rolled back", r.seconds,
-        static_cast<double>(r.plan_bytes) / (1 << 20), static_cast<double>(r.peak_rss_bytes) / (1 << 20),
+        r.frame, fmt::join(r.subset, ","), r.level, r.batch, r.trainable, r.accepted ? "accepted" : "rolled back",
+        r.seconds, static_cast<double>(r.plan_bytes) / (1 << 20), static_cast<double>(r.peak_rss_bytes) / (1 << 20),
         100 * r.accuracy_before, 100 * r.accuracy_after, r.latency_before_ms, r.latency_after_ms, r.params_before,
         r.params_after, r.why);
 }
