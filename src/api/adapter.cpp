@@ -160,7 +160,7 @@ void Adapter::Impl::check_drift(int32_t truth) {
                        outside, checks.size(), fmt::join(serving->classes, ","));
   serve(nullptr);
   subset_since = frames;  // S must settle again before the next adaptation
-  if (!options.state_dir.empty()) adapter_detail::write_state(options.state_dir, nullptr, ++generation);
+  persist(false);
 }
 
 std::vector<int32_t> Adapter::Impl::current_subset() const {
@@ -184,7 +184,7 @@ void Adapter::Impl::decide() {
     if (serving) {
       serve(nullptr);
       status = fmt::format("the stream shows {} of {} classes: serving the original model", s.size(), classes);
-      if (!options.state_dir.empty()) adapter_detail::write_state(options.state_dir, nullptr, ++generation);
+      persist(false);
     }
     return;
   }
@@ -247,6 +247,16 @@ void Adapter::Impl::start(adapter_detail::JobInput in) {
     job(), collect();
 }
 
+void Adapter::Impl::persist(bool with_buffer) {
+  if (options.state_dir.empty()) return;
+  try {
+    adapter_detail::write_state(options.state_dir, serving.get(), ++generation);
+    if (with_buffer) adapter_detail::write_buffer(options.state_dir, buffer, chw);
+  } catch (const Error& e) {  // serving goes on; the last state written stays valid
+    status += fmt::format("; could not save the adapter state ({})", e.what());
+  }
+}
+
 void Adapter::Impl::collect() {
   std::optional<adapter_detail::JobResult> r;
   {
@@ -259,10 +269,7 @@ void Adapter::Impl::collect() {
     serve(r->model);
     rejected_subset.clear();
     status = fmt::format("serving the model adapted to classes {}", fmt::join(r->report.subset, ","));
-    if (!options.state_dir.empty()) {
-      adapter_detail::write_state(options.state_dir, serving.get(), ++generation);
-      adapter_detail::write_buffer(options.state_dir, buffer, chw);
-    }
+    persist(true);
   } else {
     rejected_subset = r->report.subset;
     status = "kept the serving model: " + r->report.why;

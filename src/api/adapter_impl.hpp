@@ -98,6 +98,9 @@ struct Adapter::Impl {
   void check_drift(int32_t truth);
   void start(adapter_detail::JobInput in);
   void collect();  // takes a finished job's result on the serving thread
+  // Writes the serving model (and the buffer) to the state directory; a failure is reported in the
+  // status, never thrown: serving goes on.
+  void persist(bool with_buffer);
   void serve(std::shared_ptr<const adapter_detail::Restricted> model);
   std::vector<int32_t> current_subset() const;
   adapter_detail::JobInput job_input() const;
