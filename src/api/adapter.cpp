@@ -12,6 +12,13 @@ using adapter_detail::Restricted;
 
 namespace adapter_detail {
 
+InferenceOptions one_frame(const EngineOptions& engine) {
+  InferenceOptions o;
+  o.batch = 1;
+  o.engine = engine;
+  return o;
+}
+
 Answer answer(const float* frame, InferenceSession* restricted, const std::vector<int32_t>& classes,
               InferenceSession& original, double fallback_confidence) {
   Answer a;
@@ -56,13 +63,6 @@ void check(const AdapterOptions& o) {
              "adapter: a memory or time budget needs a device profile (`edgetrain calibrate`) to predict costs");
 }
 
-InferenceOptions one_frame(const EngineOptions& engine) {
-  InferenceOptions o;
-  o.batch = 1;
-  o.engine = engine;
-  return o;
-}
-
 }  // namespace
 
 Adapter::Impl::Impl(Model deployed, const AdapterOptions& o)
@@ -71,7 +71,7 @@ Adapter::Impl::Impl(Model deployed, const AdapterOptions& o)
       chw(original.input_chw()),
       frame_size(chw[0] * chw[1] * chw[2]),
       classes(original.num_classes()),
-      original_session(original, one_frame(o.engine)),
+      original_session(original, adapter_detail::one_frame(o.engine)),
       window(original.num_classes(), o.window),
       buffer(o.buffer_capacity, original.num_classes(), chw[0] * chw[1] * chw[2]),
       source_prior(o.source_prior.empty() ? std::vector<double>(static_cast<size_t>(original.num_classes()),
@@ -108,7 +108,7 @@ void Adapter::Impl::serve(std::shared_ptr<const Restricted> model) {
   serving_session.reset();
   checks.clear();
   serving = std::move(model);
-  if (serving) serving_session.emplace(serving->model, one_frame(options.engine));
+  if (serving) serving_session.emplace(serving->model, adapter_detail::one_frame(options.engine));
 }
 
 AdapterPrediction Adapter::Impl::observe(const float* frame, std::optional<int32_t> label) {

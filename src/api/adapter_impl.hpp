@@ -34,6 +34,8 @@ struct Answer {
 };
 Answer answer(const float* frame, InferenceSession* restricted, const std::vector<int32_t>& classes,
               InferenceSession& original, double fallback_confidence);
+// An inference session's options for one frame at a time.
+InferenceOptions one_frame(const EngineOptions& engine);
 
 // What an adaptation starts from: copies, so that serving goes on while it runs.
 struct JobInput {

@@ -22,13 +22,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-InferenceOptions one_frame(const EngineOptions& engine) {
-  InferenceOptions o;
-  o.batch = 1;
-  o.engine = engine;
-  return o;
-}
-
 TrainingOptions training_options(const AdapterOptions& o, int64_t batch, const std::string& trainable) {
   TrainingOptions t;
   t.batch = batch;

@@ -47,41 +47,35 @@ struct Phase {
   bool gradual = false;
 };
 
+// A class by name, else by index; Error when the data has no such class.
+int32_t class_of(const std::string& name, const Dataset& data) {
+  const auto& names = data.class_names();
+  const auto k = static_cast<int64_t>(names.size());
+  auto it = std::find(names.begin(), names.end(), name);
+  int64_t c = it != names.end() ? it - names.begin() : -1;
+  if (c < 0 && !name.empty() && name.size() <= 9 && std::all_of(name.begin(), name.end(), ::isdigit))
+    c = std::stoll(name);
+  ET_REQUIRE(c >= 0 && c < k, "--stream: class '{}' is not one of the data's {} classes", name, k);
+  return static_cast<int32_t>(c);
+}
+
 std::vector<Phase> parse_stream(const std::string& text, const Dataset& data) {
   std::vector<Phase> phases;
-  const int64_t k = static_cast<int64_t>(data.class_names().size());
-  size_t start = 0;
-  while (start < text.size()) {
-    const size_t end = std::min(text.find(';', start), text.size());
-    std::string part = text.substr(start, end - start);
-    start = end + 1;
+  for (std::string part : split_list(text, ';')) {
     Phase p;
-    if (!part.empty() && part[0] == '~') p.gradual = true, part.erase(0, 1);
+    if (part[0] == '~') p.gradual = true, part.erase(0, 1);
     const size_t colon = part.rfind(':');
     ET_REQUIRE(colon != std::string::npos, "--stream: phase '{}' is not CLASSES:FRAMES", part);
-    try {
-      p.frames = std::stoll(part.substr(colon + 1));
-    } catch (const std::exception&) {
-      fail("--stream: '{}' is not a frame count", part.substr(colon + 1));
-    }
+    const std::string frames = part.substr(colon + 1), classes = part.substr(0, colon);
+    ET_REQUIRE(!frames.empty() && frames.size() <= 12 && std::all_of(frames.begin(), frames.end(), ::isdigit),
+               "--stream: '{}' is not a frame count", frames);
+    p.frames = std::stoll(frames);
     ET_REQUIRE(p.frames > 0, "--stream: phase '{}' has no frames", part);
-    const std::string classes = part.substr(0, colon);
-    if (classes == "all") {
-      for (int32_t c = 0; c < k; ++c) p.classes.push_back(c);
-    } else {
-      size_t s = 0;
-      while (s <= classes.size()) {
-        const size_t e = std::min(classes.find(',', s), classes.size());
-        const std::string name = classes.substr(s, e - s);
-        s = e + 1;
-        const auto& names = data.class_names();
-        auto it = std::find(names.begin(), names.end(), name);
-        int64_t c = it != names.end() ? it - names.begin() : -1;
-        if (c < 0 && !name.empty() && std::all_of(name.begin(), name.end(), ::isdigit)) c = std::stoll(name);
-        ET_REQUIRE(c >= 0 && c < k, "--stream: class '{}' is not one of the data's {} classes", name, k);
-        p.classes.push_back(static_cast<int32_t>(c));
-      }
-    }
+    if (classes == "all")
+      for (int32_t c = 0; c < static_cast<int32_t>(data.class_names().size()); ++c) p.classes.push_back(c);
+    else
+      for (const std::string& name : split_list(classes)) p.classes.push_back(class_of(name, data));
+    ET_REQUIRE(!p.classes.empty(), "--stream: phase '{}' names no class", part);
     phases.push_back(p);
   }
   ET_REQUIRE(!phases.empty(), "--stream is empty");
