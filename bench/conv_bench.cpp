@@ -88,7 +88,7 @@ std::unique_ptr<Kernel> make_kernel(const ConvCase& c, Pass pass, std::string_vi
   prob.training = true;
   std::unique_ptr<Kernel> k;
   try {
-    k = select_kernel(prob, impl);
+    k = select_kernel(prob, parse_backend_choice(impl));
   } catch (const Error&) {
     return nullptr;  // this backend is not usable here
   }
@@ -138,8 +138,9 @@ void run(benchmark::State& state, ConvCase c, Pass pass, std::string impl) {
     f->kernel->execute(f->args);
     benchmark::ClobberMemory();
   }
-  state.counters["GFLOPS"] = benchmark::Counter(2.0 * static_cast<double>(f->macs) * static_cast<double>(state.iterations()),
-                                                benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+  state.counters["GFLOPS"] =
+      benchmark::Counter(2.0 * static_cast<double>(f->macs) * static_cast<double>(state.iterations()),
+                         benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
   state.counters["reorders"] = f->kernel->reorders();
 }
 
@@ -181,10 +182,11 @@ int main(int argc, char** argv) {
   for (const ConvCase& c : collect(batch)) {
     for (Pass pass : {Pass::fwd, Pass::bwd_data, Pass::bwd_weights}) {
       for (const KernelImpl& impl : kernel_impls()) {
-        if (!make_kernel(c, pass, impl.name)) continue;
+        const std::string_view impl_name = backend_name(impl.backend);
+        if (!make_kernel(c, pass, impl_name)) continue;
         const std::string name = "conv/" + c.net + "/" + c.layer + "/" + std::string(pass_name(pass)) + "/" +
-                                 std::string(impl.name) + "/" + c.problem;
-        benchmark::RegisterBenchmark(name.c_str(), run, c, pass, std::string(impl.name))
+                                 std::string(impl_name) + "/" + c.problem;
+        benchmark::RegisterBenchmark(name.c_str(), run, c, pass, std::string(impl_name))
             ->UseRealTime()
             ->Unit(benchmark::kMillisecond);
       }
@@ -192,7 +194,7 @@ int main(int argc, char** argv) {
   }
   for (const KernelImpl& impl : kernel_impls()) {
     if (!backends.empty()) backends += ',';
-    backends.append(impl.name);
+    backends.append(backend_name(impl.backend));
   }
   benchmark::AddCustomContext("kernel_impls", backends);
 

@@ -6,7 +6,7 @@
 #include <random>
 #include <vector>
 
-#include "kernels/ref/gemm.hpp"
+#include "kernels/native/gemm.hpp"
 
 namespace {
 
@@ -18,8 +18,8 @@ void run_gemm(benchmark::State& state, bool ta, bool tb, bool portable = false) 
   for (float& x : a) x = u(rng);
   for (float& x : b) x = u(rng);
   for (auto _ : state) {
-    edgetrain::ref::gemm_f32_isa(portable ? edgetrain::ref::GemmIsa::portable : edgetrain::ref::GemmIsa::best, ta, tb,
-                                 M, N, K, 1.f, a.data(), ta ? M : K, b.data(), tb ? K : N, 0.f, c.data(), N);
+    edgetrain::native::gemm_f32_isa(portable ? edgetrain::native::GemmIsa::portable : edgetrain::native::GemmIsa::best,
+                                    ta, tb, M, N, K, 1.f, a.data(), ta ? M : K, b.data(), tb ? K : N, 0.f, c.data(), N);
     benchmark::DoNotOptimize(c.data());
     benchmark::ClobberMemory();
   }
@@ -38,9 +38,9 @@ BENCHMARK(BM_gemm_nn)
     ->Args({256, 256, 256})
     ->Args({512, 512, 512})
     ->Args({1024, 1024, 1024})
-    ->Args({64, 3136, 576})     // conv 3x3 64->64 at 56x56 (fwd, per image)
-    ->Args({32, 12544, 27})     // first MobileNetV2 conv at 112x112
-    ->Args({96, 3136, 16})      // 1x1 expand
+    ->Args({64, 3136, 576})  // conv 3x3 64->64 at 56x56 (fwd, per image)
+    ->Args({32, 12544, 27})  // first MobileNetV2 conv at 112x112
+    ->Args({96, 3136, 16})   // 1x1 expand
     ->UseRealTime();
 BENCHMARK(BM_gemm_nt)->Args({512, 512, 512})->Args({64, 576, 3136})->UseRealTime();  // conv dW
 BENCHMARK(BM_gemm_nn_portable)->Args({512, 512, 512})->UseRealTime();

@@ -121,7 +121,7 @@ TrainConfig train_config(const Args& a) {
   tc.optimizer.lr = 0.01;
   tc.optimizer.momentum = 0.9;
   tc.trainable = parse_trainable(a.trainable);
-  tc.backend = a.backend;
+  tc.backend = parse_backend_choice(a.backend);
   // The comparison switches (EDGETRAIN_WINOGRAD=0, EDGETRAIN_LAYOUT=plain, ...) as the CLI maps them.
   const EngineOptions engine = cli::engine_options(a.backend);
   tc.planner = engine.planner == Planner::no_reuse ? PlannerKind::no_reuse : PlannerKind::greedy_by_size;

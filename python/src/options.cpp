@@ -9,9 +9,11 @@ namespace {
 
 void bind_enums(py::module_& m) {
   py::enum_<Backend>(m, "Backend", "Which kernels run.")
-      .value("automatic", Backend::automatic, "oneDNN where it has a kernel, the reference otherwise")
+      .value("automatic", Backend::automatic,
+             "oneDNN where it has a kernel, then edgetrain's native loops, then the reference")
       .value("onednn", Backend::onednn, "oneDNN first (the same as automatic)")
-      .value("reference", Backend::reference, "the portable reference kernels only (slow)");
+      .value("native", Backend::native, "edgetrain's native loops first, the reference otherwise")
+      .value("reference", Backend::reference, "the plain reference loops only (slow)");
   py::enum_<Planner>(m, "Planner", "How planned buffers share memory.")
       .value("greedy_by_size", Planner::greedy_by_size, "reuse memory, greedy by size (default)")
       .value("no_reuse", Planner::no_reuse, "every buffer its own bytes (a reference)");

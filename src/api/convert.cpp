@@ -30,24 +30,31 @@ Schedule from_internal(optim::ScheduleKind k) { return same_order<Schedule>(k); 
 std::string_view name_of(Optimizer k) { return optim::optimizer_name(same_order<optim::OptimizerKind>(k)); }
 std::string_view name_of(Schedule k) { return optim::schedule_name(same_order<optim::ScheduleKind>(k)); }
 
-std::string backend_name(Backend b) {
+BackendChoice to_internal(Backend b) {
   switch (b) {
-    case Backend::automatic: return "auto";
-    case Backend::onednn: return "onednn";
-    case Backend::reference: return "ref";
+    case Backend::automatic: return std::nullopt;
+    case Backend::onednn: return KernelBackend::onednn;
+    case Backend::native: return KernelBackend::native;
+    case Backend::reference: return KernelBackend::reference;
   }
-  return "auto";
+  return std::nullopt;
 }
 
+std::string backend_name(Backend b) { return std::string(backend_choice_name(to_internal(b))); }
+
 Backend backend_from_name(const std::string& name) {
-  if (name == "auto") return Backend::automatic;
-  if (name == "onednn") return Backend::onednn;
-  if (name == "ref") return Backend::reference;
-  fail("backend '{}' not understood: use auto, onednn or ref", name);
+  const BackendChoice c = parse_backend_choice(name);
+  if (!c) return Backend::automatic;
+  switch (*c) {
+    case KernelBackend::onednn: return Backend::onednn;
+    case KernelBackend::native: return Backend::native;
+    case KernelBackend::reference: return Backend::reference;
+  }
+  return Backend::automatic;
 }
 
 void apply_engine(CompileOptions& o, const EngineOptions& e) {
-  o.backend = backend_name(e.backend);
+  o.backend = to_internal(e.backend);
   o.planner = e.planner == Planner::no_reuse ? PlannerKind::no_reuse : PlannerKind::greedy_by_size;
   o.blocked_layouts = e.blocked_layouts;
   o.blocked_params = e.blocked_params;
@@ -201,8 +208,8 @@ CompileOptions inference_compile_options(const EngineOptions& engine, int64_t ba
 std::vector<int64_t> dims(const Shape& s) { return s.dims(); }
 
 Shape chw_shape(const std::vector<int64_t>& chw, const char* what) {
-  ET_REQUIRE(chw.size() == 3 && chw[0] > 0 && chw[1] > 0 && chw[2] > 0, "{} must be {{C, H, W}} with positive sizes, got {} values",
-             what, chw.size());
+  ET_REQUIRE(chw.size() == 3 && chw[0] > 0 && chw[1] > 0 && chw[2] > 0,
+             "{} must be {{C, H, W}} with positive sizes, got {} values", what, chw.size());
   return Shape(chw);
 }
 

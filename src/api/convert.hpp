@@ -3,17 +3,18 @@
 #include <string>
 #include <vector>
 
+#include "compile/compile.hpp"
 #include "core/shape.hpp"
 #include "edgetrain/options.hpp"
 #include "edgetrain/training_session.hpp"
 #include "graph/trainable.hpp"
 #include "optim/optimizer_config.hpp"
 #include "optim/schedule.hpp"
-#include "compile/compile.hpp"
 
 namespace edgetrain::api {
 
-std::string backend_name(Backend b);   // "auto" | "onednn" | "ref"
+std::string backend_name(Backend b);  // "auto" | "onednn" | "native" | "ref"
+BackendChoice to_internal(Backend b);
 Backend backend_from_name(const std::string& name);
 // Sets the engine fields (backend, planner, layouts, fusion, Winograd) of `o`.
 void apply_engine(CompileOptions& o, const EngineOptions& engine);

@@ -52,7 +52,7 @@ std::vector<std::vector<double>> data_scores(const Network& net, const prune::Ch
   return prune::data_channel_scores(
       net, groups, data_criterion(o.criterion), lo.batch,
       [&](float* images, int32_t* labels) { return left-- > 0 && loader.next(images, labels) == lo.batch; },
-      api::backend_name(o.backend));
+      api::to_internal(o.backend));
 }
 
 }  // namespace

@@ -41,7 +41,6 @@ Plan compile(const Graph& graph, const CompileOptions& options) {
   ET_REQUIRE(graph.loss >= 0 && graph.input >= 0 && graph.labels >= 0,
              "the model has no loss: build it with a classifier");
   ET_REQUIRE(options.batch > 0, "batch size must be positive, got {}", options.batch);
-  validate_backend(options.backend);
   CompileOptions o = options;
   Plan plan = run_passes(graph, o);
   const auto over_budget = [&](const Plan& p) { return o.memory_budget > 0 && p.breakdown.total() > o.memory_budget; };

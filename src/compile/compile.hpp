@@ -5,6 +5,7 @@
 #pragma once
 #include "graph/graph.hpp"
 #include "graph/trainable.hpp"
+#include "kernels/backend.hpp"
 #include "optim/optimizer_config.hpp"
 #include "runtime/plan.hpp"
 
@@ -20,7 +21,7 @@ struct CompileOptions {
   std::size_t memory_budget = 0;  // bytes, 0 = unlimited; exceeding it is an Error
   bool input_grad = false;        // also compute d(loss)/d(input) (tests)
   bool backward_in_place = true;  // false: every gradient keeps its own buffer (inspection)
-  std::string backend = "auto";   // first kernel implementation to try ("auto", "onednn", "ref")
+  BackendChoice backend;          // where kernel selection starts in the table (kernels/backend.hpp); unset: the top
   // Keep 4-D activations and their gradients in the blocked16 layout between steps where every kernel
   // touching them takes it (see core/layout.hpp). false: all plain (inspection reads values as NCHW).
   bool blocked_layouts = true;

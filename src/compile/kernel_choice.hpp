@@ -22,7 +22,7 @@ KernelProblem problem_of(const CompileContext& c, const Layouts& layouts, StepId
 
 class KernelChoice {
  public:
-  explicit KernelChoice(std::string backend) : backend_(std::move(backend)) {}
+  explicit KernelChoice(BackendChoice backend) : backend_(backend) {}
   // The kernel for the problem, or nullptr with every backend's reason appended to `reasons`.
   std::shared_ptr<const Kernel> try_choose(StepId step, const KernelProblem& problem, std::string& reasons);
   // The kernel for the problem; throws Error when no backend takes it.
@@ -37,7 +37,7 @@ class KernelChoice {
     std::string reasons;
   };
   const Entry* find(StepId step, const KernelProblem& problem) const;
-  std::string backend_;
+  BackendChoice backend_;
   std::map<StepId, std::vector<Entry>> cache_;
   int selections_ = 0;
 };

@@ -8,12 +8,11 @@ namespace edgetrain::compiler {
 
 namespace {
 
-// The reference GEMM's packing buffers are made per thread on first use: they exist only where a
-// reference convolution or linear layer runs.
+// The native GEMM's packing buffers are made per thread on first use: they exist only where a step
+// runs on it.
 std::size_t kernel_workspace(const Plan& plan) {
   for (const Step& s : plan.steps)
-    if (s.kernel && s.kernel->impl_name() == "ref" && (s.op == "Conv2d" || s.op == "Linear"))
-      return persistent_workspace_bytes(omp_get_max_threads());
+    if (s.kernel && s.kernel->uses_persistent_workspace()) return persistent_workspace_bytes(omp_get_max_threads());
   return 0;
 }
 

@@ -1,10 +1,34 @@
 #include "core/param_layout.hpp"
 
+#include <algorithm>
+#include <string>
 #include <vector>
 
 #include "core/check.hpp"
 
 namespace edgetrain {
+
+std::string ParamLayout::describe() const {
+  if (plain()) return "row-major";
+  const auto dim_name = [&](size_t i) {
+    if (dims.size() == 4) return fmt::format("{}", "OIHW"[i]);
+    if (dims.size() == 5) return fmt::format("{}", "GOIHW"[i]);
+    return fmt::format("d{}", i);
+  };
+  std::vector<size_t> order(dims.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return strides[a] > strides[b]; });
+  std::string s;
+  for (size_t i : order) {
+    int64_t block = 1;
+    for (size_t j = 0; j < inner_blks.size(); ++j)
+      if (static_cast<size_t>(inner_idxs[j]) == i) block *= inner_blks[j];
+    s += block > 1 ? fmt::format("[{}/{}]", dim_name(i), block) : fmt::format("[{}]", dim_name(i));
+  }
+  for (size_t j = 0; j < inner_blks.size(); ++j)
+    s += fmt::format("[{} {}]", inner_blks[j], dim_name(static_cast<size_t>(inner_idxs[j])));
+  return s;
+}
 
 int64_t ParamLayout::numel() const {
   int64_t n = 1;

@@ -3,9 +3,10 @@
 //   plain:   row-major over the parameter's shape (the default, and the layout of every edge:
 //            checkpoints, export, pruning, inspection).
 //   blocked: the parameter seen as `dims` (e.g. [G, OC/G, IC/G, KH, KW] for a grouped convolution),
-//            each dim split into an outer index with a stride and inner blocks stored innermost, in
-//            oneDNN's blocking notation: OIhw16i16o is dims [O, I, H, W], inner_blks {16, 16},
-//            inner_idxs {1, 0} (16 input channels, then 16 output channels, innermost last).
+//            each dim split into an outer index with a stride and inner blocks stored innermost:
+//            a convolution weight [O, I, H, W] with 16 input channels, then 16 output channels,
+//            innermost is inner_blks {16, 16}, inner_idxs {1, 0}; describe() writes it
+//            "[O/16][I/16][H][W][16 I][16 O]" (memory order, outermost first).
 // Only dense layouts are used (every dim a multiple of its blocks, no padding), so a blocked parameter
 // has exactly its plain twin's bytes and element-wise steps (the optimizer update, gradient
 // accumulation) run on it unchanged. compile() chooses a layout per parameter (Plan::param_layouts);
@@ -26,7 +27,6 @@ struct ParamLayout {
   std::vector<int64_t> strides;  // per dim: stride of its outer (block) index, in elements
   std::vector<int> inner_blks;   // inner block sizes, outermost first
   std::vector<int> inner_idxs;   // the dim each inner block splits
-  std::string name;              // for printing, e.g. "OIhw16i16o"
 
   bool plain() const { return dims.empty(); }
   bool operator==(const ParamLayout& o) const {
@@ -35,6 +35,9 @@ struct ParamLayout {
   bool operator!=(const ParamLayout& o) const { return !(*this == o); }
 
   int64_t numel() const;
+  // What the layout is, in memory order: "row-major", or e.g. "[O/16][I/16][H][W][16 I][16 O]" (dims
+  // named O, I, H, W for a 4-D weight; G, O, I, H, W for a 5-D grouped one; d0, d1, ... otherwise).
+  std::string describe() const;
   // Whether the layout holds exactly numel() elements, each at its own offset (no padding, no gaps).
   bool dense() const;
   // Offset of the element whose row-major index over `dims` is `index`.

@@ -9,6 +9,7 @@
 #include "core/layout.hpp"
 #include "core/param_layout.hpp"
 #include "core/tensor_view.hpp"
+#include "kernels/backend.hpp"
 #include "ops/attrs.hpp"
 #include "ops/op.hpp"
 
@@ -31,14 +32,21 @@ struct KernelArgs {
   const uint64_t* step_seed = nullptr;   // changes every training step (dropout masks)
 };
 
-// The problem a kernel is created for: op attributes, pass, shapes and element type.
-struct KernelProblem {
+// What the operation is (as oneDNN's operation descriptor): the op's attributes, the pass, the shapes,
+// the element type and whether it runs in training mode. The reference kernels see only this.
+struct OpDesc {
   Attrs attrs;
   Pass pass = Pass::fwd;
   std::vector<Shape> src;  // forward input shapes
   Shape dst;               // forward output shape
   DType dtype = DType::f32;
   bool training = true;  // BatchNorm batch statistics / Dropout active
+  bool operator==(const OpDesc&) const = default;
+};
+
+// How a kernel may run it (as oneDNN's primitive attributes): the memory layouts, an activation fused
+// into the step, the algorithms allowed, and whether bwd_data also writes the weight gradients.
+struct ExecutionSpec {
   // bwd_data also writes the present diff_weights (ops whose two backward passes share their
   // reductions, see fuses_weight_grads in ops/op.hpp); no bwd_weights step runs for the node.
   bool weight_grads_in_bwd_data = false;
@@ -55,7 +63,7 @@ struct KernelProblem {
 
   Layout src_layout_of(size_t i) const { return i < src_layout.size() ? src_layout[i] : Layout::plain; }
   ParamLayout weight_layout_of(size_t i) const { return i < weight_layouts.size() ? weight_layouts[i] : ParamLayout{}; }
-  bool operator==(const KernelProblem&) const = default;
+  bool operator==(const ExecutionSpec&) const = default;
   bool all_plain() const {
     for (Layout l : src_layout)
       if (l != Layout::plain) return false;
@@ -63,6 +71,11 @@ struct KernelProblem {
       if (!l.plain()) return false;
     return dst_layout == Layout::plain;
   }
+};
+
+// The problem a kernel is created for: the operation and how it may run it.
+struct KernelProblem : OpDesc, ExecutionSpec {
+  bool operator==(const KernelProblem&) const = default;
 };
 
 // How a kernel computes its problem: a typed fact for the latency predictor (its values are stable
@@ -75,20 +88,26 @@ enum class Algorithm : uint8_t {
   gemm = 3,               // lowered to a matrix multiply
   direct_narrow_isa = 4,  // a JIT direct kernel for an older, narrower ISA (AVX2, SSE4.1)
   naive = 5,              // a library's naive reference loops
-  other = 6,              // anything else: edgetrain's own blocked loops, simple copies
+  other = 6,              // anything else: edgetrain's own direct or blocked loops, simple copies
   winograd = 7,           // Winograd's minimal filtering
+  native_gemm = 8,        // edgetrain's own cache-blocked GEMM (native im2col convolution, linear layers)
 };
 
 class Kernel {
  public:
   virtual ~Kernel() = default;
   virtual void execute(const KernelArgs& args) const = 0;
-  virtual std::string_view impl_name() const = 0;
+  // The backend (table row) the kernel comes from; impl_name() is its name.
+  virtual KernelBackend backend() const = 0;
+  std::string_view impl_name() const { return backend_name(backend()); }
   virtual std::size_t scratch_bytes() const { return 0; }
   // Layout conversions one execution performs (reported by EDGETRAIN_VERBOSE=1).
   virtual int reorders() const { return 0; }
   virtual Algorithm algorithm() const { return Algorithm::reference; }
   bool runs_winograd() const { return algorithm() == Algorithm::winograd; }
+  // Whether the kernel runs on the native GEMM, whose per-thread packing buffers live for the process
+  // (persistent_workspace_bytes in registry.hpp): the memory plan counts them where any step does.
+  virtual bool uses_persistent_workspace() const { return false; }
   // The layout this kernel would rather have parameter i in (plain: no preference, or none it can
   // describe densely); compile() adopts it for the next round (see Plan::param_layouts).
   virtual ParamLayout preferred_weight_layout(size_t /*i*/) const { return {}; }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/backend.hpp"
 #include "predict/latency_model.hpp"
 #include "runtime/executor.hpp"
 #include "runtime/plan.hpp"
@@ -14,19 +15,19 @@
 namespace edgetrain::predict {
 
 struct CalibrationOptions {
-  double seconds = 90;            // stop starting new networks after this long...
-  int min_networks = 10;          // ...once at least this many have run (a loaded machine still calibrates)
+  double seconds = 90;    // stop starting new networks after this long...
+  int min_networks = 10;  // ...once at least this many have run (a loaded machine still calibrates)
   int64_t max_step_macs = 4'000'000'000;
-  int timed_runs = 3;             // per network, after one warm-up; each step's median is kept
-  std::string backend = "auto";
+  int timed_runs = 3;     // per network, after one warm-up; each step's median is kept
+  BackendChoice backend;  // where kernel selection starts (kernels/backend.hpp); unset: automatic
   uint64_t seed = 1;
 };
 
-struct NetworkTiming {       // one calibration network
+struct NetworkTiming {  // one calibration network
   std::string description;
-  int steps = 0;             // plan steps
-  double step_ms = 0;        // median wall time of Executor::run
-  double steps_sum_ms = 0;   // the sum of its steps' median times
+  int steps = 0;            // plan steps
+  double step_ms = 0;       // median wall time of Executor::run
+  double steps_sum_ms = 0;  // the sum of its steps' median times
   std::size_t input_bytes = 0;
 };
 

@@ -33,9 +33,11 @@ nlohmann::json profile_to_json(const DeviceProfile& p) {
   return {{"format", kFormat},
           {"device", p.device},
           {"threads", p.threads},
-          {"backend", p.backend},
-          {"process_memory", {{"base_bytes", p.memory.base_bytes}, {"per_onednn_kernel_bytes", p.memory.per_onednn_kernel_bytes},
-                              {"onednn_gemm_bytes", p.memory.onednn_gemm_bytes}}},
+          {"backend", backend_choice_name(p.backend)},
+          {"process_memory",
+           {{"base_bytes", p.memory.base_bytes},
+            {"per_onednn_kernel_bytes", p.memory.per_onednn_kernel_bytes},
+            {"onednn_gemm_bytes", p.memory.onednn_gemm_bytes}}},
           {"step_overhead", {{"base_ms", p.overhead.base_ms}, {"per_step_ms", p.overhead.per_step_ms}}},
           {"record", p.record},
           {"feature_names", feature_names()},
@@ -51,7 +53,7 @@ DeviceProfile profile_from_json(const nlohmann::json& j, const std::string& wher
     DeviceProfile p;
     p.device = j.at("device").get<std::string>();
     p.threads = j.at("threads").get<int>();
-    p.backend = j.at("backend").get<std::string>();
+    p.backend = parse_backend_choice(j.at("backend").get<std::string>());
     p.memory.base_bytes = j.at("process_memory").at("base_bytes").get<double>();
     p.memory.per_onednn_kernel_bytes = j.at("process_memory").at("per_onednn_kernel_bytes").get<double>();
     p.memory.onednn_gemm_bytes = j.at("process_memory").at("onednn_gemm_bytes").get<double>();
@@ -62,7 +64,8 @@ DeviceProfile profile_from_json(const nlohmann::json& j, const std::string& wher
       ET_REQUIRE(row.size() == kNumStepFeatures + 2, "{}: a calibration sample has {} numbers, expected {}", where,
                  row.size(), kNumStepFeatures + 2);
       StepSample s;
-      for (int i = 0; i < kNumStepFeatures; ++i) s.features.x[static_cast<size_t>(i)] = row[static_cast<size_t>(i)].get<float>();
+      for (int i = 0; i < kNumStepFeatures; ++i)
+        s.features.x[static_cast<size_t>(i)] = row[static_cast<size_t>(i)].get<float>();
       s.features.work = row[kNumStepFeatures].get<double>();
       s.ms = row[kNumStepFeatures + 1].get<double>();
       p.samples.push_back(s);

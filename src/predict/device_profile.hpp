@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/backend.hpp"
 #include "predict/latency_model.hpp"
 
 namespace edgetrain::predict {
@@ -30,9 +31,9 @@ struct StepOverhead {
 };
 
 struct DeviceProfile {
-  std::string device;   // CPU model
+  std::string device;  // CPU model
   int threads = 0;
-  std::string backend = "auto";
+  BackendChoice backend;  // where kernel selection starts (kernels/backend.hpp); unset: automatic
   ProcessMemory memory;
   StepOverhead overhead;
   LatencyModel latency;

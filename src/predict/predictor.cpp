@@ -11,7 +11,7 @@ namespace edgetrain::predict {
 
 int onednn_kernel_steps(const Plan& plan) {
   int n = 0;
-  for (const Step& s : plan.steps) n += s.kernel && s.kernel->impl_name().starts_with("onednn");
+  for (const Step& s : plan.steps) n += s.kernel && s.kernel->backend() == KernelBackend::onednn;
   return n;
 }
 
@@ -20,7 +20,7 @@ int onednn_distinct_kernels(const Plan& plan, const Plan* also) {
   for (const Plan* p : {&plan, also}) {
     if (!p) continue;
     for (const Step& s : p->steps)
-      if (s.kernel && s.kernel->impl_name().starts_with("onednn"))
+      if (s.kernel && s.kernel->backend() == KernelBackend::onednn)
         problems.insert(s.op + "/" + std::string(pass_name(s.pass)) + "/" + s.problem);
   }
   return static_cast<int>(problems.size());
@@ -51,20 +51,22 @@ Prediction predict(const Plan& plan, const DeviceProfile& profile, std::size_t i
 Prediction predict(const PlanDescription& plan, const DeviceProfile& profile) {
   Prediction p;
   p.plan_bytes = plan.plan_bytes;
-  p.process_bytes = static_cast<std::size_t>(std::max(
-      0.0, profile.memory.base_bytes + profile.memory.per_onednn_kernel_bytes * plan.onednn_kernels +
-               (plan.onednn_gemm_passes > 0 ? profile.memory.onednn_gemm_bytes : 0.0)));
+  p.process_bytes = static_cast<std::size_t>(
+      std::max(0.0, profile.memory.base_bytes + profile.memory.per_onednn_kernel_bytes * plan.onednn_kernels +
+                        (plan.onednn_gemm_passes > 0 ? profile.memory.onednn_gemm_bytes : 0.0)));
   p.input_bytes = plan.input_bytes;
   p.total_bytes = p.plan_bytes + p.process_bytes + p.input_bytes;
   p.step_ms = profile.latency.predict_ms(plan.steps);
   for (double ms : p.step_ms) p.steps_ms += ms;
-  p.overhead_ms = std::max(0.0, profile.overhead.base_ms + profile.overhead.per_step_ms * static_cast<double>(plan.steps.size()));
+  p.overhead_ms =
+      std::max(0.0, profile.overhead.base_ms + profile.overhead.per_step_ms * static_cast<double>(plan.steps.size()));
   p.total_ms = p.steps_ms + p.overhead_ms;
   return p;
 }
 
 std::size_t batch_input_bytes(const Plan& plan) {
-  return plan.buffers.at(static_cast<size_t>(plan.input_buffer)).bytes + static_cast<std::size_t>(plan.batch) * sizeof(int32_t);
+  return plan.buffers.at(static_cast<size_t>(plan.input_buffer)).bytes +
+         static_cast<std::size_t>(plan.batch) * sizeof(int32_t);
 }
 
 Plan plan_within(const Graph& graph, CompileOptions options, const DeviceProfile& profile, std::size_t budget,

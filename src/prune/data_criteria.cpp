@@ -64,7 +64,7 @@ bool parse_data_criterion(const std::string& name, DataCriterion& out) {
 
 std::vector<std::vector<double>> data_channel_scores(const Network& model, const ChannelGroups& cg,
                                                      DataCriterion criterion, int64_t batch,
-                                                     const BatchSource& next_batch, const std::string& backend) {
+                                                     const BatchSource& next_batch, BackendChoice backend) {
   const bool taylor = criterion == DataCriterion::taylor;
   Network work = copy_of(model);  // a training-mode step updates BN statistics: never the caller's
   CompileOptions o;

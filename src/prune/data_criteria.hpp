@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/backend.hpp"
 #include "prune/channel_groups.hpp"
 #include "runtime/network.hpp"
 
@@ -24,6 +25,7 @@ using BatchSource = std::function<bool(float* images, int32_t* labels)>;
 // Scores in the layout of channel_scores (empty for fixed groups).
 std::vector<std::vector<double>> data_channel_scores(const Network& model, const ChannelGroups& groups,
                                                      DataCriterion criterion, int64_t batch,
-                                                     const BatchSource& next_batch, const std::string& backend = "auto");
+                                                     const BatchSource& next_batch,
+                                                     BackendChoice backend = std::nullopt);
 
 }  // namespace edgetrain::prune

@@ -2,13 +2,13 @@
 
 #include <algorithm>
 
-#include "core/check.hpp"
 #include "compile/compile.hpp"
+#include "core/check.hpp"
 #include "runtime/executor.hpp"
 
 namespace edgetrain {
 
-std::vector<float> predict_logits(const Network& model, const float* images, int64_t n, const std::string& backend) {
+std::vector<float> predict_logits(const Network& model, const float* images, int64_t n, BackendChoice backend) {
   ET_REQUIRE(n > 0, "predict_logits: no images");
   CompileOptions o;
   o.batch = n;

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/backend.hpp"
 #include "runtime/network.hpp"
 
 namespace edgetrain {
@@ -10,6 +11,6 @@ namespace edgetrain {
 // Logits [n, K], row-major, of n images [n, C, H, W] in inference mode (BatchNorm on running
 // statistics, Dropout off).
 std::vector<float> predict_logits(const Network& model, const float* images, int64_t n,
-                                  const std::string& backend = "auto");
+                                  BackendChoice backend = std::nullopt);
 
 }  // namespace edgetrain

@@ -36,7 +36,8 @@ Trainer::Trainer(Network& model, const TrainConfig& config) : model_(model), con
 }
 
 float Trainer::train_step(const float* images, const int32_t* labels) {
-  std::memcpy(input_images(), images, static_cast<size_t>(plan_.value_shapes[static_cast<size_t>(model_.graph.input)].numel()) * sizeof(float));
+  std::memcpy(input_images(), images,
+              static_cast<size_t>(plan_.value_shapes[static_cast<size_t>(model_.graph.input)].numel()) * sizeof(float));
   std::memcpy(input_labels(), labels, static_cast<size_t>(config_.batch) * sizeof(int32_t));
   return train_step();
 }
@@ -79,8 +80,9 @@ EpochResult Trainer::train_epoch(data::BatchLoader& loader, int64_t epoch, const
     correct += last_correct();
     ++batches;
     r.samples += config_.batch;
-    if (progress) progress(batches, total, loss_sum / static_cast<double>(batches),
-                           static_cast<double>(correct) / static_cast<double>(r.samples));
+    if (progress)
+      progress(batches, total, loss_sum / static_cast<double>(batches),
+               static_cast<double>(correct) / static_cast<double>(r.samples));
     if (stop && stop->load(std::memory_order_relaxed) && batches < total) {
       r.stopped = true;
       break;
@@ -138,7 +140,7 @@ EvalResult Evaluator::run(std::shared_ptr<const data::Dataset> dataset, const Pr
 }
 
 EvalResult evaluate(const Network& model, std::shared_ptr<const data::Dataset> dataset, int64_t batch,
-                    const ProgressFn& progress, const std::string& backend) {
+                    const ProgressFn& progress, BackendChoice backend) {
   CompileOptions o;
   o.backend = backend;
   return Evaluator(model, std::max<int64_t>(1, std::min(batch, dataset->size())), o).run(std::move(dataset), progress);

@@ -6,10 +6,11 @@
 #include <memory>
 #include <optional>
 
+#include "compile/compile.hpp"
 #include "data/loader.hpp"
 #include "graph/trainable.hpp"
+#include "kernels/backend.hpp"
 #include "optim/schedule.hpp"
-#include "compile/compile.hpp"
 #include "runtime/executor.hpp"
 #include "runtime/network.hpp"
 
@@ -23,8 +24,8 @@ struct TrainConfig {
   bool freeze_bn_stats = false;
   std::size_t memory_budget = 0;
   PlannerKind planner = PlannerKind::greedy_by_size;
-  uint64_t seed = 1;  // dropout masks
-  std::string backend = "auto";
+  uint64_t seed = 1;      // dropout masks
+  BackendChoice backend;  // where kernel selection starts (kernels/backend.hpp); unset: automatic
   // Engine switches (see CompileOptions).
   bool blocked_layouts = true, blocked_params = true, fuse_activations = true, winograd = true;
 };
@@ -101,6 +102,6 @@ class Evaluator {
 
 // Evaluator(model, min(batch, dataset size), backend).run(dataset, progress): compiles each call.
 EvalResult evaluate(const Network& model, std::shared_ptr<const data::Dataset> dataset, int64_t batch,
-                    const ProgressFn& progress = {}, const std::string& backend = "auto");
+                    const ProgressFn& progress = {}, BackendChoice backend = std::nullopt);
 
 }  // namespace edgetrain

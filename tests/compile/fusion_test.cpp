@@ -50,7 +50,7 @@ TEST(Fusion, OffForInspectionTheReferenceBackendOrWhenDisabled) {
   const GraphFacts f = analyse_graph(g, 4);
   CompileOptions inspect = options(), ref = options(), off = options();
   inspect.backward_in_place = false;
-  ref.backend = "ref";
+  ref.backend = KernelBackend::reference;
   off.fuse_activations = false;
   for (const CompileOptions& o : {inspect, ref, off}) {
     const Fusion fu = choose_fusions(g, f, all(g, Layout::plain), none_unfused(g), o);

@@ -36,7 +36,7 @@ TEST(LayoutAssignment, OddChannelCountsAndTheReferenceBackendArePlain) {
 
   const Graph g = plain_stack(16);
   CompileOptions ref = options();
-  ref.backend = "ref";
+  ref.backend = KernelBackend::reference;
   const CompileContext cr = context(g, ref);
   KernelChoice ref_kernels(ref.backend);
   const LayoutAssignment r = assign_layouts(cr, ref_kernels);

@@ -36,15 +36,18 @@ TEST(MemoryAssignment, TheBreakdownCountsEveryRequestAndTheArenaIsThePlannersPea
     EXPECT_LE(plan.memory.offsets[b] + plan.buffers[b].bytes, plan.memory.arena_bytes) << plan.buffers[b].label;
 }
 
-TEST(MemoryAssignment, OnlyReferenceGemmStepsKeepAPersistentWorkspace) {
+TEST(MemoryAssignment, OnlyNativeGemmStepsKeepAPersistentWorkspace) {
   const Graph g = plain_stack(16);
+  CompileOptions native = options();
+  native.backend = KernelBackend::native;
+  EXPECT_GT(compile(g, native).breakdown.kernel_workspace, 0u);
   CompileOptions ref = options();
-  ref.backend = "ref";
-  EXPECT_GT(compile(g, ref).breakdown.kernel_workspace, 0u);
+  ref.backend = KernelBackend::reference;  // plain loops: no workspace
+  EXPECT_EQ(compile(g, ref).breakdown.kernel_workspace, 0u);
   GraphBuilder b(Shape{3, 4, 4});
   const Graph pool_only = b.finish(b.flatten("flat", b.global_avg_pool("gap", b.input())));
   CompileOptions o = options();
-  o.backend = "ref";
+  o.backend = KernelBackend::native;
   o.trainable = parse_trainable("all");
   o.training = false;
   EXPECT_EQ(compile(pool_only, o).breakdown.kernel_workspace, 0u);

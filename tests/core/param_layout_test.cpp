@@ -14,7 +14,7 @@ namespace {
 
 // OIhw16i16o over [O, I, H, W]: 16x16 blocks of (input, output) channels, output channels innermost.
 ParamLayout oihw16i16o(int64_t O, int64_t I, int64_t H, int64_t W) {
-  return {{O, I, H, W}, {I * H * W * 16, H * W * 256, W * 256, 256}, {16, 16}, {1, 0}, "OIhw16i16o"};
+  return {{O, I, H, W}, {I * H * W * 16, H * W * 256, W * 256, 256}, {16, 16}, {1, 0}};
 }
 
 TEST(ParamLayout, OffsetsFollowTheBlockedFormula) {
@@ -29,11 +29,19 @@ TEST(ParamLayout, OffsetsFollowTheBlockedFormula) {
           ASSERT_EQ(l.offset_of(((o * I + i) * H + h) * W + w), want) << o << " " << i << " " << h << " " << w;
         }
   // Two blocks on one dim (OIhw4i16o4i): the inner 4 input channels innermost, then 16 outputs, then 4.
-  const ParamLayout two{{16, 16, 1, 1}, {256, 256, 256, 256}, {4, 16, 4}, {1, 0, 1}, "OIhw4i16o4i"};
+  const ParamLayout two{{16, 16, 1, 1}, {256, 256, 256, 256}, {4, 16, 4}, {1, 0, 1}};
   EXPECT_TRUE(two.dense());
   for (int64_t o = 0; o < 16; ++o)
-    for (int64_t i = 0; i < 16; ++i)
-      EXPECT_EQ(two.offset_of(o * 16 + i), (i / 4) * 64 + o * 4 + i % 4);
+    for (int64_t i = 0; i < 16; ++i) EXPECT_EQ(two.offset_of(o * 16 + i), (i / 4) * 64 + o * 4 + i % 4);
+}
+
+TEST(ParamLayout, DescribesItselfInMemoryOrder) {
+  EXPECT_EQ(ParamLayout{}.describe(), "row-major");
+  EXPECT_EQ(oihw16i16o(32, 48, 3, 3).describe(), "[O/16][I/16][H][W][16 I][16 O]");
+  const ParamLayout two{{16, 16, 1, 1}, {256, 256, 256, 256}, {4, 16, 4}, {1, 0, 1}};
+  EXPECT_EQ(two.describe(), "[O/16][I/16][H][W][4 I][16 O][4 I]");
+  const ParamLayout grouped{{4, 16, 1, 3, 3}, {144, 9, 9, 3, 1}, {}, {}};  // Goihw-like, no blocks
+  EXPECT_EQ(grouped.describe(), "[G][O][I][H][W]");
 }
 
 TEST(ParamLayout, DenseRejectsPaddingAndOverlap) {
@@ -50,7 +58,8 @@ TEST(ParamLayout, RelayoutRoundTripsAndMovesEveryElement) {
   std::iota(data.begin(), data.end(), 0.f);
   const std::vector<float> plain = data;
   relayout_params(data.data(), l.numel(), ParamLayout{}, l);
-  for (int64_t k = 0; k < l.numel(); ++k) ASSERT_EQ(data[static_cast<size_t>(l.offset_of(k))], plain[static_cast<size_t>(k)]);
+  for (int64_t k = 0; k < l.numel(); ++k)
+    ASSERT_EQ(data[static_cast<size_t>(l.offset_of(k))], plain[static_cast<size_t>(k)]);
   relayout_params(data.data(), l.numel(), l, ParamLayout{});
   EXPECT_EQ(data, plain);
 }
@@ -61,7 +70,8 @@ TEST(ParamLayout, StoresGiveRowMajorViewsWhateverTheyHold) {
   Network m = io::make_zoo_model("resnet20", 10, Shape{3, 32, 32}, 1.0, 3);
   int conv = -1;
   for (size_t p = 0; p < m.graph.params.size() && conv < 0; ++p)
-    if (m.graph.params[p].shape.rank() == 4 && m.graph.params[p].shape[0] % 16 == 0 && m.graph.params[p].shape[1] % 16 == 0)
+    if (m.graph.params[p].shape.rank() == 4 && m.graph.params[p].shape[0] % 16 == 0 &&
+        m.graph.params[p].shape[1] % 16 == 0)
       conv = static_cast<int>(p);
   ASSERT_GE(conv, 0);
   const Shape& s = m.graph.params[static_cast<size_t>(conv)].shape;

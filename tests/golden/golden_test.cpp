@@ -6,11 +6,11 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
-#include <tuple>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
-#include "golden/golden_models.hpp"
 #include "compile/compile.hpp"
+#include "golden/golden_models.hpp"
 #include "runtime/executor.hpp"
 #include "runtime/network.hpp"
 
@@ -65,9 +65,7 @@ struct Batch {
   std::vector<float> images;
   std::vector<int32_t> labels;
 };
-Batch batch_of(const json& fx) {
-  return {floats(fx.at("input")), fx.at("labels").get<std::vector<int32_t>>()};
-}
+Batch batch_of(const json& fx) { return {floats(fx.at("input")), fx.at("labels").get<std::vector<int32_t>>()}; }
 
 // Parameter: (fixture, backend).
 class Golden : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {
@@ -80,7 +78,7 @@ TEST_P(Golden, ForwardLossAndGradientsMatchPyTorch) {
   json fx = load_fixture(model());
   Network m = model_from(model(), fx);
   CompileOptions o;
-  o.backend = backend();
+  o.backend = parse_backend_choice(backend());
   o.batch = fx.at("batch");
   o.optimizer.lr = 0.0;  // the update runs but changes nothing: gradients stay inspectable
   o.optimizer.momentum = 0.0;
@@ -112,7 +110,7 @@ void run_optimizer_case(const std::string& model, const std::string& which, cons
   const json& cfg = fx.at(which);
   Network m = model_from(model, fx);
   CompileOptions o;
-  o.backend = backend;
+  o.backend = parse_backend_choice(backend);
   o.batch = fx.at("batch");
   if (which == "sgd") {
     o.optimizer.kind = optim::OptimizerKind::sgd;
@@ -136,11 +134,13 @@ void run_optimizer_case(const std::string& model, const std::string& which, cons
     EXPECT_NEAR(exec.loss(), losses[step], 2e-4 * (1 + losses[step])) << which << " step " << step;
   }
   for (size_t p = 0; p < m.graph.params.size(); ++p)
-    expect_close(m.params.param(static_cast<int>(p)).as<float>(), floats(cfg.at("params_after").at(m.graph.params[p].name)),
-                 2e-3, 2e-4, which + " parameter " + m.graph.params[p].name);
+    expect_close(m.params.param(static_cast<int>(p)).as<float>(),
+                 floats(cfg.at("params_after").at(m.graph.params[p].name)), 2e-3, 2e-4,
+                 which + " parameter " + m.graph.params[p].name);
   for (size_t s = 0; s < m.graph.states.size(); ++s)
-    expect_close(m.params.state(static_cast<int>(s)).as<float>(), floats(cfg.at("buffers_after").at(m.graph.states[s].name)),
-                 1e-3, 1e-5, which + " state " + m.graph.states[s].name);
+    expect_close(m.params.state(static_cast<int>(s)).as<float>(),
+                 floats(cfg.at("buffers_after").at(m.graph.states[s].name)), 1e-3, 1e-5,
+                 which + " state " + m.graph.states[s].name);
 }
 
 TEST_P(Golden, FiveSgdMomentumStepsMatchPyTorch) { run_optimizer_case(model(), "sgd", backend()); }

@@ -94,7 +94,7 @@ TEST(ClassifierHead, ReplacesOnlyTheLayerThatMakesTheLogits) {
     }
     EXPECT_EQ(r.info.class_names.size(), 3u);
     std::vector<float> x(static_cast<size_t>(2 * in.numel()), 0.5f);
-    EXPECT_EQ(predict_logits(r, x.data(), 2, "ref").size(), 6u);
+    EXPECT_EQ(predict_logits(r, x.data(), 2, KernelBackend::reference).size(), 6u);
   }
 }
 

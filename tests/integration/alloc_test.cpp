@@ -11,8 +11,6 @@
 #include "support/counting_new.hpp"
 #include "synthetic.hpp"
 
-
-
 namespace edgetrain {
 namespace {
 
@@ -25,7 +23,7 @@ TEST(Executor, TrainingStepAllocatesNothingAfterWarmup) {
   CompileOptions o;
   o.batch = 8;
   o.optimizer.kind = optim::OptimizerKind::adam;
-  o.backend = "ref";
+  o.backend = KernelBackend::reference;
   Plan plan = compile(m.graph, o);
   OptimizerState opt(m.graph, plan.trainable, o.optimizer);
   Executor exec(plan, m.params, &opt);

@@ -5,10 +5,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "compile/compile.hpp"
 #include "edgetrain/error.hpp"
 #include "io/model_io.hpp"
 #include "models/zoo.hpp"
-#include "compile/compile.hpp"
 #include "runtime/executor.hpp"
 #include "synthetic.hpp"
 #include "train/trainer.hpp"
@@ -73,7 +73,8 @@ TEST(Plan, EveryPlanIsValidForManyModelsAndSpecs) {
           nr.planner = PlannerKind::no_reuse;
           // Reuse must actually save memory: training all of a network keeps every activation for the
           // backward pass, yet the gradients and workspaces reuse each other's bytes.
-          const double ratio = static_cast<double>(p.memory.arena_bytes) / static_cast<double>(compile(g, nr).memory.arena_bytes);
+          const double ratio =
+              static_cast<double>(p.memory.arena_bytes) / static_cast<double>(compile(g, nr).memory.arena_bytes);
           EXPECT_LT(ratio, spec == "all" ? 0.75 : 1.0) << spec << ": greedy arena / no-reuse arena";
         }
       }
@@ -136,13 +137,13 @@ TEST(Autodiff, FrozenPrefixCostsNoActivationMemory) {
   Graph g = zoo("resnet18", Shape{3, 64, 64});
   // The reference backend: its workspaces are small, so the arena sizes compare activations.
   CompileOptions all = training(4, "all"), classifier = training(4, "classifier");
-  all.backend = classifier.backend = "ref";
+  all.backend = classifier.backend = KernelBackend::reference;
   Plan full = compile(g, all);
   Plan head = compile(g, classifier);
   CompileOptions inf;
   inf.batch = 4;
   inf.training = false;
-  inf.backend = "ref";
+  inf.backend = KernelBackend::reference;
   Plan inference = compile(g, inf);
   // Only the classifier has backward steps.
   for (const Step& s : head.steps) {
@@ -151,8 +152,8 @@ TEST(Autodiff, FrozenPrefixCostsNoActivationMemory) {
     }
   }
   // Training the classifier costs what inference costs, plus its own small gradient buffers.
-  std::size_t fc_extra = head.breakdown.requested(BufferKind::weight_grad) +
-                         head.breakdown.requested(BufferKind::activation_grad) + 4096;
+  std::size_t fc_extra =
+      head.breakdown.requested(BufferKind::weight_grad) + head.breakdown.requested(BufferKind::activation_grad) + 4096;
   EXPECT_LE(head.memory.arena_bytes, inference.memory.arena_bytes + fc_extra);
   EXPECT_LT(head.memory.arena_bytes * 4, full.memory.arena_bytes);
   // No activation of the frozen prefix outlives the forward pass.
@@ -195,7 +196,8 @@ TEST(Autodiff, BackwardScopeFollowsTheTrainableSpec) {
   EXPECT_EQ(trainable, 4);
   Plan names = compile(g, training(2, "names:conv2.*,fc2.weight"));
   EXPECT_EQ(count(names, Pass::bwd_weights), 2);
-  EXPECT_NE(error_of([&] { compile(g, training(2, "names:layer9.*")); }).find("selects no parameter"), std::string::npos);
+  EXPECT_NE(error_of([&] { compile(g, training(2, "names:layer9.*")); }).find("selects no parameter"),
+            std::string::npos);
   EXPECT_NE(error_of([] { parse_trainable("last:zero"); }).find("not understood"), std::string::npos);
 }
 

@@ -7,8 +7,8 @@
 #include <cstring>
 #include <random>
 
-#include "io/model_io.hpp"
 #include "compile/compile.hpp"
+#include "io/model_io.hpp"
 #include "runtime/executor.hpp"
 
 namespace edgetrain {
@@ -25,7 +25,7 @@ struct TrainRun {
 
 std::vector<float> values_of(TensorView v) { return {v.as<float>(), v.as<float>() + v.numel()}; }
 
-TrainRun train(const std::string& arch, const Shape& input, bool blocked, const std::string& backend = "auto") {
+TrainRun train(const std::string& arch, const Shape& input, bool blocked, BackendChoice backend = std::nullopt) {
   Network m = io::make_zoo_model(arch, 10, input, 1.0, 11);
   CompileOptions o;
   o.batch = 8;
@@ -66,38 +66,48 @@ int count_blocked(const Plan& p) {
 
 // One training step from the same weights on the same batch, on blocked16 layouts, on plain layouts
 // (oneDNN where it is faster) and on the reference backend: the blocked step's loss, parameter gradients
-// and BN running statistics are within 3x of the plain step's distance to the reference's (these small
-// inputs leave a few values per channel in the last stages, so float rounding moves some ReLU6 and BN
-// decisions: MobileNetV2's gradients differ ~1% between any two backends), and it converts far fewer
-// layouts.
+// and BN running statistics match the reference's, each gradient within `tolerance` of its largest
+// magnitude plus 1e-4 of the model's largest gradient (these small inputs leave a few values per
+// channel in the last stages, so float rounding moves some ReLU6 and BN decisions: MobileNetV2's
+// gradients differ up to 1.4 % between any two backends), and it converts far fewer layouts.
 double max_error(const std::vector<double>& got, const std::vector<double>& want) {
   double e = 0;
   for (size_t i = 0; i < want.size(); ++i) e = std::max(e, std::abs(got[i] - want[i]));
   return e;
 }
 
-void expect_same_training(const std::string& arch, const Shape& input) {
+void expect_same_training(const std::string& arch, const Shape& input, double tolerance) {
   SCOPED_TRACE(arch);
-  TrainRun blocked = train(arch, input, true), plain = train(arch, input, false), ref = train(arch, input, false, "ref");
+  TrainRun blocked = train(arch, input, true), plain = train(arch, input, false),
+           ref = train(arch, input, false, KernelBackend::reference);
   EXPECT_EQ(count_blocked(plain.plan), 0);
   EXPECT_GT(count_blocked(blocked.plan), 5);
   EXPECT_LT(blocked.reorders, plain.reorders);
   EXPECT_NEAR(blocked.loss, ref.loss, 1e-5 * std::abs(ref.loss));
   ASSERT_EQ(blocked.grads.size(), ref.grads.size());
+  double largest = 0;  // over the model: the floor for tensors whose true gradient is ~0 (bias before BN)
+  for (const std::vector<double>& grads : ref.grads)
+    for (double g : grads) largest = std::max(largest, std::abs(g));
   for (size_t p = 0; p < ref.grads.size(); ++p) {
     double scale = 0;
     for (double g : ref.grads[p]) scale = std::max(scale, std::abs(g));
-    const double allowed = std::max(3.0 * max_error(plain.grads[p], ref.grads[p]), 1e-3 * scale);
-    EXPECT_LE(max_error(blocked.grads[p], ref.grads[p]), allowed) << ref.names[p] << " (largest gradient " << scale << ")";
+    const double allowed = tolerance * scale + 1e-4 * largest;
+    EXPECT_LE(max_error(blocked.grads[p], ref.grads[p]), allowed)
+        << ref.names[p] << " (largest gradient " << scale << ")";
+    EXPECT_LE(max_error(plain.grads[p], ref.grads[p]), allowed) << ref.names[p] << " plain";
   }
   ASSERT_EQ(blocked.state.size(), ref.state.size());
   for (size_t i = 0; i < ref.state.size(); ++i)
     EXPECT_NEAR(blocked.state[i], ref.state[i], 1e-4 * std::max(1.0f, std::abs(ref.state[i]))) << "state " << i;
 }
 
-TEST(BlockedLayouts, ResNetTrainsAsOnPlainLayouts) { expect_same_training("resnet18", Shape{3, 32, 32}); }
-TEST(BlockedLayouts, MobileNetV2TrainsAsOnPlainLayouts) { expect_same_training("mobilenet_v2", Shape{3, 32, 32}); }
-TEST(BlockedLayouts, SqueezeNetTrainsAsOnPlainLayouts) { expect_same_training("squeezenet1_1", Shape{3, 64, 64}); }
+TEST(BlockedLayouts, ResNetTrainsAsOnPlainLayouts) { expect_same_training("resnet18", Shape{3, 32, 32}, 1e-3); }
+TEST(BlockedLayouts, MobileNetV2TrainsAsOnPlainLayouts) {
+  expect_same_training("mobilenet_v2", Shape{3, 32, 32}, 2e-2);
+}
+TEST(BlockedLayouts, SqueezeNetTrainsAsOnPlainLayouts) {
+  expect_same_training("squeezenet1_1", Shape{3, 64, 64}, 1e-3);
+}
 
 TEST(BlockedLayouts, WhichValuesAreBlocked) {
   Network m = io::make_zoo_model("squeezenet1_1", 10, Shape{3, 64, 64}, 1.0, 11);
@@ -220,7 +230,8 @@ TEST(BlockedWeights, TrainBitForBitAsRowMajorWeights) {
         ++blocked_count;
         EXPECT_TRUE(l.dense()) << m.graph.params[p].name;
         EXPECT_EQ(l.numel(), m.graph.params[p].shape.numel());
-        EXPECT_EQ(m.graph.params[p].shape.rank(), 4) << m.graph.params[p].name << " " << l.name;  // conv weights only
+        EXPECT_EQ(m.graph.params[p].shape.rank(), 4)
+            << m.graph.params[p].name << " " << l.describe();  // conv weights only
       }
       for (const Step& st : plan.steps)
         if (st.kernel) r += st.kernel->reorders();
@@ -265,16 +276,16 @@ TEST(BlockedLayouts, ReferenceBackendAndInspectionStayPlain) {
   Network m = io::make_zoo_model("resnet20", 10, Shape{3, 32, 32}, 1.0, 11);
   CompileOptions o;
   o.batch = 4;
-  o.backend = "ref";
+  o.backend = KernelBackend::reference;
   EXPECT_EQ(count_blocked(compile(m.graph, o)), 0);
-  o.backend = "auto";
+  o.backend = std::nullopt;
   EXPECT_GT(count_blocked(compile(m.graph, o)), 0);
   o.blocked_layouts = false;
   const Plan plain = compile(m.graph, o);
   EXPECT_EQ(count_blocked(plain), 0);
   for (const ParamLayout& l : plain.param_layouts) EXPECT_TRUE(l.plain());
   o.blocked_layouts = true;
-  o.backend = "ref";
+  o.backend = KernelBackend::reference;
   for (const ParamLayout& l : compile(m.graph, o).param_layouts) EXPECT_TRUE(l.plain());
 }
 

@@ -46,8 +46,8 @@ TEST(Conv2dForward, MatchesDirectConvolution) {
     expect_direct_conv(conv(3, 4, 3, 2, 1, 1, 1, true), Shape{2, 3, 7, 7}, t);
     expect_direct_conv(conv(3, 2, 3, 1, 2, 2, 1, false), Shape{2, 3, 7, 7}, t);
     expect_direct_conv(conv(6, 9, 3, 1, 1, 1, 3, true), Shape{3, 6, 5, 5}, t);
-    expect_direct_conv(conv(4, 8, 3, 2, 1, 1, 4, true), Shape{2, 4, 7, 7}, t);  // depthwise x2
-    expect_direct_conv(conv(5, 7, 1, 1, 0, 1, 1, true), Shape{1, 5, 6, 6}, t);  // pointwise
+    expect_direct_conv(conv(4, 8, 3, 2, 1, 1, 4, true), Shape{2, 4, 7, 7}, t);       // depthwise x2
+    expect_direct_conv(conv(5, 7, 1, 1, 0, 1, 1, true), Shape{1, 5, 6, 6}, t);       // pointwise
     expect_direct_conv(conv(16, 40, 3, 1, 1, 1, 1, true), Shape{2, 16, 20, 20}, t);  // GEMM past one micro-tile
   }
 }
@@ -107,7 +107,8 @@ TEST(Forward, FloatMatchesDouble) {
     f.fwd();
     d.fwd();
     for (int64_t i = 0; i < d.dst.numel(); ++i)
-      ASSERT_NEAR(f.dst.get(i), d.dst.get(i), 1e-4 * std::max(1.0, std::abs(d.dst.get(i)))) << c.name << " [" << i << "]";
+      ASSERT_NEAR(f.dst.get(i), d.dst.get(i), 1e-4 * std::max(1.0, std::abs(d.dst.get(i))))
+          << c.name << " [" << i << "]";
     for (size_t i = 0; i < d.aux.size(); ++i)
       for (int64_t j = 0; j < d.aux[i].numel(); ++j)
         ASSERT_NEAR(f.aux[i].get(j), d.aux[i].get(j), 1e-4 * std::max(1.0, std::abs(d.aux[i].get(j)))) << c.name;
@@ -218,8 +219,8 @@ TEST(Mul, ChannelGateHandComputed) {
     h.bwd_data();
     const double da[] = {2, 0, -2, 4, -2, -0.5, 0, 1};
     for (int i = 0; i < 8; ++i) EXPECT_EQ(h.diff_src[0].get(i), da[i]) << i;
-    EXPECT_EQ(h.diff_src[1].get(0), 1 * 1 + 2 * 0 + 3 * -1 + 4 * 2);         // 6
-    EXPECT_EQ(h.diff_src[1].get(1), -1 * 4 + 0.5 * 1 + 2 * 0 + -3 * -2);     // 2.5
+    EXPECT_EQ(h.diff_src[1].get(0), 1 * 1 + 2 * 0 + 3 * -1 + 4 * 2);      // 6
+    EXPECT_EQ(h.diff_src[1].get(1), -1 * 4 + 0.5 * 1 + 2 * 0 + -3 * -2);  // 2.5
   }
   EXPECT_THROW(infer_shape(MulAttrs{}, std::vector<Shape>{Shape{1, 2, 2, 2}, Shape{1, 2, 2, 1}}), Error);
 }
@@ -333,8 +334,7 @@ TEST(Pointwise, MatchesFormula) {
       for (int64_t i = 0; i < h.dst.numel(); ++i) {
         const double x = h.src[0].get(i), dy = h.diff_dst.get(i);
         ASSERT_NEAR(h.dst.get(i), pointwise_y(a, x), tol * std::max(1.0, std::abs(x))) << "x = " << x;
-        ASSERT_NEAR(h.diff_src[0].get(i), dy * pointwise_dydx(a, x), tol * std::max(1.0, std::abs(x)))
-            << "x = " << x;
+        ASSERT_NEAR(h.diff_src[0].get(i), dy * pointwise_dydx(a, x), tol * std::max(1.0, std::abs(x))) << "x = " << x;
       }
     }
 }
@@ -347,11 +347,11 @@ TEST(Pointwise, GradientAtKinks) {
     double x, dydx;
   };
   const Kink kinks[] = {
-      {{PointwiseFn::leaky_relu, 0.1, 0.0}, 0.0, 0.1},     {{PointwiseFn::leaky_relu, 0.1, 0.0}, 1e-300, 1.0},
-      {{PointwiseFn::hard_sigmoid, 0.25, 0.5}, -2.0, 0.0}, {{PointwiseFn::hard_sigmoid, 0.25, 0.5}, 2.0, 0.0},
+      {{PointwiseFn::leaky_relu, 0.1, 0.0}, 0.0, 0.1},        {{PointwiseFn::leaky_relu, 0.1, 0.0}, 1e-300, 1.0},
+      {{PointwiseFn::hard_sigmoid, 0.25, 0.5}, -2.0, 0.0},    {{PointwiseFn::hard_sigmoid, 0.25, 0.5}, 2.0, 0.0},
       {{PointwiseFn::hard_sigmoid, 1.0 / 6, 0.5}, -3.0, 0.0}, {{PointwiseFn::hard_sigmoid, 1.0 / 6, 0.5}, 3.0, 0.0},
-      {{PointwiseFn::hard_swish, 0.25, 0.5}, -2.0, -0.5},  {{PointwiseFn::hard_swish, 0.25, 0.5}, 2.0, 1.5},
-      {{PointwiseFn::hard_swish, 1.0 / 6, 0.5}, -3.0, -0.5}, {{PointwiseFn::hard_swish, 1.0 / 6, 0.5}, 3.0, 1.5},
+      {{PointwiseFn::hard_swish, 0.25, 0.5}, -2.0, -0.5},     {{PointwiseFn::hard_swish, 0.25, 0.5}, 2.0, 1.5},
+      {{PointwiseFn::hard_swish, 1.0 / 6, 0.5}, -3.0, -0.5},  {{PointwiseFn::hard_swish, 1.0 / 6, 0.5}, 3.0, 1.5},
       {{PointwiseFn::hard_swish, 1.0 / 6, 0.5}, -3.001, 0.0}, {{PointwiseFn::hard_swish, 1.0 / 6, 0.5}, 3.001, 1.0},
   };
   for (const Kink& k : kinks) {
@@ -380,7 +380,7 @@ TEST(Pointwise, ReadsDeclaredAndInPlace) {
     EXPECT_TRUE(backward_in_place(a));
     EXPECT_EQ(forward_in_place(a), !r.src);
     EXPECT_EQ(op_name(a), "Pointwise");
-    std::unique_ptr<Kernel> k = select_kernel(h.problem(Pass::bwd_data), "ref");
+    std::unique_ptr<Kernel> k = select_kernel(h.problem(Pass::bwd_data), KernelBackend::reference);
     KernelArgs args = h.args();
     if (!r.src) args.src[0] = TensorView{};
     if (!r.dst) args.dst = TensorView{};
@@ -396,7 +396,7 @@ TEST(Pointwise, ReadsDeclaredAndInPlace) {
     for (int64_t i = 0; i < x.numel(); ++i) x.set(i, h.src[0].get(i));
     KernelArgs f = h.args();
     f.src[0] = f.dst = x.view;
-    select_kernel(h.problem(Pass::fwd), "ref")->execute(f);
+    select_kernel(h.problem(Pass::fwd), KernelBackend::reference)->execute(f);
     for (int64_t i = 0; i < x.numel(); ++i) ASSERT_EQ(x.get(i), h.dst.get(i)) << i;
   }
 }
@@ -462,7 +462,7 @@ TEST(Registry, SelectsReferenceAndDeclines) {
   p.attrs = ReluAttrs{};
   p.src = {Shape{2, 3}};
   p.dst = Shape{2, 3};
-  auto k = select_kernel(p, "ref");
+  auto k = select_kernel(p, KernelBackend::reference);
   ASSERT_TRUE(k);
   EXPECT_EQ(k->impl_name(), "ref");
   EXPECT_EQ(k->scratch_bytes(), 0u);
@@ -477,7 +477,7 @@ TEST(Registry, SelectsReferenceAndDeclines) {
     EXPECT_NE(std::string(e.what()).find("ref"), std::string::npos);
   }
   ASSERT_FALSE(kernel_impls().empty());
-  EXPECT_EQ(kernel_impls().back().name, "ref");
+  EXPECT_EQ(kernel_impls().back().backend, KernelBackend::reference);
 }
 
 TEST(Registry, ConvScratchIsBookedPerThread) {
@@ -485,11 +485,11 @@ TEST(Registry, ConvScratchIsBookedPerThread) {
   p.attrs = conv(3, 4, 3, 1, 1, 1, 1, false);
   p.src = {Shape{2, 3, 5, 5}};
   p.dst = Shape{2, 4, 5, 5};
-  auto k = select_kernel(p, "ref");
+  auto k = select_kernel(p, KernelBackend::native);
   const std::size_t col = (3 * 9 * 25 * 4 + 63) / 64 * 64;
   EXPECT_EQ(k->scratch_bytes(), col * static_cast<std::size_t>(omp_get_max_threads()));
   p.attrs = conv(3, 3, 3, 1, 1, 1, 3, false);  // depthwise: direct loops
-  EXPECT_EQ(select_kernel(p, "ref")->scratch_bytes(), 0u);
+  EXPECT_EQ(select_kernel(p, KernelBackend::native)->scratch_bytes(), 0u);
 }
 
 }  // namespace

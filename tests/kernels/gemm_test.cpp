@@ -1,10 +1,10 @@
-// ref::gemm against a naive triple loop: odd sizes, all transpose combinations, alpha / beta, padded strides.
+// native::gemm against a naive triple loop: odd sizes, all transpose combinations, alpha / beta, padded strides.
 #include <gtest/gtest.h>
 
 #include <random>
 #include <vector>
 
-#include "kernels/ref/gemm.hpp"
+#include "kernels/native/gemm.hpp"
 
 namespace edgetrain {
 namespace {
@@ -26,18 +26,20 @@ void check_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, T be
     for (int64_t j = 0; j < N; ++j) {
       double acc = 0;
       for (int64_t k = 0; k < K; ++k)
-        acc += static_cast<double>(ta ? A[k * lda + i] : A[i * lda + k]) * static_cast<double>(tb ? B[j * ldb + k] : B[k * ldb + j]);
+        acc += static_cast<double>(ta ? A[k * lda + i] : A[i * lda + k]) *
+               static_cast<double>(tb ? B[j * ldb + k] : B[k * ldb + j]);
       const double c0 = beta == T(0) ? 0.0 : static_cast<double>(beta) * C[i * ldc + j];
       expect[i * ldc + j] = static_cast<T>(alpha * acc + c0);
     }
   if constexpr (std::is_same_v<T, float>) {
     if (portable) {
-      ref::gemm_f32_isa(ref::GemmIsa::portable, ta, tb, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta, C.data(), ldc);
+      native::gemm_f32_isa(native::GemmIsa::portable, ta, tb, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta,
+                           C.data(), ldc);
     } else {
-      ref::gemm<T>(ta, tb, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta, C.data(), ldc);
+      native::gemm<T>(ta, tb, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta, C.data(), ldc);
     }
   } else {
-    ref::gemm<T>(ta, tb, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta, C.data(), ldc);
+    native::gemm<T>(ta, tb, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta, C.data(), ldc);
   }
   const double tol = (std::is_same_v<T, float> ? 2e-5 : 1e-12) * static_cast<double>(K + 1);
   int failures = 0;
@@ -97,9 +99,9 @@ TEST(Gemm, PortableMicroKernel) {
 
 TEST(Gemm, ZeroDepthScalesC) {
   std::vector<float> c = {1, 2, 3, 4};
-  ref::gemm<float>(false, false, 2, 2, 0, 1.f, nullptr, 1, nullptr, 2, 2.f, c.data(), 2);
+  native::gemm<float>(false, false, 2, 2, 0, 1.f, nullptr, 1, nullptr, 2, 2.f, c.data(), 2);
   EXPECT_EQ(c, (std::vector<float>{2, 4, 6, 8}));
-  ref::gemm<float>(false, false, 2, 2, 0, 1.f, nullptr, 1, nullptr, 2, 0.f, c.data(), 2);
+  native::gemm<float>(false, false, 2, 2, 0, 1.f, nullptr, 1, nullptr, 2, 0.f, c.data(), 2);
   EXPECT_EQ(c, (std::vector<float>{0, 0, 0, 0}));
 }
 

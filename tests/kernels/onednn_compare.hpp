@@ -1,5 +1,6 @@
-// The oneDNN-against-reference harness shared by the kernel tests: a chain of passes through one
-// backend, and the comparison of every output oneDNN computed with the reference chain's.
+// The fast-backend-against-reference harness shared by the kernel tests: a chain of passes through one
+// backend (oneDNN by default, or the native loops), and the comparison of every output that backend
+// computed with the reference chain's.
 #pragma once
 #include <gtest/gtest.h>
 
@@ -9,6 +10,7 @@
 #include <random>
 
 #include "kernels/onednn/onednn_kernels.hpp"
+#include "kernels/registry.hpp"
 #include "op_harness.hpp"
 
 namespace edgetrain::test {
@@ -56,7 +58,7 @@ inline void relayout_in_place(Tensor& t, Layout from, Layout to) {
 
 // Builds a harness with deterministic inputs and runs the passes with `make`.
 inline Chain run_chain(const Attrs& attrs, const std::vector<Shape>& shapes, bool training, Factory make, Fill how,
-                const std::vector<bool>& frozen, Mode mode = Mode::plain) {
+                       const std::vector<bool>& frozen, Mode mode = Mode::plain) {
   Chain c;
   c.h = std::make_unique<OpHarness>(attrs, shapes, DType::f32, training);
   OpHarness& h = *c.h;
@@ -143,16 +145,20 @@ inline void expect_close(const Tensor& got, const Tensor& want, double tol, cons
                               << want.get(worst) << " (scale " << scale << ")";
 }
 
-inline void compare(const Attrs& attrs, const std::vector<Shape>& shapes, bool training = true, Fill how = Fill::uniform,
-             Tol tol = {}, const std::vector<bool>& frozen = {}, Mode mode = Mode::plain) {
+inline void compare(const Attrs& attrs, const std::vector<Shape>& shapes, bool training = true,
+                    Fill how = Fill::uniform, Tol tol = {}, const std::vector<bool>& frozen = {},
+                    Mode mode = Mode::plain, Factory fast = &make_onednn_kernel) {
   SCOPED_TRACE(fmt::format("{} {} {} {}", op_name(attrs), problem_string(attrs, shapes, infer_shape(attrs, shapes)),
                            training ? "training" : "frozen/eval",
-                           mode == Mode::plain ? "plain" : mode == Mode::blocked ? "blocked" : "blocked, fused"));
+                           mode == Mode::plain     ? "plain"
+                           : mode == Mode::blocked ? "blocked"
+                                                   : "blocked, fused"));
   Chain ref = run_chain(attrs, shapes, training, &make_ref_kernel, how, frozen);
-  Chain dnn = run_chain(attrs, shapes, training, &make_onednn_kernel, how, frozen, mode);
-  // oneDNN runs every pass, except where it declines on purpose because the reference is faster.
+  Chain dnn = run_chain(attrs, shapes, training, fast, how, frozen, mode);
+  // The backend runs every pass, except where oneDNN declines on purpose because the reference is faster.
+  const std::string backend = fast == &make_native_kernel ? "native" : "onednn";
   for (const std::string& impl : dnn.impls)
-    EXPECT_TRUE(impl == "onednn" || impl.find("the reference is faster") != std::string::npos ||
+    EXPECT_TRUE(impl == backend || impl.find("the reference is faster") != std::string::npos ||
                 impl.starts_with("demoted, declined: oneDNN has only its naive kernel"))
         << impl;
   if (dnn.demoted) return;
@@ -187,15 +193,17 @@ inline void compare(const Attrs& attrs, const std::vector<Shape>& shapes, bool t
 // over the tables' shapes with multiples of 16 channels (a tensor without them stays plain, so mixed
 // problems such as a 3-channel first layer writing a blocked output are covered too).
 inline void compare_blocked(const Attrs& attrs, const std::vector<Shape>& shapes, bool training = true,
-                     Fill how = Fill::uniform, Tol tol = {}, const std::vector<bool>& frozen = {}) {
-  compare(attrs, shapes, training, how, tol, frozen, Mode::blocked);
+                            Fill how = Fill::uniform, Tol tol = {}, const std::vector<bool>& frozen = {},
+                            Factory fast = &make_onednn_kernel) {
+  compare(attrs, shapes, training, how, tol, frozen, Mode::blocked, fast);
 }
 
 // A ReLU / ReLU6 fused into a convolution or a BatchNorm (KernelProblem::fused_activation) against the
 // reference op followed by the activation: forward act(op(x)); backward the op's gradients of
 // dy masked where the activation's output leaves (0, hi) — what the reference ReLU / ReLU6 backward
 // computes. The fused backward passes get the unmasked dy and the activation's output as dst.
-inline void compare_fused(const Attrs& attrs, const Shape& x, Activation act, Mode mode) {
+inline void compare_fused(const Attrs& attrs, const Shape& x, Activation act, Mode mode,
+                          Factory fast = &make_onednn_kernel) {
   SCOPED_TRACE(fmt::format("{} {} {} {}", op_name(attrs), x.str(), act == Activation::relu ? "ReLU" : "ReLU6",
                            mode == Mode::plain ? "plain" : "blocked"));
   const double hi = act == Activation::relu6 ? 6.0 : INFINITY;
@@ -231,7 +239,7 @@ inline void compare_fused(const Attrs& attrs, const Shape& x, Activation act, Mo
     p.dst_layout = dst_layout;
     p.fused_activation = act;
     std::string why;
-    std::unique_ptr<Kernel> k = make_onednn_kernel(p, why);
+    std::unique_ptr<Kernel> k = fast(p, why);
     ASSERT_NE(k, nullptr) << pass_name(pass) << ": " << why;
     AlignedBuffer scratch(k->scratch_bytes());
     KernelArgs a = d.args();
@@ -264,18 +272,18 @@ inline Conv2dAttrs conv_attrs(const ConvCase& c) {
 }
 
 inline const ConvCase kConvCases[] = {
-    {{2, 3, 9, 11}, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, true},      // odd sizes, first-layer channels
-    {{1, 16, 15, 15}, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, true},   // batch 1, stride 2
-    {{2, 8, 13, 10}, 8, 3, 3, 1, 1, 2, 2, 2, 2, 1, false},    // dilation 2
-    {{2, 8, 12, 12}, 8, 3, 3, 1, 1, 1, 1, 1, 1, 2, true},     // grouped 2
-    {{3, 16, 9, 9}, 32, 1, 1, 1, 1, 0, 0, 1, 1, 4, false},    // grouped 4, pointwise
-    {{2, 16, 14, 14}, 16, 3, 3, 1, 1, 1, 1, 1, 1, 16, false}, // depthwise
-    {{2, 16, 15, 15}, 16, 3, 3, 2, 2, 1, 1, 1, 1, 16, true},  // depthwise stride 2
-    {{1, 8, 11, 11}, 16, 5, 5, 1, 1, 2, 2, 1, 1, 8, true},    // depthwise, multiplier 2
-    {{2, 4, 17, 17}, 5, 7, 7, 2, 2, 3, 3, 1, 1, 1, true},     // 7x7 stride 2, odd channels
-    {{1, 32, 7, 7}, 64, 1, 1, 2, 2, 0, 0, 1, 1, 1, false},    // projection shortcut
-    {{2, 5, 10, 10}, 7, 3, 5, 1, 2, 1, 2, 2, 1, 1, true},     // asymmetric kernel/stride/pad/dilation
-    {{2, 64, 8, 8}, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, true},     // a ResNet block, small
+    {{2, 3, 9, 11}, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, true},       // odd sizes, first-layer channels
+    {{1, 16, 15, 15}, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, true},    // batch 1, stride 2
+    {{2, 8, 13, 10}, 8, 3, 3, 1, 1, 2, 2, 2, 2, 1, false},     // dilation 2
+    {{2, 8, 12, 12}, 8, 3, 3, 1, 1, 1, 1, 1, 1, 2, true},      // grouped 2
+    {{3, 16, 9, 9}, 32, 1, 1, 1, 1, 0, 0, 1, 1, 4, false},     // grouped 4, pointwise
+    {{2, 16, 14, 14}, 16, 3, 3, 1, 1, 1, 1, 1, 1, 16, false},  // depthwise
+    {{2, 16, 15, 15}, 16, 3, 3, 2, 2, 1, 1, 1, 1, 16, true},   // depthwise stride 2
+    {{1, 8, 11, 11}, 16, 5, 5, 1, 1, 2, 2, 1, 1, 8, true},     // depthwise, multiplier 2
+    {{2, 4, 17, 17}, 5, 7, 7, 2, 2, 3, 3, 1, 1, 1, true},      // 7x7 stride 2, odd channels
+    {{1, 32, 7, 7}, 64, 1, 1, 2, 2, 0, 0, 1, 1, 1, false},     // projection shortcut
+    {{2, 5, 10, 10}, 7, 3, 5, 1, 2, 1, 2, 2, 1, 1, true},      // asymmetric kernel/stride/pad/dilation
+    {{2, 64, 8, 8}, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, true},      // a ResNet block, small
 };
 
 }  // namespace edgetrain::test

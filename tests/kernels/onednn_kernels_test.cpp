@@ -79,9 +79,9 @@ TEST(OnednnVsRef, PointwiseFunctions) {
   KernelProblem p;
   p.src = {Shape{2, 3, 4, 4}};
   p.dst = Shape{2, 3, 4, 4};
-  for (const PointwiseAttrs& a : {PointwiseAttrs{PointwiseFn::hard_sigmoid, 1.0 / 6.0, 0.5},
-                                  PointwiseAttrs{PointwiseFn::scale, 3.0, 0.0},
-                                  PointwiseAttrs{PointwiseFn::hard_swish, 0.2, 0.5}}) {
+  for (const PointwiseAttrs& a :
+       {PointwiseAttrs{PointwiseFn::hard_sigmoid, 1.0 / 6.0, 0.5}, PointwiseAttrs{PointwiseFn::scale, 3.0, 0.0},
+        PointwiseAttrs{PointwiseFn::hard_swish, 0.2, 0.5}}) {
     p.attrs = a;
     EXPECT_EQ(make_onednn_kernel(p, why), nullptr) << pointwise_name(a.fn);
   }
@@ -114,10 +114,15 @@ TEST(OnednnBlocked, MulGate) {
 }
 
 TEST(OnednnVsRef, MaxPool) {
-  struct C { Shape x; int k, s, p; bool ceil; };
-  for (const C& c : {C{{2, 3, 7, 7}, 2, 2, 0, false}, C{{1, 4, 10, 10}, 3, 2, 1, false}, C{{2, 3, 8, 8}, 3, 2, 0, true},
-                     C{{1, 5, 9, 9}, 3, 2, 1, true}, C{{2, 2, 6, 5}, 2, 1, 0, false}, C{{2, 8, 112, 112}, 3, 2, 1, false},
-                     C{{4, 8, 2, 2}, 3, 1, 1, true}, C{{4, 8, 4, 4}, 2, 2, 0, true}, C{{4, 8, 3, 3}, 3, 2, 0, true}}) {
+  struct C {
+    Shape x;
+    int k, s, p;
+    bool ceil;
+  };
+  for (const C& c :
+       {C{{2, 3, 7, 7}, 2, 2, 0, false}, C{{1, 4, 10, 10}, 3, 2, 1, false}, C{{2, 3, 8, 8}, 3, 2, 0, true},
+        C{{1, 5, 9, 9}, 3, 2, 1, true}, C{{2, 2, 6, 5}, 2, 1, 0, false}, C{{2, 8, 112, 112}, 3, 2, 1, false},
+        C{{4, 8, 2, 2}, 3, 1, 1, true}, C{{4, 8, 4, 4}, 2, 2, 0, true}, C{{4, 8, 3, 3}, 3, 2, 0, true}}) {
     MaxPoolAttrs a;
     a.kernel_h = a.kernel_w = c.k, a.stride_h = a.stride_w = c.s, a.pad_h = a.pad_w = c.p, a.ceil_mode = c.ceil;
     compare(a, {c.x}, true, Fill::distinct);
@@ -126,7 +131,11 @@ TEST(OnednnVsRef, MaxPool) {
 }
 
 TEST(OnednnVsRef, AvgPool) {
-  struct C { Shape x; int k, s, p; bool ceil, include; };
+  struct C {
+    Shape x;
+    int k, s, p;
+    bool ceil, include;
+  };
   for (const C& c : {C{{2, 3, 8, 8}, 2, 2, 0, false, true}, C{{1, 4, 10, 10}, 3, 2, 1, false, true},
                      C{{1, 4, 10, 10}, 3, 2, 1, false, false}, C{{2, 3, 9, 9}, 3, 2, 1, true, false},
                      C{{2, 3, 7, 7}, 2, 2, 0, true, false}, C{{2, 3, 7, 6}, 3, 1, 1, false, true},
@@ -171,24 +180,31 @@ KernelProblem problem_of_shapes(const Attrs& attrs, std::vector<Shape> src) {
   return p;
 }
 
-TEST(OnednnBlocked, BatchNorm) {
-  for (const Shape& x : {Shape{1, 16, 4, 4}, Shape{8, 32, 9, 9}, Shape{4, 64, 2, 2}, Shape{4, 48, 4, 4},
-                         Shape{2, 16, 1, 1}}) {
+// BatchNorm on blocked16 is the native backend's (oneDNN declines it).
+TEST(NativeBlocked, BatchNorm) {
+  const Factory native = &make_native_kernel;
+  for (const Shape& x :
+       {Shape{1, 16, 4, 4}, Shape{8, 32, 9, 9}, Shape{4, 64, 2, 2}, Shape{4, 48, 4, 4}, Shape{2, 16, 1, 1}}) {
     BatchNormAttrs a;
     a.channels = x[1], a.momentum = 0.1, a.eps = x[2] < 4 ? 1e-3 : 1e-5;
-    compare_blocked(a, {x}, true, Fill::uniform, {1e-4, 1e-4, 1e-4});
-    compare_blocked(a, {x}, false, Fill::uniform, {1e-4, 1e-4, 1e-4});
-    compare(a, {x}, true, Fill::uniform, {1e-4, 1e-4, 1e-4}, {}, Mode::blocked_fused);
-    compare(a, {x}, true, Fill::uniform, {1e-4, 1e-4, 1e-4}, {true, false}, Mode::blocked_fused);
-    compare_blocked(a, {x}, true, Fill::uniform, {1e-4, 1e-4, 1e-4}, {false, true});
+    compare_blocked(a, {x}, true, Fill::uniform, {1e-4, 1e-4, 1e-4}, {}, native);
+    compare_blocked(a, {x}, false, Fill::uniform, {1e-4, 1e-4, 1e-4}, {}, native);
+    compare(a, {x}, true, Fill::uniform, {1e-4, 1e-4, 1e-4}, {}, Mode::blocked_fused, native);
+    compare(a, {x}, true, Fill::uniform, {1e-4, 1e-4, 1e-4}, {true, false}, Mode::blocked_fused, native);
+    compare_blocked(a, {x}, true, Fill::uniform, {1e-4, 1e-4, 1e-4}, {false, true}, native);
   }
 }
 
 TEST(OnednnBlocked, EltwisePoolingAddConcat) {
   compare_blocked(ReluAttrs{}, {Shape{2, 32, 5, 7}}, true, Fill::relu_safe);
   compare_blocked(Relu6Attrs{}, {Shape{2, 32, 5, 7}}, true, Fill::relu6_safe);
-  struct C { Shape x; int k, s, p; bool ceil; };
-  for (const C& c : {C{{2, 16, 112, 112}, 3, 2, 1, false}, C{{4, 16, 4, 4}, 2, 2, 0, true}, C{{1, 32, 9, 9}, 3, 2, 1, true}}) {
+  struct C {
+    Shape x;
+    int k, s, p;
+    bool ceil;
+  };
+  for (const C& c :
+       {C{{2, 16, 112, 112}, 3, 2, 1, false}, C{{4, 16, 4, 4}, 2, 2, 0, true}, C{{1, 32, 9, 9}, 3, 2, 1, true}}) {
     MaxPoolAttrs m;
     m.kernel_h = m.kernel_w = c.k, m.stride_h = m.stride_w = c.s, m.pad_h = m.pad_w = c.p, m.ceil_mode = c.ceil;
     compare_blocked(m, {c.x}, true, Fill::distinct);
@@ -213,7 +229,7 @@ TEST(OnednnFused, ConvolutionAndBatchNormWithReluOrRelu6) {
     for (const Shape& x : {Shape{2, 32, 7, 7}, Shape{8, 16, 1, 1}}) {
       BatchNormAttrs bn;
       bn.channels = x[1];
-      compare_fused(bn, x, act, Mode::blocked);  // BatchNorm fuses on blocked16 only
+      compare_fused(bn, x, act, Mode::blocked, &make_native_kernel);  // BatchNorm fuses on blocked16 only (native)
     }
   }
   std::string why;
@@ -223,6 +239,11 @@ TEST(OnednnFused, ConvolutionAndBatchNormWithReluOrRelu6) {
   p.fused_activation = Activation::relu;
   EXPECT_EQ(make_onednn_kernel(p, why), nullptr);  // plain BatchNorm: oneDNN's, no ReLU6, no fusion
   EXPECT_EQ(make_ref_kernel(p, why), nullptr);
+  EXPECT_EQ(make_native_kernel(p, why), nullptr);  // the native BatchNorm runs on blocked16 only
+  p.src_layout = {Layout::blocked16};
+  p.dst_layout = Layout::blocked16;
+  EXPECT_EQ(make_onednn_kernel(p, why), nullptr);  // ...and there it is the native backend's
+  EXPECT_NE(make_native_kernel(p, why), nullptr);
   KernelProblem add = problem_of_shapes(AddAttrs{}, {Shape{2, 16, 4, 4}, Shape{2, 16, 4, 4}});
   add.fused_activation = Activation::relu;
   EXPECT_EQ(make_onednn_kernel(add, why), nullptr);
@@ -257,10 +278,10 @@ KernelProblem problem_of(const Attrs& attrs, std::vector<Shape> src, DType dtype
 TEST(OnednnSelection, AutoPicksOnednnForConvAndRefForTheRest) {
   const ConvCase c = kConvCases[1];
   for (Pass pass : {Pass::fwd, Pass::bwd_data, Pass::bwd_weights})
-    EXPECT_EQ(select_kernel(problem_of(conv_attrs(c), {c.x}, DType::f32, pass), "auto")->impl_name(), "onednn");
-  EXPECT_EQ(select_kernel(problem_of(conv_attrs(c), {c.x}, DType::f64), "auto")->impl_name(), "ref");
-  EXPECT_EQ(select_kernel(problem_of(conv_attrs(c), {c.x}, DType::f32), "ref")->impl_name(), "ref");
-  EXPECT_EQ(select_kernel(problem_of(conv_attrs(c), {c.x}, DType::f32), "onednn")->impl_name(), "onednn");
+    EXPECT_EQ(select_kernel(problem_of(conv_attrs(c), {c.x}, DType::f32, pass), std::nullopt)->impl_name(), "onednn");
+  EXPECT_EQ(select_kernel(problem_of(conv_attrs(c), {c.x}, DType::f64), std::nullopt)->impl_name(), "ref");
+  EXPECT_EQ(select_kernel(problem_of(conv_attrs(c), {c.x}, DType::f32), KernelBackend::reference)->impl_name(), "ref");
+  EXPECT_EQ(select_kernel(problem_of(conv_attrs(c), {c.x}, DType::f32), KernelBackend::onednn)->impl_name(), "onednn");
   EXPECT_EQ(select_kernel(problem_of(SoftmaxCrossEntropyAttrs{}, {Shape{4, 10}, Shape{4}}, DType::f32))->impl_name(),
             "ref");
   EXPECT_EQ(select_kernel(problem_of(DropoutAttrs{}, {Shape{4, 10}}, DType::f32))->impl_name(), "ref");

@@ -137,7 +137,8 @@ class OpHarness {
   }
 
   void run(Pass pass) {
-    std::unique_ptr<Kernel> kernel = select_kernel(problem(pass), "ref");  // the reference under test
+    std::unique_ptr<Kernel> kernel =
+        select_kernel(problem(pass), KernelBackend::reference);  // the reference under test
     AlignedBuffer scratch(kernel->scratch_bytes());
     KernelArgs a = args();
     a.scratch = TensorView(scratch.data(), Shape{static_cast<int64_t>(scratch.size())}, DType::u8);

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <random>
 
+#include "compile/compile.hpp"
 #include "edgetrain/error.hpp"
 #include "graph/trainable.hpp"
 #include "io/model_io.hpp"
@@ -15,13 +16,12 @@
 #include "predict/predictor.hpp"
 #include "predict/step_features.hpp"
 #include "predict/synthetic_net.hpp"
-#include "compile/compile.hpp"
 #include "runtime/executor.hpp"
 
 namespace edgetrain::predict {
 namespace {
 
-Plan training_plan(const Graph& g, int64_t batch, const std::string& backend = "auto") {
+Plan training_plan(const Graph& g, int64_t batch, BackendChoice backend = std::nullopt) {
   CompileOptions o;
   o.batch = batch;
   o.backend = backend;
@@ -62,7 +62,9 @@ TEST(StepFeatures, DescribeConvolutionsFromTheirTensors) {
 
 TEST(StepFeatures, NameTheImplementationThatRuns) {
   Network m = io::make_zoo_model("resnet20", 10, Shape{3, 32, 32}, 1.0, 1);
-  const Plan onednn = training_plan(m.graph, 8, "onednn"), ref = training_plan(m.graph, 8, "ref");
+  const Plan onednn = training_plan(m.graph, 8, KernelBackend::onednn),
+             ref = training_plan(m.graph, 8, KernelBackend::reference),
+             native = training_plan(m.graph, 8, KernelBackend::native);
   int winograd_steps = 0;
   for (const Step& s : onednn.steps) {
     if (s.op != "Conv2d") continue;
@@ -80,13 +82,17 @@ TEST(StepFeatures, NameTheImplementationThatRuns) {
       EXPECT_EQ(impl_code(s), 0) << s.name;
     }
   }
-  // The reference GEMM's per-thread buffers count only where a reference Conv2d / Linear runs.
-  EXPECT_GT(ref.breakdown.kernel_workspace, 0u);
+  for (const Step& s : native.steps)
+    if (s.kind == StepKind::kernel && (s.op == "Conv2d" || s.op == "Linear")) {
+      EXPECT_EQ(impl_code(s), static_cast<int>(Algorithm::native_gemm)) << s.name;
+    }
+  // The native GEMM's per-thread buffers count only where a step runs on it (the reference has none).
+  EXPECT_EQ(ref.breakdown.kernel_workspace, 0u);
+  EXPECT_GT(native.breakdown.kernel_workspace, 0u);
   const Plan auto_plan = training_plan(m.graph, 8);
-  bool ref_gemm = false;
-  for (const Step& s : auto_plan.steps)
-    ref_gemm |= s.kernel && s.kernel->impl_name() == "ref" && (s.op == "Conv2d" || s.op == "Linear");
-  EXPECT_EQ(auto_plan.breakdown.kernel_workspace > 0, ref_gemm);
+  bool native_gemm = false;
+  for (const Step& s : auto_plan.steps) native_gemm |= s.kernel && s.kernel->uses_persistent_workspace();
+  EXPECT_EQ(auto_plan.breakdown.kernel_workspace > 0, native_gemm);
 }
 
 TEST(StepFeatures, DepthwiseConvolutionsCarryTheirGroups) {
@@ -188,7 +194,7 @@ TEST(Predictor, MemoryIsThePlanPlusTheProcessPlusTheInput) {
   EXPECT_LE(onednn_distinct_kernels(plan), onednn_kernel_steps(plan));
   EXPECT_LT(onednn_distinct_kernels(plan), onednn_kernel_steps(plan));  // resnet20 repeats its blocks
   EXPECT_EQ(p.process_bytes, static_cast<std::size_t>(30e6 + 10000.0 * onednn_distinct_kernels(plan) +
-                                                     (onednn_gemm_passes(plan) > 0 ? 5e6 : 0.0)));
+                                                      (onednn_gemm_passes(plan) > 0 ? 5e6 : 0.0)));
   EXPECT_EQ(p.total_bytes, p.plan_bytes + p.process_bytes + 12345);
   ASSERT_EQ(p.step_ms.size(), plan.steps.size());
   EXPECT_NEAR(p.total_ms, p.steps_ms + 0.1 + 0.002 * static_cast<double>(plan.steps.size()), 1e-9);

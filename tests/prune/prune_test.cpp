@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "compile/compile.hpp"
 #include "graph/builder.hpp"
 #include "integration/synthetic.hpp"
 #include "io/model_io.hpp"
@@ -14,7 +15,6 @@
 #include "prune/data_criteria.hpp"
 #include "prune/pruner.hpp"
 #include "prune/ranking.hpp"
-#include "compile/compile.hpp"
 #include "runtime/executor.hpp"
 #include "train/predict.hpp"
 
@@ -129,7 +129,9 @@ TEST(Pruning, ZeroPercentChangesNothing) {
     const Shape in = m.graph.input_shape();
     std::vector<float> x(static_cast<size_t>(2 * in.numel_from(1)));
     for (size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.37f * static_cast<float>(i));
-    EXPECT_EQ(predict_logits(m, x.data(), 2, "ref"), predict_logits(p, x.data(), 2, "ref")) << arch;
+    EXPECT_EQ(predict_logits(m, x.data(), 2, KernelBackend::reference),
+              predict_logits(p, x.data(), 2, KernelBackend::reference))
+        << arch;
   }
 }
 
@@ -149,7 +151,7 @@ TEST(Pruning, SlicesFiltersAndTheirConsumers) {
   ASSERT_EQ(p1.shape, Shape({14, 16, 3, 3}));
   ASSERT_EQ(p2.shape, Shape({16, 14, 3, 3}));
   EXPECT_EQ(p1.as<float>()[0], w1.as<float>()[1 * 16 * 9]);  // row 0 of the pruned = row 1 of the original
-  EXPECT_EQ(p2.as<float>()[9], w2.as<float>()[2 * 9]);      // column 1 of the pruned = column 2
+  EXPECT_EQ(p2.as<float>()[9], w2.as<float>()[2 * 9]);       // column 1 of the pruned = column 2
   const TensorView bn = p.params.state(p.graph.nodes[p.graph.find_node("layer1.0.bn1")].states[0]);
   EXPECT_EQ(bn.numel(), 14);
 }
@@ -188,7 +190,8 @@ TEST(Pruning, GroupedConvolutionsLoseWholeGroups) {
   EXPECT_EQ(p.params.param(p.graph.nodes[p.graph.find_node("b")].params[0]).shape, Shape({24, 4, 3, 3}));
   std::vector<float> images(2 * 3 * 36);
   for (size_t i = 0; i < images.size(); ++i) images[i] = std::sin(0.37f * static_cast<float>(i));
-  const std::vector<float> want = predict_logits(m, images.data(), 2, "ref"), got = predict_logits(p, images.data(), 2, "ref");
+  const std::vector<float> want = predict_logits(m, images.data(), 2, KernelBackend::reference),
+                           got = predict_logits(p, images.data(), 2, KernelBackend::reference);
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-5) << i;
 
@@ -198,8 +201,8 @@ TEST(Pruning, GroupedConvolutionsLoseWholeGroups) {
 
 TEST(Pruning, EveryZooModelReachesTheLevelAndTrains) {
   for (const std::string& arch : models::zoo_names()) {
-    const bool big = arch == "vgg11_bn" || arch == "vgg16_bn" || arch == "alexnet" || arch == "resnet50" ||
-                     arch == "resnet34";
+    const bool big =
+        arch == "vgg11_bn" || arch == "vgg16_bn" || arch == "alexnet" || arch == "resnet50" || arch == "resnet34";
     const Network m = zoo(arch);
     const ChannelGroups cg = analyse_channels(m.graph);
     // The mobile families' residual streams keep ceil(pC) channels above 50 % (ranking.hpp), which
@@ -231,7 +234,9 @@ TEST(Pruning, EveryZooModelReachesTheLevelAndTrains) {
       // ... and exports: the ONNX file re-imports to the same outputs.
       const std::string path = ::testing::TempDir() + "/pruned_" + arch + ".onnx";
       io::export_onnx(p, path);
-      EXPECT_EQ(predict_logits(p, x.data(), 2, "ref"), predict_logits(io::import_onnx(path), x.data(), 2, "ref")) << arch;
+      EXPECT_EQ(predict_logits(p, x.data(), 2, KernelBackend::reference),
+                predict_logits(io::import_onnx(path), x.data(), 2, KernelBackend::reference))
+          << arch;
     }
   }
 }
@@ -256,7 +261,7 @@ TEST(DataCriteria, ADeadChannelRanksLowest) {
   };
   for (DataCriterion c : {DataCriterion::activation, DataCriterion::apoz, DataCriterion::taylor}) {
     calls = 0;
-    const auto scores = data_channel_scores(m, cg, c, 8, batches, "ref");
+    const auto scores = data_channel_scores(m, cg, c, 8, batches, KernelBackend::reference);
     ASSERT_EQ(scores[g].size(), 32u);
     EXPECT_EQ(scores[g][5], 0.0) << static_cast<int>(c);
     int positive = 0;
@@ -283,7 +288,7 @@ TEST(DataCriteria, TaylorSeesTheGradientOfTheObservedValueAndChangesNothing) {
     for (int i = 0; i < 4; ++i) labels[i] = i;
     return true;
   };
-  const auto scores = data_channel_scores(m, cg, DataCriterion::taylor, 4, batches, "ref");
+  const auto scores = data_channel_scores(m, cg, DataCriterion::taylor, 4, batches, KernelBackend::reference);
   int scored = 0, positive = 0;
   for (size_t k = 0; k < scores.size(); ++k)
     for (double v : scores[k]) scored += 1, positive += v > 0;
@@ -305,7 +310,8 @@ TEST(Pruning, PrunedModelsSurviveACheckpoint) {
   io::save_checkpoint(path, p, nullptr, {});
   const Network back = io::load_checkpoint(path).model;
   std::vector<float> x(static_cast<size_t>(3 * 64 * 64), 0.5f);
-  EXPECT_EQ(predict_logits(p, x.data(), 1, "ref"), predict_logits(back, x.data(), 1, "ref"));
+  EXPECT_EQ(predict_logits(p, x.data(), 1, KernelBackend::reference),
+            predict_logits(back, x.data(), 1, KernelBackend::reference));
 }
 
 // Optimizer state is sliced exactly like the parameters it belongs to: with the momentum set to a
@@ -322,7 +328,8 @@ TEST(Pruning, SlicesOptimizerStateLikeItsParameters) {
   for (size_t q = 1; q < m.graph.params.size(); ++q) {
     const TensorView w = m.params.param(static_cast<int>(q));
     std::copy(w.as<float>(), w.as<float>() + w.numel(), state.slot(static_cast<int>(q), 0).as<float>());
-    std::fill(state.slot(static_cast<int>(q), 1).as<float>(), state.slot(static_cast<int>(q), 1).as<float>() + w.numel(), 2.f);
+    std::fill(state.slot(static_cast<int>(q), 1).as<float>(),
+              state.slot(static_cast<int>(q), 1).as<float>() + w.numel(), 2.f);
   }
   const ChannelGroups cg = analyse_channels(m.graph);
   const auto keep = choose_channels(m, cg, channel_scores(m, cg, Criterion::random, 5), 0.6).keep;
@@ -331,7 +338,8 @@ TEST(Pruning, SlicesOptimizerStateLikeItsParameters) {
   EXPECT_EQ(ps.step, 17);
   EXPECT_FALSE(ps.slot(0, 0));
   for (size_t q = 1; q < p.graph.params.size(); ++q) {
-    const TensorView w = p.params.param(static_cast<int>(q)), m1 = ps.slot(static_cast<int>(q), 0), m2 = ps.slot(static_cast<int>(q), 1);
+    const TensorView w = p.params.param(static_cast<int>(q)), m1 = ps.slot(static_cast<int>(q), 0),
+                     m2 = ps.slot(static_cast<int>(q), 1);
     ASSERT_EQ(m1.shape, w.shape) << p.graph.params[q].name;
     EXPECT_TRUE(std::equal(w.as<float>(), w.as<float>() + w.numel(), m1.as<float>())) << p.graph.params[q].name;
     EXPECT_EQ(*std::min_element(m2.as<float>(), m2.as<float>() + m2.numel()), 2.f);

@@ -226,7 +226,7 @@ Action add_adapt(CLI::App& app) {
   app.add_option("--profile", o->adapter.device_profile, "device profile from `edgetrain calibrate`");
   app.add_option("--state-dir", o->adapter.state_dir, "keep the adapter's state here across restarts");
   app.add_flag("!--foreground", o->adapter.background, "retrain inside the frame that decides (default: background)");
-  app.add_option("--backend", o->backend, "kernels: auto, onednn, ref")->capture_default_str();
+  app.add_option("--backend", o->backend, "kernels: auto, onednn, native, ref")->capture_default_str();
   app.add_option("--json", o->json, "write the report here");
   app.add_option("--svg", o->svg, "write the timeline (accuracy, latency, model size over the stream) here");
   return [o] { return run_adapt(*o); };

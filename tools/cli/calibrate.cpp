@@ -17,9 +17,9 @@
 #include "common.hpp"
 #include "core/check.hpp"
 #include "io/atomic_file.hpp"
+#include "io/profile_file.hpp"
 #include "predict/calibration.hpp"
 #include "predict/device_profile.hpp"
-#include "io/profile_file.hpp"
 #include "verbs.hpp"
 
 namespace edgetrain::cli {
@@ -30,8 +30,8 @@ struct CalibrateOptions {
   double seconds = 90;
   std::string out = "edgetrain-device.json";
   std::string backend = "auto";
-  std::string profile;              // with --add: the profile to refit
-  std::vector<std::string> add;     // bench --kernels JSON reports
+  std::string profile;           // with --add: the profile to refit
+  std::vector<std::string> add;  // bench --kernels JSON reports
   bool memory = true;
   uint64_t seed = 1;
 };
@@ -57,7 +57,7 @@ std::array<double, 3> least_squares(const std::vector<std::array<double, 3>>& x,
       a[i][3] += x[r][static_cast<size_t>(i)] * y[r];
     }
   for (int i = 0; i < 3; ++i) a[i][i] += 1e-9 * (1.0 + a[i][i]);  // ridge: singular columns give 0
-  for (int i = 0; i < 3; ++i) {  // Gauss-Jordan with partial pivoting
+  for (int i = 0; i < 3; ++i) {                                   // Gauss-Jordan with partial pivoting
     int p = i;
     for (int r = i + 1; r < 3; ++r)
       if (std::abs(a[r][i]) > std::abs(a[p][i])) p = r;
@@ -108,12 +108,14 @@ double heldout_accuracy(const predict::CalibrationData& d, const predict::StepOv
 predict::ProcessMemory calibrate_memory(nlohmann::json& record) {
   // Zoo models none of the perf4sight architectures, and random calibration networks (some with
   // gemm-based oneDNN convolutions, at odd widths).
-  std::vector<std::string> runs = {"--model fmnist-cnn --input 1x28x28 --batch 16", "--model fmnist-cnn --input 1x28x28 --batch 256",
-                                   "--model lenet5 --input 1x32x32 --batch 64",     "--model resnet20 --input 3x32x32 --batch 8",
-                                   "--model resnet20 --input 3x32x32 --batch 128",  "--model resnet56 --input 3x32x32 --batch 32"};
+  std::vector<std::string> runs = {
+      "--model fmnist-cnn --input 1x28x28 --batch 16", "--model fmnist-cnn --input 1x28x28 --batch 256",
+      "--model lenet5 --input 1x32x32 --batch 64",     "--model resnet20 --input 3x32x32 --batch 8",
+      "--model resnet20 --input 3x32x32 --batch 128",  "--model resnet56 --input 3x32x32 --batch 32"};
   for (int seed = 1; seed <= 14; ++seed) runs.push_back(fmt::format("--synthetic {}", seed));
   const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
-  const std::string tmp = (std::filesystem::temp_directory_path() / fmt::format("edgetrain-calibrate-{}.json", getpid())).string();
+  const std::string tmp =
+      (std::filesystem::temp_directory_path() / fmt::format("edgetrain-calibrate-{}.json", getpid())).string();
   std::vector<std::array<double, 3>> x;  // 1, oneDNN kernels, any gemm-based oneDNN step
   std::vector<double> residual;
   nlohmann::json measured = nlohmann::json::array();
@@ -122,12 +124,19 @@ predict::ProcessMemory calibrate_memory(nlohmann::json& record) {
                                         omp_get_max_threads(), r, tmp);
     ET_REQUIRE(std::system(cmd.c_str()) == 0, "calibrate: measuring memory failed running: {}", cmd);
     const nlohmann::json j = nlohmann::json::parse(io::read_file(tmp));
-    const double rest = j.at("peak_rss_bytes").get<double>() - j.at("peak_bytes").get<double>() - j.at("input_bytes").get<double>();
-    x.push_back({1.0, j.at("onednn_distinct_kernels").get<double>(), j.at("onednn_gemm_passes").get<int>() > 0 ? 1.0 : 0.0});
+    const double rest =
+        j.at("peak_rss_bytes").get<double>() - j.at("peak_bytes").get<double>() - j.at("input_bytes").get<double>();
+    x.push_back(
+        {1.0, j.at("onednn_distinct_kernels").get<double>(), j.at("onednn_gemm_passes").get<int>() > 0 ? 1.0 : 0.0});
     residual.push_back(rest);
-    measured.push_back({{"run", r}, {"model", j["model"]}, {"batch", j["batch"]}, {"peak_rss_bytes", j["peak_rss_bytes"]},
-                        {"plan_bytes", j["peak_bytes"]}, {"onednn_distinct_kernels", j["onednn_distinct_kernels"]},
-                        {"onednn_gemm_passes", j["onednn_gemm_passes"]}, {"outside_plan_bytes", rest}});
+    measured.push_back({{"run", r},
+                        {"model", j["model"]},
+                        {"batch", j["batch"]},
+                        {"peak_rss_bytes", j["peak_rss_bytes"]},
+                        {"plan_bytes", j["peak_bytes"]},
+                        {"onednn_distinct_kernels", j["onednn_distinct_kernels"]},
+                        {"onednn_gemm_passes", j["onednn_gemm_passes"]},
+                        {"outside_plan_bytes", rest}});
   }
   std::filesystem::remove(tmp);
   const std::array<double, 3> c = least_squares(x, residual);
@@ -159,12 +168,12 @@ int run_calibrate(const CalibrateOptions& o) {
   predict::DeviceProfile p;
   p.device = predict::cpu_model_name();
   p.threads = omp_get_max_threads();
-  p.backend = o.backend;
+  p.backend = parse_backend_choice(o.backend);
   const auto t0 = std::chrono::steady_clock::now();
 
   predict::CalibrationOptions c;
   c.seconds = o.seconds;
-  c.backend = o.backend;
+  c.backend = parse_backend_choice(o.backend);
   c.seed = o.seed;
   Progress bar("calibrate", static_cast<int64_t>(o.seconds));
   predict::CalibrationData d = predict::calibrate_latency(c, [&](int n, double s, const std::string&) {
@@ -190,9 +199,10 @@ int run_calibrate(const CalibrateOptions& o) {
   p.record["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   io::save_profile_file(o.out, p);
 
-  fmt::print("device           {} ({} threads, backend {})\n", p.device, p.threads, p.backend);
-  fmt::print("latency          {} synthetic networks, {} step samples; step time of held-out networks {:.1f} % accurate\n",
-             d.networks.size(), d.steps.size(), 100 * accuracy);
+  fmt::print("device           {} ({} threads, backend {})\n", p.device, p.threads, backend_choice_name(p.backend));
+  fmt::print(
+      "latency          {} synthetic networks, {} step samples; step time of held-out networks {:.1f} % accurate\n",
+      d.networks.size(), d.steps.size(), 100 * accuracy);
   fmt::print("executor         {:.3f} ms + {:.4f} ms per step\n", p.overhead.base_ms, p.overhead.per_step_ms);
   if (o.memory)
     fmt::print("process memory   {} + {} per distinct oneDNN kernel + {} where oneDNN's gemm runs, beyond the plan\n",
@@ -209,7 +219,7 @@ Action add_calibrate(CLI::App& app) {
   auto o = std::make_shared<CalibrateOptions>();
   app.add_option("--seconds", o->seconds, "time for the latency measurements")->capture_default_str();
   app.add_option("--out,-o", o->out, "device profile to write")->capture_default_str();
-  app.add_option("--backend", o->backend, "kernels to calibrate: auto, onednn, ref")->capture_default_str();
+  app.add_option("--backend", o->backend, "kernels to calibrate: auto, onednn, native, ref")->capture_default_str();
   app.add_option("--profile", o->profile, "with --add: the profile to refit");
   app.add_option("--add", o->add, "`edgetrain bench --kernels --json` reports to add to --profile's samples");
   app.add_flag("!--no-memory", o->memory, "skip the process-memory measurement");

@@ -4,8 +4,8 @@
 #include <string_view>
 
 #include "api/convert.hpp"
-#include "edgetrain/log.hpp"
 #include "compile/compile.hpp"
+#include "edgetrain/log.hpp"
 
 namespace edgetrain::cli {
 
@@ -32,7 +32,7 @@ EngineOptions engine_options(const std::string& backend) {
 }
 
 CompileOptions& with_environment(CompileOptions& o) {
-  api::apply_engine(o, engine_options(o.backend));
+  api::apply_engine(o, engine_options(std::string(backend_choice_name(o.backend))));
   return o;
 }
 

@@ -18,7 +18,7 @@ namespace edgetrain::cli {
 
 // Sets the diagnostics level from EDGETRAIN_VERBOSE (once, at start-up).
 void apply_log_environment();
-// Engine options for a --backend value (auto, onednn, ref), with the environment's switches.
+// Engine options for a --backend value (auto, onednn, native, ref), with the environment's switches.
 EngineOptions engine_options(const std::string& backend);
 // The same applied to compile options built by a verb that uses the internals directly.
 CompileOptions& with_environment(CompileOptions& options);

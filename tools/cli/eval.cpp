@@ -20,7 +20,7 @@ struct EvalVerbOptions {
   int64_t batch = 256;
   std::string json;
   std::string backend = "auto";
-  std::string dump;      // tensor file: the first dump_count inputs (normalised) and their logits
+  std::string dump;  // tensor file: the first dump_count inputs (normalised) and their logits
   int64_t dump_count = 8;
 };
 
@@ -53,7 +53,8 @@ int run_eval(const EvalVerbOptions& o) {
   const std::vector<int64_t> chw = model.input_chw();
   Datasets data = open_datasets(o.data, Shape(chw));
   const Dataset& set = data.test ? *data.test : data.train;
-  ET_REQUIRE(set.sample_shape() == chw, "data samples are {} but the model takes {}: use data of the model's input size",
+  ET_REQUIRE(set.sample_shape() == chw,
+             "data samples are {} but the model takes {}: use data of the model's input size",
              shape_text(set.sample_shape()), shape_text(chw));
   ET_REQUIRE(static_cast<int64_t>(set.class_names().size()) <= model.num_classes(),
              "the data has {} classes but the model only {} outputs", set.class_names().size(), model.num_classes());
@@ -66,9 +67,15 @@ int run_eval(const EvalVerbOptions& o) {
   bar.finish();
   if (!o.dump.empty()) dump_sample(model, set, o.dump_count, o.backend, o.dump);
   fmt::print("{}: {} on {} samples: accuracy {:.2f} %, loss {:.4f} ({:.1f} s, {:.0f} img/s)\n", o.checkpoint,
-             model.arch(), r.samples, 100.0 * r.accuracy, r.loss, r.seconds, static_cast<double>(r.samples) / r.seconds);
-  write_json(o.json, {{"command", "eval"}, {"checkpoint", o.checkpoint}, {"model", model.arch()},
-                      {"samples", r.samples}, {"accuracy", r.accuracy}, {"loss", r.loss}, {"seconds", r.seconds}});
+             model.arch(), r.samples, 100.0 * r.accuracy, r.loss, r.seconds,
+             static_cast<double>(r.samples) / r.seconds);
+  write_json(o.json, {{"command", "eval"},
+                      {"checkpoint", o.checkpoint},
+                      {"model", model.arch()},
+                      {"samples", r.samples},
+                      {"accuracy", r.accuracy},
+                      {"loss", r.loss},
+                      {"seconds", r.seconds}});
   return 0;
 }
 
@@ -80,8 +87,11 @@ Action add_eval(CLI::App& app) {
   add_data_options(app, o->data);
   app.add_option("--batch", o->batch, "batch size")->capture_default_str();
   app.add_option("--json", o->json, "write a machine-readable report here");
-  app.add_option("--backend", o->backend, "kernels: auto (fastest available), onednn, ref")->capture_default_str();
-  app.add_option("--dump", o->dump, "write the first --dump-count inputs (normalised), labels and logits to this "
+  app.add_option("--backend", o->backend,
+                 "kernels: auto (fastest available), onednn, native (edgetrain's own loops), ref (reference loops)")
+      ->capture_default_str();
+  app.add_option("--dump", o->dump,
+                 "write the first --dump-count inputs (normalised), labels and logits to this "
                  "tensor file (for checking an exported model elsewhere)");
   app.add_option("--dump-count", o->dump_count, "samples in --dump")->capture_default_str();
   return [o] { return run_eval(*o); };

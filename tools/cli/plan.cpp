@@ -26,8 +26,8 @@ struct PlanOptions {
   int top = 8;
   std::string json;
   std::string backend = "auto";
-  bool steps = false;        // list every step and every buffer
-  std::string timeline;      // SVG of the buffers over the steps
+  bool steps = false;    // list every step and every buffer
+  std::string timeline;  // SVG of the buffers over the steps
 };
 
 // Every step top-down (what runs, in which layouts, on which buffers), then every buffer (where the
@@ -51,12 +51,22 @@ void print_steps(const PlanSummary& plan) {
 nlohmann::json steps_json(const PlanSummary& plan) {
   nlohmann::json steps = nlohmann::json::array(), buffers = nlohmann::json::array();
   for (const StepInfo& s : plan.step_list)
-    steps.push_back({{"name", s.name}, {"op", s.op}, {"pass", s.pass}, {"implementation", s.implementation},
-                     {"problem", s.problem}, {"layouts", s.layouts}, {"dtype", s.dtype}, {"macs", s.macs},
+    steps.push_back({{"name", s.name},
+                     {"op", s.op},
+                     {"pass", s.pass},
+                     {"implementation", s.implementation},
+                     {"problem", s.problem},
+                     {"layouts", s.layouts},
+                     {"dtype", s.dtype},
+                     {"macs", s.macs},
                      {"buffers", s.buffers}});
   for (const BufferInfo& b : plan.buffers)
-    buffers.push_back({{"label", b.label}, {"kind", b.kind}, {"bytes", b.bytes}, {"offset", b.offset},
-                       {"first_step", b.first_step}, {"last_step", b.last_step}});
+    buffers.push_back({{"label", b.label},
+                       {"kind", b.kind},
+                       {"bytes", b.bytes},
+                       {"offset", b.offset},
+                       {"first_step", b.first_step},
+                       {"last_step", b.last_step}});
   return {{"step_list", steps}, {"buffers", buffers}};
 }
 
@@ -85,17 +95,19 @@ int run_plan(const PlanOptions& o) {
   fmt::print("  steps              {} ({} backward), {:.2f} GFLOP per step\n", plan.steps, plan.backward_steps,
              2.0 * static_cast<double>(plan.step_macs) / 1e9);
   std::vector<BufferInfo> buffers = plan.buffers;
-  std::stable_sort(buffers.begin(), buffers.end(), [](const BufferInfo& a, const BufferInfo& b) { return a.bytes > b.bytes; });
+  std::stable_sort(buffers.begin(), buffers.end(),
+                   [](const BufferInfo& a, const BufferInfo& b) { return a.bytes > b.bytes; });
   fmt::print("  largest planned buffers:\n");
   for (size_t i = 0; i < buffers.size() && static_cast<int>(i) < o.top; ++i) {
     const BufferInfo& r = buffers[i];
-    fmt::print("    {:>10}  {:<16} steps {}..{}  {}\n", format_bytes(r.bytes), r.kind, r.first_step, r.last_step, r.label);
+    fmt::print("    {:>10}  {:<16} steps {}..{}  {}\n", format_bytes(r.bytes), r.kind, r.first_step, r.last_step,
+               r.label);
   }
   if (o.steps) print_steps(plan);
   if (!o.timeline.empty()) {
     write_text(o.timeline, timeline_svg(plan, fmt::format("{} batch {}: {} ({} steps, arena {})", model.arch(), o.batch,
-                                                        o.inference ? "inference" : "training step", plan.steps,
-                                                        format_bytes(plan.memory.arena))));
+                                                          o.inference ? "inference" : "training step", plan.steps,
+                                                          format_bytes(plan.memory.arena))));
     fmt::print("  timeline           {}\n", o.timeline);
   }
   nlohmann::json j = plan_json(plan);
@@ -113,16 +125,20 @@ Action add_plan(CLI::App& app) {
   auto o = std::make_shared<PlanOptions>();
   add_model_options(app, o->model);
   app.add_option("--batch", o->batch, "batch size")->capture_default_str();
-  app.add_option("--trainable", o->trainable, "all | classifier | last:K | bias | names:GLOB[,GLOB]")->capture_default_str();
+  app.add_option("--trainable", o->trainable, "all | classifier | last:K | bias | names:GLOB[,GLOB]")
+      ->capture_default_str();
   app.add_option("--optimizer", o->optimizer, "sgd | adam | adamw (decides optimizer state)")->capture_default_str();
   app.add_flag("--freeze-bn", o->freeze_bn, "BatchNorm uses running statistics");
   app.add_flag("--inference", o->inference, "plan an inference step instead of a training step");
   app.add_option("--memory-budget", o->memory_budget, "fail if the plan needs more (e.g. 256M)");
   app.add_option("--top", o->top, "list this many of the largest buffers")->capture_default_str();
   app.add_option("--json", o->json, "write a machine-readable report here");
-  app.add_option("--backend", o->backend, "kernels: auto (fastest available), onednn, ref")->capture_default_str();
-  app.add_flag("--steps", o->steps, "list every step (op, pass, implementation, layouts, buffers) and every buffer "
-                                    "(offset, size, first and last step)");
+  app.add_option("--backend", o->backend,
+                 "kernels: auto (fastest available), onednn, native (edgetrain's own loops), ref (reference loops)")
+      ->capture_default_str();
+  app.add_flag("--steps", o->steps,
+               "list every step (op, pass, implementation, layouts, buffers) and every buffer "
+               "(offset, size, first and last step)");
   app.add_option("--timeline", o->timeline, "draw the buffers over the steps as an SVG file (the memory lifecycle)");
   return [o] { return run_plan(*o); };
 }

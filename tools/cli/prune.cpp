@@ -28,7 +28,7 @@ struct PruneVerbOptions {
   uint64_t seed = 1;
   std::string out;
   std::string json;
-  DataSpec data;           // what the data-aware criteria observe
+  DataSpec data;  // what the data-aware criteria observe
   int64_t batch = 32;
   int64_t rank_batches = 8;
   std::string backend = "auto";
@@ -38,7 +38,6 @@ struct PruneVerbOptions {
   double finetune_lr = 0.001, retrain_lr = 0.01;
   bool search = false;  // binary search of the highest level (5 %..95 %) that keeps the accuracy
 };
-
 
 PruneOptions prune_options(const PruneVerbOptions& o) {
   PruneOptions p;
@@ -70,7 +69,8 @@ ChannelRanking rank(const PruneVerbOptions& o, const Model& model, const Dataset
 }
 
 // SGD with momentum 0.9 and weight decay 1e-4, step decay x0.1 at two thirds (METHODS §1).
-void train_for(Model& model, const Datasets& data, const PruneVerbOptions& o, int epochs, double lr, const std::string& what) {
+void train_for(Model& model, const Datasets& data, const PruneVerbOptions& o, int epochs, double lr,
+               const std::string& what) {
   if (epochs <= 0) return;
   const int64_t steps_per_epoch = data.train.size() / o.batch;
   TrainingOptions t;
@@ -122,8 +122,10 @@ nlohmann::json profile(const Model& model, const PruneVerbOptions& o) {
   t.batch = o.batch;
   t.optimizer.kind = Optimizer::sgd;
   t.engine = engine_options(o.backend);
-  return {{"params", model.parameter_count()}, {"macs", model.describe().macs},
-          {"inference_ms", ms[ms.size() / 2]}, {"training_bytes", TrainingSession::preview(model, t).memory.total}};
+  return {{"params", model.parameter_count()},
+          {"macs", model.describe().macs},
+          {"inference_ms", ms[ms.size() / 2]},
+          {"training_bytes", TrainingSession::preview(model, t).memory.total}};
 }
 
 // Prunes the fine-tuned model afresh to `level` (by the ranking made on the data), retrains, evaluates.
@@ -188,14 +190,20 @@ int run_pipeline(const PruneVerbOptions& o, Model model) {
              format_bytes(before["training_bytes"].get<size_t>()), format_bytes(after["training_bytes"].get<size_t>()));
   fmt::print("  level {:.1f} % of the parameters removed by {}\n", 100.0 * best->level, o.criterion);
   if (!o.out.empty()) {
-    best->model.save(o.out, {{"pruned_from", model.arch()}, {"level", fmt::format("{}", best->level)},
-                             {"criterion", o.criterion}});
+    best->model.save(
+        o.out, {{"pruned_from", model.arch()}, {"level", fmt::format("{}", best->level)}, {"criterion", o.criterion}});
     fmt::print("  checkpoint      {}\n", o.out);
   }
-  write_json(o.json, {{"command", "prune"}, {"model", model.arch()}, {"criterion", o.criterion},
-                      {"accuracy_unadapted", unadapted}, {"accuracy_finetuned", target},
-                      {"accuracy_pruned", best->accuracy}, {"level", best->level}, {"trials", trials},
-                      {"original", before}, {"pruned", after}});
+  write_json(o.json, {{"command", "prune"},
+                      {"model", model.arch()},
+                      {"criterion", o.criterion},
+                      {"accuracy_unadapted", unadapted},
+                      {"accuracy_finetuned", target},
+                      {"accuracy_pruned", best->accuracy},
+                      {"level", best->level},
+                      {"trials", trials},
+                      {"original", before},
+                      {"pruned", after}});
   return 0;
 }
 
@@ -230,22 +238,32 @@ int run_prune(const PruneVerbOptions& o) {
   }
   const Model& pruned = run ? run->model() : *pruned_model;
   const int64_t macs_before = model.describe().macs, macs_after = pruned.describe().macs;
-  fmt::print("{}: pruned {:.1f} % of the parameters by {} (asked {:.1f} %): {} -> {} parameters, "
-             "{:.1f} -> {:.1f} MFLOP forward per image\n",
-             model.arch(), 100.0 * level, o.criterion, 100.0 * o.level, model.parameter_count(),
-             pruned.parameter_count(), 2e-6 * static_cast<double>(macs_before), 2e-6 * static_cast<double>(macs_after));
+  fmt::print(
+      "{}: pruned {:.1f} % of the parameters by {} (asked {:.1f} %): {} -> {} parameters, "
+      "{:.1f} -> {:.1f} MFLOP forward per image\n",
+      model.arch(), 100.0 * level, o.criterion, 100.0 * o.level, model.parameter_count(), pruned.parameter_count(),
+      2e-6 * static_cast<double>(macs_before), 2e-6 * static_cast<double>(macs_after));
   if (!o.out.empty()) {
     std::map<std::string, std::string> metadata = run ? run->metadata() : std::map<std::string, std::string>{};
     metadata["pruned_from"] = model.arch();
     metadata["level"] = fmt::format("{}", level);
     metadata["criterion"] = o.criterion;
-    if (run) run->save_checkpoint(o.out, metadata);
-    else pruned.save(o.out, metadata);
-    fmt::print("  checkpoint      {}{}\n", o.out, run ? " (optimizer state sliced: `edgetrain train --resume` continues)" : "");
+    if (run)
+      run->save_checkpoint(o.out, metadata);
+    else
+      pruned.save(o.out, metadata);
+    fmt::print("  checkpoint      {}{}\n", o.out,
+               run ? " (optimizer state sliced: `edgetrain train --resume` continues)" : "");
   }
-  write_json(o.json, {{"command", "prune"}, {"model", model.arch()}, {"criterion", o.criterion},
-                      {"level_asked", o.level}, {"level", level}, {"params_before", model.parameter_count()},
-                      {"params_after", pruned.parameter_count()}, {"macs_before", macs_before}, {"macs_after", macs_after}});
+  write_json(o.json, {{"command", "prune"},
+                      {"model", model.arch()},
+                      {"criterion", o.criterion},
+                      {"level_asked", o.level},
+                      {"level", level},
+                      {"params_before", model.parameter_count()},
+                      {"params_after", pruned.parameter_count()},
+                      {"macs_before", macs_before},
+                      {"macs_after", macs_after}});
   return 0;
 }
 
@@ -263,8 +281,9 @@ Action add_prune(CLI::App& app) {
   add_data_options(app, o->data);
   app.add_option("--batch", o->batch, "batch size for the data-aware criteria")->capture_default_str();
   app.add_option("--rank-batches", o->rank_batches, "batches the data-aware criteria observe")->capture_default_str();
-  app.add_option("--backend", o->backend, "kernels: auto, onednn, ref")->capture_default_str();
-  app.add_option("--finetune-epochs", o->finetune_epochs, "fine-tune on --data first (pipeline)")->capture_default_str();
+  app.add_option("--backend", o->backend, "kernels: auto, onednn, native, ref")->capture_default_str();
+  app.add_option("--finetune-epochs", o->finetune_epochs, "fine-tune on --data first (pipeline)")
+      ->capture_default_str();
   app.add_option("--retrain-epochs", o->retrain_epochs, "retrain after pruning (pipeline)")->capture_default_str();
   app.add_option("--finetune-lr", o->finetune_lr, "SGD learning rate while fine-tuning")->capture_default_str();
   app.add_option("--retrain-lr", o->retrain_lr, "SGD learning rate after pruning")->capture_default_str();

@@ -10,10 +10,13 @@ namespace edgetrain::cli {
 void add_step_options(CLI::App& app, StepConfig& c) {
   add_model_options(app, c.model);
   app.add_option("--batch", c.batch, "batch size")->capture_default_str();
-  app.add_option("--trainable", c.trainable, "all | classifier | last:K | bias | names:GLOB[,GLOB]")->capture_default_str();
+  app.add_option("--trainable", c.trainable, "all | classifier | last:K | bias | names:GLOB[,GLOB]")
+      ->capture_default_str();
   app.add_option("--optimizer", c.optimizer, "sgd | adam | adamw (decides optimizer state)")->capture_default_str();
   app.add_flag("--freeze-bn", c.freeze_bn, "BatchNorm uses running statistics");
-  app.add_option("--backend", c.backend, "kernels: auto (fastest available), onednn, ref")->capture_default_str();
+  app.add_option("--backend", c.backend,
+                 "kernels: auto (fastest available), onednn, native (edgetrain's own loops), ref (reference loops)")
+      ->capture_default_str();
 }
 
 TrainingOptions training_options(const StepConfig& c, int64_t batch) {
@@ -35,7 +38,7 @@ CompileOptions compile_options(const StepConfig& c, int64_t batch) {
   o.freeze_bn_stats = c.freeze_bn;
   o.optimizer.kind = optim::parse_optimizer(c.optimizer);
   o.optimizer.momentum = 0.9;
-  o.backend = c.backend;
+  o.backend = parse_backend_choice(c.backend);
   return with_environment(o);
 }
 

@@ -11,15 +11,13 @@
 //     faster and takes it.
 //   bwd_weights: dgamma = sum(dy * xhat), dbeta = sum(dy) per channel in a plain loop (oneDNN's backward
 //     would also compute diff_src, which needs an activation-sized scratch for nothing).
-// On nChw16c (persistent blocked activations) every pass is computed here with the loops of
-// bn_blocked.hpp — BnFwdBlocked, BnBwdBlocked (also the fused backward that writes the weight gradients,
-// see ops/op.hpp) and BnBwdWeights — and a ReLU / ReLU6 that compile() fuses into the node is applied
-// in the forward and masked in the backward (KernelProblem::fused_activation).
+// On nChw16c (persistent blocked activations) it declines: the native backend's BatchNorm
+// (kernels/native/batch_norm.cpp) takes those problems.
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
-#include "kernels/onednn/bn_blocked.hpp"
+#include "kernels/native/bn_blocked.hpp"
 #include "kernels/onednn/ops.hpp"
 
 namespace edgetrain::onednn {
@@ -36,12 +34,11 @@ struct Dims {
 Dims dims_of(const KernelProblem& p) { return {p.src[0][0], p.src[0][1], p.src[0].numel_from(2), p.src_layout_of(0)}; }
 
 flags bn_flags(bool training) {
-  return training ? flags::use_scale | flags::use_shift
-                  : flags::use_scale | flags::use_shift | flags::use_global_stats;
+  return training ? flags::use_scale | flags::use_shift : flags::use_scale | flags::use_shift | flags::use_global_stats;
 }
 
-dnnl::batch_normalization_forward::primitive_desc fwd_pd(const BatchNormAttrs& a, const KernelProblem& p,
-                                                         prop kind, flags f) {
+dnnl::batch_normalization_forward::primitive_desc fwd_pd(const BatchNormAttrs& a, const KernelProblem& p, prop kind,
+                                                         flags f) {
   dnnl::batch_normalization_forward::desc d(kind, data_md(p.src[0], p.src_layout_of(0)), static_cast<float>(a.eps), f);
   return {d, user_scratchpad(), cpu_engine()};
 }
@@ -80,67 +77,6 @@ void batch_statistics(const float* x, const Dims& d, float* mean, float* var) {
   }
 }
 
-// After a forward: aux = {mean, inv_std} of the statistics used (batch ones in training, else the
-// running ones), and in training the running statistics updated with the unbiased variance and
-// PyTorch's momentum.
-void store_statistics(const KernelArgs& args, const BatchNormAttrs& a, const Dims& d, bool training,
-                      const float* mean, const float* var) {
-  const bool aux = present(args.aux, 1), state = present(args.state, 1);
-  const double M = static_cast<double>(d.M()), m = a.momentum;
-  for (int64_t c = 0; c < d.C; ++c) {
-    if (training) {
-      if (aux) {
-        args.aux[0].as<float>()[c] = mean[c];
-        args.aux[1].as<float>()[c] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(var[c]) + a.eps));
-      }
-      if (state) {
-        const double unbiased = d.M() > 1 ? var[c] * M / (M - 1) : var[c];
-        float* rm = args.state[0].as<float>();
-        float* rv = args.state[1].as<float>();
-        rm[c] = static_cast<float>((1.0 - m) * rm[c] + m * mean[c]);
-        rv[c] = static_cast<float>((1.0 - m) * rv[c] + m * unbiased);
-      }
-    } else if (aux) {
-      args.aux[0].as<float>()[c] = args.state[0].as<float>()[c];
-      args.aux[1].as<float>()[c] =
-          static_cast<float>(1.0 / std::sqrt(static_cast<double>(args.state[1].as<float>()[c]) + a.eps));
-    }
-  }
-}
-
-// On nChw16c, the forward is computed here (bn_blocked.hpp): statistics, then
-// y = act((x - mean) * gamma * inv_std + beta), the activation fused where compile() asks.
-class BnFwdBlocked final : public BlockedLoopKernel {
- public:
-  BnFwdBlocked(const BatchNormAttrs& a, const KernelProblem& p)
-      : a_(a), d_(dims_of(p)), training_(p.training), act_(p.fused_activation) {
-    stats_ = prog_.scratch(plain_md(memory::dims{2 * d_.C}));   // batch mean, variance
-    coeffs_ = prog_.scratch(plain_md(memory::dims{d_.C}));  // scale = gamma * inv_std
-  }
-
-  void execute(const KernelArgs& args) const override {
-    const float* x = args.src[0].as<float>();
-    auto* stats = static_cast<float*>(prog_.scratch_ptr(args, stats_));
-    auto* scale = static_cast<float*>(prog_.scratch_ptr(args, coeffs_));
-    const bn_blocked::Extent e{d_.N, d_.C, d_.S};
-    if (training_) bn_blocked::statistics(x, e, stats, stats + d_.C);
-    const float* mean = training_ ? stats : args.state[0].as<float>();
-    const float* var = training_ ? stats + d_.C : args.state[1].as<float>();
-    const float* gamma = args.weights[0].as<float>();
-    const float* beta = args.weights[1].as<float>();
-    for (int64_t c = 0; c < d_.C; ++c) scale[c] = static_cast<float>(gamma[c] / std::sqrt(static_cast<double>(var[c]) + a_.eps));
-    bn_blocked::normalize(x, mean, scale, beta, act_, e, args.dst.as<float>());
-    store_statistics(args, a_, d_, training_, training_ ? mean : nullptr, training_ ? var : nullptr);
-  }
-
- private:
-  BatchNormAttrs a_;
-  Dims d_;
-  bool training_;
-  Activation act_;
-  memory stats_, coeffs_;
-};
-
 class BnFwd final : public ProgramKernel {
  public:
   // oneDNN normalises with statistics given to it (use_global_stats): in training they are the batch
@@ -169,7 +105,7 @@ class BnFwd final : public ProgramKernel {
       batch_statistics(args.src[0].as<float>(), d_, static_cast<float*>(prog_.scratch_ptr(args, mean_)),
                        static_cast<float*>(prog_.scratch_ptr(args, var_)));
     prog_.bind_and_run(args);
-    store_statistics(args, a_, d_, training_, mean_ptr(args), var_ptr(args));
+    native::bn_blocked::store_statistics(args, a_, d_.C, d_.M(), training_, mean_ptr(args), var_ptr(args));
   }
 
  private:
@@ -224,56 +160,9 @@ class BnBwdData final : public ProgramKernel {
   memory var_;
 };
 
-// BatchNorm backward on nChw16c, computed here rather than by oneDNN 2.6 (as fast: 34 vs 30 ms per
-// MobileNetV2 224² batch-8 step) so that it is the reference's fused backward: the per-channel sums
-// s1 = sum(dy), s2 = sum(dy * (x - mean)) combine float runs in double as the statistics do, and with
-// weight_grads_in_bwd_data they are also the weight gradients dgamma = s2 * inv_std, dbeta = s1. With
-// batch statistics dx = gamma * inv_std * (dy - s1/M - (x - mean) * inv_std^2 * s2/M); with frozen
-// statistics dx = gamma * inv_std * dy. The C-sized sums and coefficients live in scratch.
-class BnBwdBlocked final : public BlockedLoopKernel {
- public:
-  explicit BnBwdBlocked(const KernelProblem& p) : d_(dims_of(p)), training_(p.training), act_(p.fused_activation) {
-    sums_ = prog_.scratch(plain_md(memory::dims{4 * d_.C}));    // s1, s2: 2*C doubles
-    coeffs_ = prog_.scratch(plain_md(memory::dims{3 * d_.C}));  // a, b, c of dx = a * g - b * (x - mean) - c
-  }
-
-  void execute(const KernelArgs& args) const override {
-    if (!present(args.diff_src, 0)) return;
-    const float* x = args.src[0].as<float>();
-    const float* dy = args.diff_dst.as<float>();
-    const float* y = act_ != Activation::none ? args.dst.as<float>() : nullptr;
-    const float* gamma = args.weights[0].as<float>();
-    const float* mean = args.aux[0].as<float>();
-    const float* inv_std = args.aux[1].as<float>();
-    auto* s1 = static_cast<double*>(prog_.scratch_ptr(args, sums_));
-    double* s2 = s1 + d_.C;
-    auto* a = static_cast<float*>(prog_.scratch_ptr(args, coeffs_));
-    float *b = a + d_.C, *c = b + d_.C;
-    const bn_blocked::Extent e{d_.N, d_.C, d_.S};
-    const bool want_gamma = present(args.diff_weights, 0), want_beta = present(args.diff_weights, 1);
-    if (training_ || want_gamma || want_beta) bn_blocked::channel_sums(x, dy, y, act_, mean, e, s1, s2);
-    const double M = static_cast<double>(d_.M());
-    for (int64_t k = 0; k < d_.C; ++k) {
-      if (want_gamma) args.diff_weights[0].as<float>()[k] = static_cast<float>(s2[k] * inv_std[k]);
-      if (want_beta) args.diff_weights[1].as<float>()[k] = static_cast<float>(s1[k]);
-      const double is = inv_std[k], g = gamma[k] * is;
-      a[k] = static_cast<float>(g);
-      b[k] = training_ ? static_cast<float>(g * is * is * s2[k] / M) : 0.f;
-      c[k] = training_ ? static_cast<float>(g * s1[k] / M) : 0.f;
-    }
-    bn_blocked::backward(x, dy, y, act_, mean, a, b, c, e, args.diff_src[0].as<float>());
-  }
-
- private:
-  Dims d_;
-  bool training_;
-  Activation act_;
-  memory sums_, coeffs_;
-};
-
 class BnBwdWeights final : public ProgramKernel {
  public:
-  explicit BnBwdWeights(const KernelProblem& p) : d_(dims_of(p)), act_(p.fused_activation) {}
+  explicit BnBwdWeights(const KernelProblem& p) : d_(dims_of(p)) {}
 
   void execute(const KernelArgs& args) const override {
     const bool want_gamma = present(args.diff_weights, 0), want_beta = present(args.diff_weights, 1);
@@ -283,7 +172,6 @@ class BnBwdWeights final : public ProgramKernel {
     const float* mean = args.aux[0].as<float>();
     const float* inv_std = args.aux[1].as<float>();
     const Dims d = d_;
-    if (d.layout == Layout::blocked16) return blocked(x, dy, mean, inv_std, want_gamma, want_beta, args);
 #pragma omp parallel for if (d.N * d.C * d.S > (1 << 15)) schedule(static)
     for (int64_t c = 0; c < d.C; ++c) {
       const float mc = mean[c];
@@ -306,19 +194,7 @@ class BnBwdWeights final : public ProgramKernel {
   }
 
  private:
-  void blocked(const float* x, const float* dy, const float* mean, const float* inv_std, bool want_gamma,
-               bool want_beta, const KernelArgs& args) const {
-    std::vector<double> s1(static_cast<size_t>(d_.C)), s2(s1.size());  // C doubles per call: not a hot path
-    const float* y = act_ != Activation::none ? args.dst.as<float>() : nullptr;
-    bn_blocked::channel_sums(x, dy, y, act_, mean, {d_.N, d_.C, d_.S}, s1.data(), s2.data());
-    for (int64_t c = 0; c < d_.C; ++c) {
-      if (want_gamma) args.diff_weights[0].as<float>()[c] = static_cast<float>(s2[static_cast<size_t>(c)] * inv_std[c]);
-      if (want_beta) args.diff_weights[1].as<float>()[c] = static_cast<float>(s1[static_cast<size_t>(c)]);
-    }
-  }
-
   Dims d_;
-  Activation act_;
 };
 
 }  // namespace
@@ -328,32 +204,28 @@ std::unique_ptr<ProgramKernel> make_batch_norm(const BatchNormAttrs& a, const Ke
     why_not = "BatchNorm expects one input of rank 2..5";
     return nullptr;
   }
-  const bool blocked = p.src_layout_of(0) == Layout::blocked16 && p.src[0].rank() == 4;
-  if (p.fused_activation != Activation::none && !blocked) {
-    why_not = "a fused activation needs the blocked16 layout";
+  if (p.src_layout_of(0) != Layout::plain || p.dst_layout != Layout::plain) {
+    why_not = "BatchNorm on blocked16 is the native backend's (oneDNN 2.6's statistics are ~1e-4 accurate)";
     return nullptr;
   }
-  if (p.src_layout_of(0) != p.dst_layout) {
-    why_not = "BatchNorm input and output in different layouts";
+  if (p.fused_activation != Activation::none) {
+    why_not = "no fused activation for BatchNorm on the plain layout";
     return nullptr;
   }
-  if (p.weight_grads_in_bwd_data && !blocked) {
+  if (p.weight_grads_in_bwd_data) {
     why_not = "the fused BatchNorm backward (diff_src and diff_weights in one pass) on NCHW is the reference's";
     return nullptr;
   }
   switch (p.pass) {
-    case Pass::fwd:
-      if (blocked) return std::make_unique<BnFwdBlocked>(a, p);
-      return std::make_unique<BnFwd>(a, p);
+    case Pass::fwd: return std::make_unique<BnFwd>(a, p);
     case Pass::bwd_data:
       // On NCHW oneDNN runs its generic (ncsp) backward, which computes the scale and shift
       // gradients too; the reference's two passes are faster (MobileNetV2 224² batch 8, all BN
       // bwd_data: 32 ms ref vs 53 ms oneDNN). The aux tensors are canonical, so fwd stays here.
-      if (p.training && p.src[0].rank() == 4 && !blocked) {
+      if (p.training && p.src[0].rank() == 4) {
         why_not = "BatchNorm training bwd_data on NCHW: the reference is faster than oneDNN's ncsp backward";
         return nullptr;
       }
-      if (blocked) return std::make_unique<BnBwdBlocked>(p);
       return std::make_unique<BnBwdData>(a, p);
     case Pass::bwd_weights: return std::make_unique<BnBwdWeights>(p);
   }

@@ -19,15 +19,18 @@
 #include <cstring>
 #include <optional>
 
-#include "kernels/onednn/activation_mask.hpp"
+#include "kernels/native/activation_mask.hpp"
+#include "kernels/native/depthwise_wgrad.hpp"
 #include "kernels/onednn/channel_padding.hpp"
-#include "kernels/onednn/depthwise_wgrad.hpp"
 #include "kernels/onednn/group_packing.hpp"
 #include "kernels/onednn/ops.hpp"
 
 namespace edgetrain::onednn {
 
 namespace {
+
+using native::mask_gradient;
+namespace depthwise_wgrad = native::depthwise_wgrad;
 
 using prop = dnnl::prop_kind;
 using alg = dnnl::algorithm;

@@ -12,7 +12,7 @@ namespace edgetrain::onednn {
 // Base of every oneDNN kernel: a Program plus the Kernel boilerplate.
 class ProgramKernel : public Kernel {
  public:
-  std::string_view impl_name() const override { return "onednn"; }
+  KernelBackend backend() const override { return KernelBackend::onednn; }
   std::size_t scratch_bytes() const override { return prog_.scratch_bytes(); }
   int reorders() const override { return prog_.reorders(); }
   std::string_view detail() const override { return prog_.impl_info(); }

@@ -91,19 +91,6 @@ ParamLayout param_layout_of(const memory::desc& md) {
     l.inner_blks.push_back(static_cast<int>(d.format_desc.blocking.inner_blks[j]));
     l.inner_idxs.push_back(static_cast<int>(d.format_desc.blocking.inner_idxs[j]));
   }
-  // oneDNN's notation: dims a, b, c, ... (upper case where blocked), then the inner blocks.
-  std::vector<std::pair<int64_t, int>> order;  // (stride, dim): outer dims from largest stride
-  for (int i = 0; i < d.ndims; ++i) order.emplace_back(l.strides[static_cast<size_t>(i)], i);
-  std::sort(order.begin(), order.end(), [](auto a, auto b) { return a.first > b.first; });
-  for (auto [stride, i] : order) {
-    bool blocked = false;
-    for (int idx : l.inner_idxs) blocked = blocked || idx == i;
-    l.name += static_cast<char>((blocked ? 'A' : 'a') + i);
-  }
-  for (size_t j = 0; j < l.inner_blks.size(); ++j) {
-    l.name += std::to_string(l.inner_blks[j]);
-    l.name.push_back(static_cast<char>('a' + l.inner_idxs[j]));
-  }
   if (!l.dense()) return {};
   return l;
 }

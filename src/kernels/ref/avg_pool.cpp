@@ -30,7 +30,7 @@ inline Window window(const AvgPoolAttrs& a, int64_t H, int64_t W, int64_t oh, in
 
 }  // namespace
 
-void fwd(const AvgPoolAttrs& a, const KernelProblem& p, const KernelArgs& args) {
+void fwd(const AvgPoolAttrs& a, const OpDesc& p, const KernelArgs& args) {
   detail::dispatch(p.dtype, [&]<class T>() {
     const int64_t planes = p.src[0][0] * p.src[0][1], H = p.src[0][2], W = p.src[0][3];
     const int64_t OH = p.dst[2], OW = p.dst[3];
@@ -51,7 +51,7 @@ void fwd(const AvgPoolAttrs& a, const KernelProblem& p, const KernelArgs& args) 
   });
 }
 
-void bwd_data(const AvgPoolAttrs& a, const KernelProblem& p, const KernelArgs& args) {
+void bwd_data(const AvgPoolAttrs& a, const OpDesc& p, const KernelArgs& args) {
   if (!detail::present(args.diff_src, 0)) return;
   detail::dispatch(p.dtype, [&]<class T>() {
     const int64_t planes = p.src[0][0] * p.src[0][1], H = p.src[0][2], W = p.src[0][3];
@@ -74,6 +74,6 @@ void bwd_data(const AvgPoolAttrs& a, const KernelProblem& p, const KernelArgs& a
   });
 }
 
-std::size_t scratch_bytes(const AvgPoolAttrs&, const KernelProblem&) { return 0; }
+std::size_t scratch_bytes(const AvgPoolAttrs&, const OpDesc&) { return 0; }
 
 }  // namespace edgetrain::ref

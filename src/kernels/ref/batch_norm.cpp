@@ -20,7 +20,7 @@ struct Dims {
   int64_t N, C, S;  // batch, channels, spatial size per channel
   int64_t M() const { return N * S; }
 };
-Dims dims_of(const KernelProblem& p) { return {p.src[0][0], p.src[0][1], p.src[0].numel_from(2)}; }
+Dims dims_of(const OpDesc& p) { return {p.src[0][0], p.src[0][1], p.src[0].numel_from(2)}; }
 
 // Calls f(pointer to a channel-c run of S values) for each image.
 template <class T, class F>
@@ -55,7 +55,7 @@ void channel_sums(const KernelArgs& args, const Dims& d, int64_t c, double mean,
 
 }  // namespace
 
-void fwd(const BatchNormAttrs& a, const KernelProblem& p, const KernelArgs& args) {
+void fwd(const BatchNormAttrs& a, const OpDesc& p, const KernelArgs& args) {
   detail::dispatch(p.dtype, [&]<class T>() {
     const Dims d = dims_of(p);
     const T* x = args.src[0].as<T>();
@@ -84,8 +84,7 @@ void fwd(const BatchNormAttrs& a, const KernelProblem& p, const KernelArgs& args
         if (detail::present(args.state, 1)) {
           const double unbiased = d.M() > 1 ? var * static_cast<double>(d.M()) / static_cast<double>(d.M() - 1) : var;
           detail::store(args.state[0], c, (1.0 - a.momentum) * detail::load(args.state[0], c) + a.momentum * mean);
-          detail::store(args.state[1], c,
-                        (1.0 - a.momentum) * detail::load(args.state[1], c) + a.momentum * unbiased);
+          detail::store(args.state[1], c, (1.0 - a.momentum) * detail::load(args.state[1], c) + a.momentum * unbiased);
         }
       } else {
         mean = detail::load(args.state[0], c);
@@ -106,8 +105,8 @@ void fwd(const BatchNormAttrs& a, const KernelProblem& p, const KernelArgs& args
 }
 
 // Also writes dgamma = sum(dy * xhat) and dbeta = sum(dy) when diff_weights are present (the fused
-// backward, KernelProblem::weight_grads_in_bwd_data): the sums are needed for dx anyway.
-void bwd_data(const BatchNormAttrs&, const KernelProblem& p, const KernelArgs& args) {
+// backward, ExecutionSpec::weight_grads_in_bwd_data): the sums are needed for dx anyway.
+void bwd_data(const BatchNormAttrs&, const OpDesc& p, const KernelArgs& args) {
   const bool want_gamma = detail::present(args.diff_weights, 0);
   const bool want_beta = detail::present(args.diff_weights, 1);
   if (!detail::present(args.diff_src, 0) && !want_gamma && !want_beta) return;
@@ -143,7 +142,7 @@ void bwd_data(const BatchNormAttrs&, const KernelProblem& p, const KernelArgs& a
   });
 }
 
-void bwd_weights(const BatchNormAttrs&, const KernelProblem& p, const KernelArgs& args) {
+void bwd_weights(const BatchNormAttrs&, const OpDesc& p, const KernelArgs& args) {
   const bool want_gamma = detail::present(args.diff_weights, 0);
   const bool want_beta = detail::present(args.diff_weights, 1);
   if (!want_gamma && !want_beta) return;
@@ -160,6 +159,6 @@ void bwd_weights(const BatchNormAttrs&, const KernelProblem& p, const KernelArgs
   });
 }
 
-std::size_t scratch_bytes(const BatchNormAttrs&, const KernelProblem&) { return 0; }
+std::size_t scratch_bytes(const BatchNormAttrs&, const OpDesc&) { return 0; }
 
 }  // namespace edgetrain::ref

@@ -10,7 +10,7 @@ namespace edgetrain::ref {
 namespace {
 
 // Copies channel i * k + j of `from` to channel j * g + i of `to` (forward), or back (inverse).
-void permute(const ChannelShuffleAttrs& a, const KernelProblem& p, const std::byte* from, std::byte* to, bool inverse) {
+void permute(const ChannelShuffleAttrs& a, const OpDesc& p, const std::byte* from, std::byte* to, bool inverse) {
   const Shape& s = p.src[0];
   const int64_t channels = s[1], g = a.groups, k = channels / g;
   const std::size_t channel = static_cast<std::size_t>(s.numel_from(2)) * dtype_size(p.dtype);
@@ -26,16 +26,16 @@ void permute(const ChannelShuffleAttrs& a, const KernelProblem& p, const std::by
 
 }  // namespace
 
-void fwd(const ChannelShuffleAttrs& a, const KernelProblem& p, const KernelArgs& args) {
+void fwd(const ChannelShuffleAttrs& a, const OpDesc& p, const KernelArgs& args) {
   permute(a, p, static_cast<const std::byte*>(args.src[0].data), static_cast<std::byte*>(args.dst.data), false);
 }
 
-void bwd_data(const ChannelShuffleAttrs& a, const KernelProblem& p, const KernelArgs& args) {
+void bwd_data(const ChannelShuffleAttrs& a, const OpDesc& p, const KernelArgs& args) {
   if (!detail::present(args.diff_src, 0)) return;
   permute(a, p, static_cast<const std::byte*>(args.diff_dst.data), static_cast<std::byte*>(args.diff_src[0].data),
           true);
 }
 
-std::size_t scratch_bytes(const ChannelShuffleAttrs&, const KernelProblem&) { return 0; }
+std::size_t scratch_bytes(const ChannelShuffleAttrs&, const OpDesc&) { return 0; }
 
 }  // namespace edgetrain::ref

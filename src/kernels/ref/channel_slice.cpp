@@ -14,7 +14,7 @@ struct SliceGeometry {
   std::size_t src_image, dst_image, offset;  // bytes
 };
 
-SliceGeometry geometry(const ChannelSliceAttrs& a, const KernelProblem& p) {
+SliceGeometry geometry(const ChannelSliceAttrs& a, const OpDesc& p) {
   const std::size_t esize = dtype_size(p.dtype);
   const std::size_t channel = static_cast<std::size_t>(p.src[0].numel_from(2)) * esize;
   return {p.src[0][0], static_cast<std::size_t>(p.src[0][1]) * channel,
@@ -23,14 +23,14 @@ SliceGeometry geometry(const ChannelSliceAttrs& a, const KernelProblem& p) {
 
 }  // namespace
 
-void fwd(const ChannelSliceAttrs& a, const KernelProblem& p, const KernelArgs& args) {
+void fwd(const ChannelSliceAttrs& a, const OpDesc& p, const KernelArgs& args) {
   const SliceGeometry g = geometry(a, p);
   const auto* x = static_cast<const std::byte*>(args.src[0].data);
   auto* y = static_cast<std::byte*>(args.dst.data);
   for (int64_t n = 0; n < g.images; ++n) std::memcpy(y + n * g.dst_image, x + n * g.src_image + g.offset, g.dst_image);
 }
 
-void bwd_data(const ChannelSliceAttrs& a, const KernelProblem& p, const KernelArgs& args) {
+void bwd_data(const ChannelSliceAttrs& a, const OpDesc& p, const KernelArgs& args) {
   if (!detail::present(args.diff_src, 0)) return;
   const SliceGeometry g = geometry(a, p);
   const auto* dy = static_cast<const std::byte*>(args.diff_dst.data);
@@ -43,6 +43,6 @@ void bwd_data(const ChannelSliceAttrs& a, const KernelProblem& p, const KernelAr
   }
 }
 
-std::size_t scratch_bytes(const ChannelSliceAttrs&, const KernelProblem&) { return 0; }
+std::size_t scratch_bytes(const ChannelSliceAttrs&, const OpDesc&) { return 0; }
 
 }  // namespace edgetrain::ref

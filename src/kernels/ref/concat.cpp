@@ -11,7 +11,7 @@ namespace {
 // Calls f(input index, bytes offset of its block in dst image n, bytes offset in src image n, block bytes)
 // for every image and input.
 template <class F>
-void for_each_block(const KernelProblem& p, F&& f) {
+void for_each_block(const OpDesc& p, F&& f) {
   const std::size_t esize = dtype_size(p.dtype);
   const int64_t n_images = p.dst[0];
   const std::size_t dst_image = static_cast<std::size_t>(p.dst.numel_from(1)) * esize;
@@ -27,14 +27,14 @@ void for_each_block(const KernelProblem& p, F&& f) {
 
 }  // namespace
 
-void fwd(const ConcatAttrs&, const KernelProblem& p, const KernelArgs& args) {
+void fwd(const ConcatAttrs&, const OpDesc& p, const KernelArgs& args) {
   auto* y = static_cast<std::byte*>(args.dst.data);
   for_each_block(p, [&](size_t i, std::size_t dst_off, std::size_t src_off, std::size_t bytes) {
     std::memcpy(y + dst_off, static_cast<const std::byte*>(args.src[i].data) + src_off, bytes);
   });
 }
 
-void bwd_data(const ConcatAttrs&, const KernelProblem& p, const KernelArgs& args) {
+void bwd_data(const ConcatAttrs&, const OpDesc& p, const KernelArgs& args) {
   const auto* dy = static_cast<const std::byte*>(args.diff_dst.data);
   for_each_block(p, [&](size_t i, std::size_t dst_off, std::size_t src_off, std::size_t bytes) {
     if (detail::present(args.diff_src, i))
@@ -42,6 +42,6 @@ void bwd_data(const ConcatAttrs&, const KernelProblem& p, const KernelArgs& args
   });
 }
 
-std::size_t scratch_bytes(const ConcatAttrs&, const KernelProblem&) { return 0; }
+std::size_t scratch_bytes(const ConcatAttrs&, const OpDesc&) { return 0; }
 
 }  // namespace edgetrain::ref

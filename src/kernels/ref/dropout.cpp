@@ -25,7 +25,7 @@ inline double uniform01(uint64_t seed, int64_t index) {
 
 }  // namespace
 
-void fwd(const DropoutAttrs& a, const KernelProblem& p, const KernelArgs& args) {
+void fwd(const DropoutAttrs& a, const OpDesc& p, const KernelArgs& args) {
   if (!p.training) {
     if (args.dst.data != args.src[0].data) std::memcpy(args.dst.data, args.src[0].data, args.dst.bytes());
     return;
@@ -57,7 +57,7 @@ void fwd(const DropoutAttrs& a, const KernelProblem& p, const KernelArgs& args) 
   });
 }
 
-void bwd_data(const DropoutAttrs& a, const KernelProblem& p, const KernelArgs& args) {
+void bwd_data(const DropoutAttrs& a, const OpDesc& p, const KernelArgs& args) {
   if (!detail::present(args.diff_src, 0)) return;
   if (!p.training) {
     if (args.diff_src[0].data != args.diff_dst.data)
@@ -75,7 +75,7 @@ void bwd_data(const DropoutAttrs& a, const KernelProblem& p, const KernelArgs& a
       for (int64_t i = 0; i < n; ++i) dx[i] = keep[i / per_image] ? dy[i] * scale : T(0);
       return;
     }
-#pragma omp parallel for simd if (parallel: n > detail::kParallelMin) schedule(static)
+#pragma omp parallel for simd if (parallel : n > detail::kParallelMin) schedule(static)
     for (int64_t i = 0; i < n; ++i) {  // unconditional load: the loop vectorises
       const T grad = dy[i];
       dx[i] = keep[i] ? grad * scale : T(0);
@@ -83,6 +83,6 @@ void bwd_data(const DropoutAttrs& a, const KernelProblem& p, const KernelArgs& a
   });
 }
 
-std::size_t scratch_bytes(const DropoutAttrs&, const KernelProblem&) { return 0; }
+std::size_t scratch_bytes(const DropoutAttrs&, const OpDesc&) { return 0; }
 
 }  // namespace edgetrain::ref

@@ -5,7 +5,7 @@
 
 namespace edgetrain::ref {
 
-void fwd(const GlobalAvgPoolAttrs&, const KernelProblem& p, const KernelArgs& args) {
+void fwd(const GlobalAvgPoolAttrs&, const OpDesc& p, const KernelArgs& args) {
   detail::dispatch(p.dtype, [&]<class T>() {
     const Shape& s = p.src[0];
     const int64_t planes = s[0] * s[1], hw = s[2] * s[3];
@@ -20,7 +20,7 @@ void fwd(const GlobalAvgPoolAttrs&, const KernelProblem& p, const KernelArgs& ar
   });
 }
 
-void bwd_data(const GlobalAvgPoolAttrs&, const KernelProblem& p, const KernelArgs& args) {
+void bwd_data(const GlobalAvgPoolAttrs&, const OpDesc& p, const KernelArgs& args) {
   if (!detail::present(args.diff_src, 0)) return;
   detail::dispatch(p.dtype, [&]<class T>() {
     const Shape& s = p.src[0];
@@ -35,6 +35,6 @@ void bwd_data(const GlobalAvgPoolAttrs&, const KernelProblem& p, const KernelArg
   });
 }
 
-std::size_t scratch_bytes(const GlobalAvgPoolAttrs&, const KernelProblem&) { return 0; }
+std::size_t scratch_bytes(const GlobalAvgPoolAttrs&, const OpDesc&) { return 0; }
 
 }  // namespace edgetrain::ref

@@ -10,7 +10,7 @@
 
 namespace edgetrain::ref {
 
-void fwd(const MaxPoolAttrs& a, const KernelProblem& p, const KernelArgs& args) {
+void fwd(const MaxPoolAttrs& a, const OpDesc& p, const KernelArgs& args) {
   detail::dispatch(p.dtype, [&]<class T>() {
     const int64_t planes = p.src[0][0] * p.src[0][1], H = p.src[0][2], W = p.src[0][3];
     const int64_t OH = p.dst[2], OW = p.dst[3];
@@ -45,7 +45,7 @@ void fwd(const MaxPoolAttrs& a, const KernelProblem& p, const KernelArgs& args) 
   });
 }
 
-void bwd_data(const MaxPoolAttrs&, const KernelProblem& p, const KernelArgs& args) {
+void bwd_data(const MaxPoolAttrs&, const OpDesc& p, const KernelArgs& args) {
   if (!detail::present(args.diff_src, 0)) return;
   ET_ASSERT(detail::present(args.aux, 0));
   detail::dispatch(p.dtype, [&]<class T>() {
@@ -63,6 +63,6 @@ void bwd_data(const MaxPoolAttrs&, const KernelProblem& p, const KernelArgs& arg
   });
 }
 
-std::size_t scratch_bytes(const MaxPoolAttrs&, const KernelProblem&) { return 0; }
+std::size_t scratch_bytes(const MaxPoolAttrs&, const OpDesc&) { return 0; }
 
 }  // namespace edgetrain::ref

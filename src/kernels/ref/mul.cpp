@@ -8,11 +8,11 @@ namespace edgetrain::ref {
 namespace {
 
 // The positions each value of b covers: 1 (same shape) or H * W (broadcast).
-int64_t spread(const KernelProblem& p) { return p.src[1].numel() == p.src[0].numel() ? 1 : p.src[0].numel_from(2); }
+int64_t spread(const OpDesc& p) { return p.src[1].numel() == p.src[0].numel() ? 1 : p.src[0].numel_from(2); }
 
 }  // namespace
 
-void fwd(const MulAttrs&, const KernelProblem& p, const KernelArgs& args) {
+void fwd(const MulAttrs&, const OpDesc& p, const KernelArgs& args) {
   const int64_t s = spread(p), planes = p.src[1].numel();
   detail::dispatch(p.dtype, [&]<class T>() {
     const T* a = args.src[0].as<T>();
@@ -24,7 +24,7 @@ void fwd(const MulAttrs&, const KernelProblem& p, const KernelArgs& args) {
   });
 }
 
-void bwd_data(const MulAttrs&, const KernelProblem& p, const KernelArgs& args) {
+void bwd_data(const MulAttrs&, const OpDesc& p, const KernelArgs& args) {
   const int64_t s = spread(p), planes = p.src[1].numel();
   const bool want_a = detail::present(args.diff_src, 0), want_b = detail::present(args.diff_src, 1);
   detail::dispatch(p.dtype, [&]<class T>() {
@@ -44,6 +44,6 @@ void bwd_data(const MulAttrs&, const KernelProblem& p, const KernelArgs& args) {
   });
 }
 
-std::size_t scratch_bytes(const MulAttrs&, const KernelProblem&) { return 0; }
+std::size_t scratch_bytes(const MulAttrs&, const OpDesc&) { return 0; }
 
 }  // namespace edgetrain::ref

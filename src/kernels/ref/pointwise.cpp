@@ -19,14 +19,14 @@ namespace {
 // out[i] = f(in[i]) over n elements.
 template <class T, class F>
 void map(const T* in, T* out, int64_t n, F f) {
-#pragma omp parallel for simd if (parallel: n > detail::kParallelMin) schedule(static)
+#pragma omp parallel for simd if (parallel : n > detail::kParallelMin) schedule(static)
   for (int64_t i = 0; i < n; ++i) out[i] = f(in[i]);
 }
 
 // out[i] = f(a[i], b[i]) over n elements; both loads unconditional, or the loop does not vectorise.
 template <class T, class F>
 void map2(const T* a, const T* b, T* out, int64_t n, F f) {
-#pragma omp parallel for simd if (parallel: n > detail::kParallelMin) schedule(static)
+#pragma omp parallel for simd if (parallel : n > detail::kParallelMin) schedule(static)
   for (int64_t i = 0; i < n; ++i) {
     const T u = a[i], v = b[i];
     out[i] = f(u, v);
@@ -35,7 +35,7 @@ void map2(const T* a, const T* b, T* out, int64_t n, F f) {
 
 }  // namespace
 
-void fwd(const PointwiseAttrs& attrs, const KernelProblem& p, const KernelArgs& args) {
+void fwd(const PointwiseAttrs& attrs, const OpDesc& p, const KernelArgs& args) {
   detail::dispatch(p.dtype, [&]<class T>() {
     const T* x = args.src[0].as<T>();
     T* y = args.dst.as<T>();
@@ -56,7 +56,7 @@ void fwd(const PointwiseAttrs& attrs, const KernelProblem& p, const KernelArgs& 
   });
 }
 
-void bwd_data(const PointwiseAttrs& attrs, const KernelProblem& p, const KernelArgs& args) {
+void bwd_data(const PointwiseAttrs& attrs, const OpDesc& p, const KernelArgs& args) {
   if (!detail::present(args.diff_src, 0)) return;
   detail::dispatch(p.dtype, [&]<class T>() {
     const T* dy = args.diff_dst.as<T>();
@@ -67,9 +67,7 @@ void bwd_data(const PointwiseAttrs& attrs, const KernelProblem& p, const KernelA
       case PointwiseFn::leaky_relu:
         map2(args.src[0].as<T>(), dy, dx, n, [=](T x, T g) { return x > T(0) ? g : alpha * g; });
         return;
-      case PointwiseFn::sigmoid:
-        map2(args.dst.as<T>(), dy, dx, n, [](T y, T g) { return g * y * (T(1) - y); });
-        return;
+      case PointwiseFn::sigmoid: map2(args.dst.as<T>(), dy, dx, n, [](T y, T g) { return g * y * (T(1) - y); }); return;
       case PointwiseFn::hard_sigmoid:
         map2(args.src[0].as<T>(), dy, dx, n, [=](T x, T g) {
           const T t = alpha * x + beta;
@@ -93,6 +91,6 @@ void bwd_data(const PointwiseAttrs& attrs, const KernelProblem& p, const KernelA
   });
 }
 
-std::size_t scratch_bytes(const PointwiseAttrs&, const KernelProblem&) { return 0; }
+std::size_t scratch_bytes(const PointwiseAttrs&, const OpDesc&) { return 0; }
 
 }  // namespace edgetrain::ref

@@ -18,10 +18,10 @@
 
 namespace edgetrain::ref {
 
-#define ET_REF_DECLARE(Attrs)                                               \
-  void fwd(const Attrs&, const KernelProblem&, const KernelArgs&);           \
-  void bwd_data(const Attrs&, const KernelProblem&, const KernelArgs&);      \
-  std::size_t scratch_bytes(const Attrs&, const KernelProblem&);
+#define ET_REF_DECLARE(Attrs)                                    \
+  void fwd(const Attrs&, const OpDesc&, const KernelArgs&);      \
+  void bwd_data(const Attrs&, const OpDesc&, const KernelArgs&); \
+  std::size_t scratch_bytes(const Attrs&, const OpDesc&);
 
 ET_REF_DECLARE(Conv2dAttrs)
 ET_REF_DECLARE(BatchNormAttrs)
@@ -43,8 +43,8 @@ ET_REF_DECLARE(ChannelShuffleAttrs)
 #undef ET_REF_DECLARE
 
 // Ops with parameters.
-void bwd_weights(const Conv2dAttrs&, const KernelProblem&, const KernelArgs&);
-void bwd_weights(const BatchNormAttrs&, const KernelProblem&, const KernelArgs&);
-void bwd_weights(const LinearAttrs&, const KernelProblem&, const KernelArgs&);
+void bwd_weights(const Conv2dAttrs&, const OpDesc&, const KernelArgs&);
+void bwd_weights(const BatchNormAttrs&, const OpDesc&, const KernelArgs&);
+void bwd_weights(const LinearAttrs&, const OpDesc&, const KernelArgs&);
 
 }  // namespace edgetrain::ref

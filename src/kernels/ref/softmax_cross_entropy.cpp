@@ -9,7 +9,7 @@
 
 namespace edgetrain::ref {
 
-void fwd(const SoftmaxCrossEntropyAttrs&, const KernelProblem& p, const KernelArgs& args) {
+void fwd(const SoftmaxCrossEntropyAttrs&, const OpDesc& p, const KernelArgs& args) {
   detail::dispatch(p.dtype, [&]<class T>() {
     const int64_t N = p.src[0][0], K = p.src[0][1];
     const T* x = args.src[0].as<T>();
@@ -32,7 +32,7 @@ void fwd(const SoftmaxCrossEntropyAttrs&, const KernelProblem& p, const KernelAr
   });
 }
 
-void bwd_data(const SoftmaxCrossEntropyAttrs&, const KernelProblem& p, const KernelArgs& args) {
+void bwd_data(const SoftmaxCrossEntropyAttrs&, const OpDesc& p, const KernelArgs& args) {
   if (!detail::present(args.diff_src, 0)) return;
   detail::dispatch(p.dtype, [&]<class T>() {
     const int64_t N = p.src[0][0], K = p.src[0][1];
@@ -49,11 +49,12 @@ void bwd_data(const SoftmaxCrossEntropyAttrs&, const KernelProblem& p, const Ker
       for (int64_t k = 0; k < K; ++k) sum += std::exp(static_cast<double>(row[k]) - static_cast<double>(mx));
       const double scale = inv_n / sum;
       for (int64_t k = 0; k < K; ++k)
-        drow[k] = static_cast<T>(std::exp(static_cast<double>(row[k]) - static_cast<double>(mx)) * scale - (k == label[n] ? inv_n : 0.0));
+        drow[k] = static_cast<T>(std::exp(static_cast<double>(row[k]) - static_cast<double>(mx)) * scale -
+                                 (k == label[n] ? inv_n : 0.0));
     }
   });
 }
 
-std::size_t scratch_bytes(const SoftmaxCrossEntropyAttrs&, const KernelProblem&) { return 0; }
+std::size_t scratch_bytes(const SoftmaxCrossEntropyAttrs&, const OpDesc&) { return 0; }
 
 }  // namespace edgetrain::ref

@@ -1,6 +1,6 @@
 // Blocked, packed GEMM (see gemm.hpp). Loop order (Goto/BLIS): jc over NC columns, pc over KC depth
 // (pack a KC x NC panel of B), ic over MC rows (pack an MC x KC block of A), then MR x NR micro-tiles.
-#include "kernels/ref/gemm.hpp"
+#include "kernels/native/gemm.hpp"
 
 #include <omp.h>
 
@@ -10,7 +10,7 @@
 
 #include "core/aligned_buffer.hpp"
 
-namespace edgetrain::ref {
+namespace edgetrain::native {
 namespace {
 
 constexpr int kMR = 8;          // micro-tile rows (broadcast A values)
@@ -299,4 +299,4 @@ template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const fl
 template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t,
                            const double*, int64_t, double, double*, int64_t);
 
-}  // namespace edgetrain::ref
+}  // namespace edgetrain::native

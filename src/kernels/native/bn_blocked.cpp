@@ -1,10 +1,11 @@
-#include "kernels/onednn/bn_blocked.hpp"
+#include "kernels/native/bn_blocked.hpp"
 
-#include "kernels/onednn/activation_mask.hpp"
+#include "kernels/native/activation_mask.hpp"
 
 #include <algorithm>
+#include <cmath>
 
-namespace edgetrain::onednn::bn_blocked {
+namespace edgetrain::native::bn_blocked {
 namespace {
 
 constexpr int64_t B = kChannelBlock;
@@ -146,4 +147,29 @@ void backward(const float* x, const float* dy, const float* y, Activation act, c
   grad(x, dy, y, range_of(act), act != Activation::none, mean, a, b, c, e, dx);
 }
 
-}  // namespace edgetrain::onednn::bn_blocked
+void store_statistics(const KernelArgs& args, const BatchNormAttrs& a, int64_t C, int64_t M_, bool training,
+                      const float* mean, const float* var) {
+  const bool aux = args.aux.size() > 1 && args.aux[1], state = args.state.size() > 1 && args.state[1];
+  const double M = static_cast<double>(M_), m = a.momentum;
+  for (int64_t c = 0; c < C; ++c) {
+    if (training) {
+      if (aux) {
+        args.aux[0].as<float>()[c] = mean[c];
+        args.aux[1].as<float>()[c] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(var[c]) + a.eps));
+      }
+      if (state) {
+        const double unbiased = M_ > 1 ? var[c] * M / (M - 1) : var[c];
+        float* rm = args.state[0].as<float>();
+        float* rv = args.state[1].as<float>();
+        rm[c] = static_cast<float>((1.0 - m) * rm[c] + m * mean[c]);
+        rv[c] = static_cast<float>((1.0 - m) * rv[c] + m * unbiased);
+      }
+    } else if (aux) {
+      args.aux[0].as<float>()[c] = args.state[0].as<float>()[c];
+      args.aux[1].as<float>()[c] =
+          static_cast<float>(1.0 / std::sqrt(static_cast<double>(args.state[1].as<float>()[c]) + a.eps));
+    }
+  }
+}
+
+}  // namespace edgetrain::native::bn_blocked

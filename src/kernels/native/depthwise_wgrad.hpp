@@ -7,7 +7,7 @@
 #pragma once
 #include <cstdint>
 
-namespace edgetrain::onednn::depthwise_wgrad {
+namespace edgetrain::native::depthwise_wgrad {
 
 // One depthwise convolution: C channels, one filter per channel.
 struct Geometry {
@@ -21,4 +21,4 @@ struct Geometry {
 // padded, channel_padding.hpp, and its padded channels' dw, zero, is dropped).
 void weight_grad_blocked(const float* x, const float* dy, const Geometry& g, float* dw);
 
-}  // namespace edgetrain::onednn::depthwise_wgrad
+}  // namespace edgetrain::native::depthwise_wgrad

@@ -1,14 +1,13 @@
 // BatchNorm loops over nChw16c tensors [N, C/16, S, 16] (S = H*W), with an optional ReLU / ReLU6 fused
-// after the normalisation. Used by the oneDNN backend's BatchNorm kernels (batch_norm.cpp) where
-// oneDNN 2.6 has no equivalent (its statistics are ~1e-4 accurate, its BN has no ReLU6 and no fused
-// weight gradients). Compiled for AVX-512 and AVX2 as well (one 16-channel block is one AVX-512
+// after the normalisation: the native backend's BatchNorm (batch_norm.cpp), where oneDNN 2.6 has no
+// equivalent (its statistics are ~1e-4 accurate, its BN has no ReLU6 and no fused weight gradients). Compiled for AVX-512 and AVX2 as well (one 16-channel block is one AVX-512
 // register); the project itself builds for the x86-64 baseline.
 #pragma once
 #include <cstdint>
 
 #include "kernels/kernel.hpp"
 
-namespace edgetrain::onednn::bn_blocked {
+namespace edgetrain::native::bn_blocked {
 
 struct Extent {
   int64_t N, C, S;
@@ -31,4 +30,11 @@ void channel_sums(const float* x, const float* dy, const float* y, Activation ac
 void backward(const float* x, const float* dy, const float* y, Activation act, const float* mean, const float* a,
               const float* b, const float* c, const Extent& e, float* dx);
 
-}  // namespace edgetrain::onednn::bn_blocked
+// aux = {mean, inv_std = 1 / sqrt(var + eps)} from per-channel batch statistics over M values per
+// channel, and the running statistics updated with the unbiased variance and PyTorch's momentum
+// (training); from the running statistics when mean and var are null (inference). Any layout (C-sized
+// tensors): the oneDNN backend's NCHW BatchNorm uses it too.
+void store_statistics(const KernelArgs& args, const BatchNormAttrs& a, int64_t C, int64_t M, bool training,
+                      const float* mean, const float* var);
+
+}  // namespace edgetrain::native::bn_blocked

@@ -7,7 +7,7 @@
 
 #include "kernels/kernel.hpp"
 
-namespace edgetrain::onednn {
+namespace edgetrain::native {
 
 struct ActivationRange {
   float lo, hi;
@@ -25,4 +25,4 @@ inline ActivationRange range_of(Activation act) {
 // dy[i] = 0 where y[i] is outside the open range, for n elements (any layout: element-wise).
 void mask_gradient(float* dy, const float* y, int64_t n, Activation act);
 
-}  // namespace edgetrain::onednn
+}  // namespace edgetrain::native

@@ -12,7 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace edgetrain::ref {
+namespace edgetrain::native {
 
 template <class T>
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
@@ -36,4 +36,4 @@ void reserve_gemm_pack_buffers();
 void gemm_f32_isa(GemmIsa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                   const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 
-}  // namespace edgetrain::ref
+}  // namespace edgetrain::native

@@ -1,10 +1,10 @@
-#include "kernels/onednn/depthwise_wgrad.hpp"
+#include "kernels/native/depthwise_wgrad.hpp"
 
 #include <algorithm>
 
 #include "core/layout.hpp"
 
-namespace edgetrain::onednn::depthwise_wgrad {
+namespace edgetrain::native::depthwise_wgrad {
 namespace {
 
 constexpr int64_t B = kChannelBlock;
@@ -57,4 +57,4 @@ __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) vo
   }
 }
 
-}  // namespace edgetrain::onednn::depthwise_wgrad
+}  // namespace edgetrain::native::depthwise_wgrad

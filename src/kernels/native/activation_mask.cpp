@@ -1,6 +1,6 @@
-#include "kernels/onednn/activation_mask.hpp"
+#include "kernels/native/activation_mask.hpp"
 
-namespace edgetrain::onednn {
+namespace edgetrain::native {
 
 __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 void mask_gradient(float* dy, const float* y, int64_t n, Activation act) {
@@ -9,4 +9,4 @@ void mask_gradient(float* dy, const float* y, int64_t n, Activation act) {
   for (int64_t i = 0; i < n; ++i) dy[i] = ((y[i] > r.lo) & (y[i] < r.hi)) ? dy[i] : 0.f;
 }
 
-}  // namespace edgetrain::onednn
+}  // namespace edgetrain::native
