@@ -239,7 +239,7 @@ NamedTensor read_tensor(Reader& r, const std::string& path, uint64_t i, std::uno
              "remain (re-create the file)",
              path, t.name, t.shape.str(), r.left());
   const uint64_t numel = has_zero ? 0 : nonzero_prod;
-  const std::string_view raw = r.take(numel * 4, "tensor data");
+  const std::string_view raw = r.take(numel * sizeof(float), "tensor data");
   t.data.resize(static_cast<size_t>(numel));
   if constexpr (std::endian::native == std::endian::little) {
     if (numel) std::memcpy(t.data.data(), raw.data(), raw.size());

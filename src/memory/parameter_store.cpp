@@ -6,22 +6,26 @@
 namespace edgetrain {
 
 namespace {
-std::size_t padded(std::size_t bytes) { return (bytes + 63) / 64 * 64; }
+// The bytes of one f32 slot, rounded up to 64 so every tensor starts on a cache line.
+std::size_t slot_bytes(const Slot& s) {
+  const std::size_t bytes = static_cast<size_t>(s.shape.numel()) * dtype_size(DType::f32);
+  return (bytes + 63) / 64 * 64;
+}
 }  // namespace
 
 ParameterStore::ParameterStore(const Graph& g, uint64_t seed) {
   std::size_t total = 0;
-  for (const Slot& s : g.params) total += padded(static_cast<size_t>(s.shape.numel()) * 4);
-  for (const Slot& s : g.states) total += padded(static_cast<size_t>(s.shape.numel()) * 4);
+  for (const Slot& s : g.params) total += slot_bytes(s);
+  for (const Slot& s : g.states) total += slot_bytes(s);
   storage_.resize(total);
   std::byte* p = storage_.data();
   for (const Slot& s : g.params) {
     params_.emplace_back(p, s.shape, DType::f32);
-    p += padded(static_cast<size_t>(s.shape.numel()) * 4);
+    p += slot_bytes(s);
   }
   for (const Slot& s : g.states) {
     states_.emplace_back(p, s.shape, DType::f32);
-    p += padded(static_cast<size_t>(s.shape.numel()) * 4);
+    p += slot_bytes(s);
   }
   layouts_.resize(g.params.size());
   std::mt19937_64 rng(seed);
