@@ -35,6 +35,31 @@ TEST(NativeVsRef, Linear) {
   compare(l, {Shape{17, 300}}, true, Fill::uniform, {}, {}, Mode::plain, kNative);
 }
 
+// Squeeze-and-excitation's gate on blocked16 (a plain one is the reference's; oneDNN declines both).
+TEST(NativeBlocked, MulGate) {
+  const std::vector<std::vector<Shape>> cases = {{Shape{2, 32, 5, 7}, Shape{2, 32, 1, 1}},
+                                                 {Shape{3, 16, 40, 40}, Shape{3, 16, 1, 1}},
+                                                 {Shape{2, 32, 3, 3}, Shape{2, 32, 3, 3}}};
+  for (const auto& shapes : cases) {
+    compare_blocked(MulAttrs{}, shapes, true, Fill::uniform, {1e-5, 1e-5, 1e-5}, {}, kNative);
+    KernelProblem p;
+    p.attrs = MulAttrs{};
+    p.src = shapes;
+    p.dst = shapes[0];
+    std::string why;
+    EXPECT_EQ(make_native_kernel(p, why), nullptr) << "plain: the reference's";
+    p.src_layout = {Layout::blocked16, Layout::blocked16};
+    p.dst_layout = Layout::blocked16;
+    for (Pass pass : {Pass::fwd, Pass::bwd_data}) {
+      p.pass = pass;
+      EXPECT_EQ(make_onednn_kernel(p, why), nullptr);
+      std::unique_ptr<Kernel> k = make_native_kernel(p, why);
+      ASSERT_NE(k, nullptr) << why;
+      EXPECT_EQ(k->backend(), KernelBackend::native);
+    }
+  }
+}
+
 TEST(NativeBackend, DeclinesWhatItDoesNotRun) {
   std::string why;
   const ConvCase& c = kConvCases[0];

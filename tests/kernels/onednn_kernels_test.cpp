@@ -91,28 +91,6 @@ TEST(OnednnVsRef, PointwiseFunctions) {
 
 // Squeeze-and-excitation's gate on blocked layouts runs edgetrain's nChw16c loops (plain ones are the
 // reference's): broadcast [N, C, 1, 1] and same-shape products.
-TEST(OnednnBlocked, MulGate) {
-  const std::vector<std::vector<Shape>> cases = {{Shape{2, 32, 5, 7}, Shape{2, 32, 1, 1}},
-                                                 {Shape{3, 16, 40, 40}, Shape{3, 16, 1, 1}},
-                                                 {Shape{2, 32, 3, 3}, Shape{2, 32, 3, 3}}};
-  for (const auto& shapes : cases) {
-    compare_blocked(MulAttrs{}, shapes, true, Fill::uniform, {1e-5, 1e-5, 1e-5});
-    KernelProblem p;
-    p.attrs = MulAttrs{};
-    p.src = shapes;
-    p.dst = shapes[0];
-    p.src_layout = {Layout::blocked16, Layout::blocked16};
-    p.dst_layout = Layout::blocked16;
-    std::string why;
-    for (Pass pass : {Pass::fwd, Pass::bwd_data}) {
-      p.pass = pass;
-      std::unique_ptr<Kernel> k = make_onednn_kernel(p, why);
-      ASSERT_NE(k, nullptr) << why;
-      EXPECT_EQ(k->detail(), "edgetrain:nChw16c");
-    }
-  }
-}
-
 TEST(OnednnVsRef, MaxPool) {
   struct C {
     Shape x;

@@ -35,6 +35,26 @@ std::unique_ptr<Kernel> make_batch_norm(const KernelProblem& p, std::string& why
   return native_kernel<BatchNormAttrs>(p, {KernelBackend::native, Algorithm::other, false});
 }
 
+std::unique_ptr<Kernel> make_mul(const KernelProblem& p, std::string& why_not) {
+  if (p.src.size() != 2 || p.src[0].rank() != 4) {
+    why_not = "Mul expects two 4-D inputs";
+    return nullptr;
+  }
+  const Layout la = p.src_layout_of(0);
+  const bool broadcast = p.src[1].numel() != p.src[0].numel();
+  if (la != Layout::blocked16 || p.dst_layout != la || (!broadcast && p.src_layout_of(1) != la)) {
+    why_not = "the native Mul runs on blocked layouts only (the reference takes plain ones)";
+    return nullptr;
+  }
+  if (p.pass == Pass::bwd_weights) {
+    why_not = "op has no parameters";
+    return nullptr;
+  }
+  const LoopFunctions<MulAttrs> fns{&native::fwd, &native::bwd_data, nullptr, &native::scratch_bytes};
+  return std::make_unique<LoopKernel<MulAttrs>>(fns, LoopKernelFacts{KernelBackend::native, Algorithm::other, false},
+                                                p);
+}
+
 }  // namespace
 
 std::unique_ptr<Kernel> make_native_kernel(const KernelProblem& p, std::string& why_not) {
@@ -44,6 +64,7 @@ std::unique_ptr<Kernel> make_native_kernel(const KernelProblem& p, std::string& 
   }
   if (is<Conv2dAttrs>(p.attrs) || is<LinearAttrs>(p.attrs)) return make_gemm_op(p, why_not);
   if (is<BatchNormAttrs>(p.attrs)) return make_batch_norm(p, why_not);
+  if (is<MulAttrs>(p.attrs)) return make_mul(p, why_not);
   why_not = fmt::format("no native kernel for {}", op_name(p.attrs));
   return nullptr;
 }

@@ -46,7 +46,6 @@ std::unique_ptr<Kernel> make_onednn_kernel(const KernelProblem& p, std::string& 
           else if constexpr (std::is_same_v<A, LinearAttrs>) return make_linear(a, p, why_not);
           else if constexpr (std::is_same_v<A, AddAttrs>) return make_add(p, why_not);
           else if constexpr (std::is_same_v<A, ConcatAttrs>) return make_concat(p, why_not);
-          else if constexpr (std::is_same_v<A, MulAttrs>) return make_mul(p, why_not);
           else {
             why_not = fmt::format("no oneDNN primitive for {}", op_name(p.attrs));
             return nullptr;

@@ -23,14 +23,6 @@ class ProgramKernel : public Kernel {
   Program prog_;
 };
 
-// A kernel whose arithmetic is edgetrain's own loops over nChw16c (oneDNN 2.6 has no fast form of it);
-// it may still book scratch through its Program.
-class BlockedLoopKernel : public ProgramKernel {
- public:
-  std::string_view detail() const override { return "edgetrain:nChw16c"; }
-  Algorithm algorithm() const override { return Algorithm::other; }
-};
-
 std::unique_ptr<ProgramKernel> make_conv2d(const Conv2dAttrs&, const KernelProblem&, std::string& why_not);
 std::unique_ptr<ProgramKernel> make_batch_norm(const BatchNormAttrs&, const KernelProblem&, std::string& why_not);
 std::unique_ptr<ProgramKernel> make_relu(bool relu6, const KernelProblem&, std::string& why_not);
@@ -41,6 +33,5 @@ std::unique_ptr<ProgramKernel> make_global_avg_pool(const KernelProblem&, std::s
 std::unique_ptr<ProgramKernel> make_linear(const LinearAttrs&, const KernelProblem&, std::string& why_not);
 std::unique_ptr<ProgramKernel> make_add(const KernelProblem&, std::string& why_not);
 std::unique_ptr<ProgramKernel> make_concat(const KernelProblem&, std::string& why_not);
-std::unique_ptr<ProgramKernel> make_mul(const KernelProblem&, std::string& why_not);
 
 }  // namespace edgetrain::onednn
