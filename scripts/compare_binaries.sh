@@ -6,10 +6,15 @@
 #   scripts/compare_binaries.sh OLD_BINARY NEW_BINARY [WORKDIR]
 #
 # Compared: `plan --steps` for zoo models on each backend (SGD, Adam with last:3, inference, frozen
-# BatchNorm), and the checkpoints written by `train` for two epochs on 256 Fashion-MNIST images.
+# BatchNorm), and the checkpoints written by `train` for two epochs on 256 Fashion-MNIST images; an
+# imported model too: ONNX=FILE.onnx (1x28x28 input), else the old binary's export of a zoo
+# MobileNetV3-Small.
 # Backend pairs are given as OLD:NEW (BACKENDS="auto:auto ref:native"), so a renamed backend can be
 # compared with its old name: its name is then ignored in the plans' implementation column and the
-# checkpoints' recorded backend. Prints one line per comparison and exits non-zero when any differ.
+# checkpoints' recorded backend. A kernel that moved between backends is named in RENAMES as
+# "OLD IMPL=NEW IMPL" pairs separated by ';' (the plans' implementation column, e.g.
+# RENAMES="onednn edgetrain:nChw16c=native"). Prints one line per comparison and exits non-zero when
+# any differ.
 set -eu
 old=$1 new=$2 dir=${3:-/tmp/compare-binaries}
 backends=${BACKENDS:-auto:auto onednn:onednn}
@@ -27,16 +32,18 @@ for split, n in (("train", 256), ("t10k", 64)):
     open(f"{out}/{split}-labels", "wb").write(labels[:4] + count + labels[8:])
 EOF
 data="idx:$dir/train-images,$dir/train-labels"
+onnx=${ONNX:-$dir/imported.onnx}
+[ -n "${ONNX:-}" ] || "$old" export --model mobilenet_v3_small --input 1x28x28 -o "$onnx" >/dev/null
 test_data="idx:$dir/t10k-images,$dir/t10k-labels"
 
 failures=0
 # With differently named backends: the same once the old name reads as the new one (plans: the
 # implementation column; checkpoints: the recorded backend, with the tensors compared byte for byte).
 same_but_names() {
-  python3 - "$1" "$2" "$ob" "$nb" <<'PY'
+  python3 - "$1" "$2" "$ob" "$nb" "${RENAMES:-}" <<'PY'
 import json, re, struct, sys
 a, b = (open(p, "rb").read() for p in sys.argv[1:3])
-old, new = sys.argv[3:5]
+old, new, renames = sys.argv[3:6]
 def checkpoint(data):  # magic, u64 size, u64 JSON length, JSON, tensors, u64 checksum (of it all)
     if not data.startswith(b"EDGETRN"): return None
     n = struct.unpack_from("<Q", data, 24)[0]
@@ -47,8 +54,13 @@ if ca and cb:
     if training.get("backend") == old: training["backend"] = new
     sys.exit(0 if ca == cb else 1)
 if ca or cb: sys.exit(1)
-name = lambda s: re.sub(r" (%s|%s)( [^ ]+)? {2,}" % (re.escape(old), re.escape(new)), " IMPL  ", s.decode())
-sys.exit(0 if name(a) == name(b) else 1)
+def name(text, renamed):
+    text = re.sub(r" +", " ", text.decode())
+    for pair in (renames.split(";") if renamed and renames else []):
+        was, now = pair.split("=")
+        text = text.replace(" %s " % was, " %s " % now)
+    return re.sub(r" (%s|%s) " % (re.escape(old), re.escape(new)), " IMPL ", text)
+sys.exit(0 if name(a, True) == name(b, False) else 1)
 PY
 }
 
@@ -61,7 +73,8 @@ run_pair() {  # label, output file (or - for stdout), arguments...
     "$old" "$@" --backend "$ob" --out "$dir/a" >/dev/null 2>&1 || echo "old exited $?" >>"$dir/a"
     "$new" "$@" --backend "$nb" --out "$dir/b" >/dev/null 2>&1 || echo "new exited $?" >>"$dir/b"
   fi
-  if cmp -s "$dir/a" "$dir/b" || { [ "$ob" != "$nb" ] && same_but_names "$dir/a" "$dir/b"; }; then
+  renamed=$([ "$ob" != "$nb" ] || [ -n "${RENAMES:-}" ] && echo yes || true)
+  if cmp -s "$dir/a" "$dir/b" || { [ -n "$renamed" ] && same_but_names "$dir/a" "$dir/b"; }; then
     echo "same    $label ($ob:$nb)"
   else
     echo "DIFFER  $label ($ob:$nb)"
@@ -81,6 +94,8 @@ for pair in $backends; do
     run_pair "train $model" file train --model "$model" --data "$data" --test-data "$test_data" --epochs 2 \
       --batch 32
   done
+  run_pair "plan $onnx" - plan --model "$onnx" --steps --batch 8
+  run_pair "train $onnx" file train --model "$onnx" --data "$data" --test-data "$test_data" --epochs 2 --batch 32
   run_pair "train resnet20 last:4 sgd" file train --model resnet20 --data "$data" --test-data "$test_data" \
     --epochs 2 --batch 32 --trainable last:4 --optimizer sgd
 done

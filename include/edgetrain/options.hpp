@@ -12,7 +12,7 @@ namespace edgetrain {
 // Which kernels run: the first of oneDNN, edgetrain's native loops and the reference that takes each
 // step (automatic; onednn is the same), the native loops first (then the reference), or the plain
 // reference loops only (the numerical truth, slow).
-enum class Backend { automatic, onednn, native, reference };
+enum class Backend { automatic, onednn, reference, native };  // native last: the values are ABI
 
 // How planned buffers share memory: greedy by size (reuse, the default) or none (every buffer its own
 // bytes; a reference: trains bit for bit alike).

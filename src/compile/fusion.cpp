@@ -18,7 +18,7 @@ Fusion choose_fusions(const Graph& g, const GraphFacts& facts, const std::vector
   f.activation_of.assign(g.nodes.size(), -1);
   f.computed_by.assign(g.nodes.size(), -1);
   // Fused, the activation's input and output share their value and gradient buffers.
-  if (!o.fuse_activations || !o.backward_in_place || o.backend == KernelBackend::reference) return f;
+  if (!o.fuse_activations || !o.backward_in_place || !blocks_convolutions(o.backend)) return f;
   for (size_t a = 0; a < g.nodes.size(); ++a) {
     const Node& act = g.nodes[a];
     if (fusable_activation(act.attrs) == Activation::none) continue;

@@ -3,7 +3,8 @@
 // value shares its output's buffer (never materialised on its own), the producer's forward writes
 // act(output) there, and the producer's backward reads that output to mask the incoming gradient.
 // Not where every gradient keeps its own buffer (backward_in_place = false: inspection), not on the
-// reference backend, and not for a producer layout assignment found a kernel declining it for.
+// native or reference backends (their convolutions run plain: blocks_convolutions), and not for a
+// producer layout assignment found a kernel declining it for.
 #pragma once
 #include <vector>
 

@@ -23,7 +23,7 @@ struct Changes {
   bool empty() const { return demotions.empty() && unfused.empty() && plain_params.empty() && param_layouts.empty(); }
 };
 
-bool may_block(const CompileOptions& o) { return o.blocked_layouts && o.backend != KernelBackend::reference; }
+bool may_block(const CompileOptions& o) { return o.blocked_layouts && blocks_convolutions(o.backend); }
 
 std::vector<Layout> proposed_value_layouts(const CompileContext& c, const std::vector<bool>& demoted) {
   const Graph& g = c.graph;

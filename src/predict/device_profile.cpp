@@ -7,8 +7,10 @@
 namespace edgetrain::predict {
 
 namespace {
-constexpr const char* kFormat = "edgetrain-device-profile-2";
-}
+// -3: the kernels' implementation codes (a step feature) and which kernels count as oneDNN's (process
+// memory) changed when edgetrain's own loops became the native backend; older profiles mispredict.
+constexpr const char* kFormat = "edgetrain-device-profile-3";
+}  // namespace
 
 std::string cpu_model_name() {
   std::ifstream f("/proc/cpuinfo");
@@ -46,6 +48,10 @@ nlohmann::json profile_to_json(const DeviceProfile& p) {
 }
 
 DeviceProfile profile_from_json(const nlohmann::json& j, const std::string& where) {
+  ET_REQUIRE(!(j.is_object() && j.value("format", "") == "edgetrain-device-profile-2"),
+             "{}: a device profile made by an older edgetrain, whose kernels it no longer describes; make a new "
+             "one with `edgetrain calibrate`",
+             where);
   ET_REQUIRE(j.is_object() && j.value("format", "") == kFormat,
              "{}: not an edgetrain device profile (expected format '{}'; make one with `edgetrain calibrate`)", where,
              kFormat);

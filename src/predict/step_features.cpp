@@ -26,7 +26,7 @@ int pass_code(const Step& s) {
 
 }  // namespace
 
-// The kernel's Algorithm, whose values are the stable codes (0 reference ... 7 Winograd).
+// The kernel's Algorithm, whose values are the stable codes (0 reference ... 7 Winograd, 8 native GEMM).
 int impl_code(const Step& s) { return s.kernel ? static_cast<int>(s.kernel->algorithm()) : 0; }
 
 namespace {

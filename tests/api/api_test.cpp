@@ -33,10 +33,12 @@ std::string temp_path(const std::string& name) {
 TEST(Api, VersionIsTheProjectVersion) { EXPECT_STREQ(version(), EDGETRAIN_TEST_VERSION); }
 
 TEST(Api, ClosedChoicesRoundTripByName) {
-  for (Backend b : {Backend::automatic, Backend::onednn, Backend::reference}) EXPECT_EQ(parse_backend(to_string(b)), b);
+  for (Backend b : {Backend::automatic, Backend::onednn, Backend::native, Backend::reference})
+    EXPECT_EQ(parse_backend(to_string(b)), b);
   for (Optimizer o : {Optimizer::sgd, Optimizer::adam, Optimizer::adamw}) EXPECT_EQ(parse_optimizer(to_string(o)), o);
   for (Schedule s : {Schedule::constant, Schedule::step, Schedule::cosine}) EXPECT_EQ(parse_schedule(to_string(s)), s);
   EXPECT_EQ(to_string(Backend::reference), "ref");
+  EXPECT_EQ(to_string(Backend::native), "native");
   EXPECT_EQ(to_string(Optimizer::adamw), "adamw");
   EXPECT_THROW(parse_optimizer("sdg"), Error);
   EXPECT_THROW(parse_schedule("linear"), Error);

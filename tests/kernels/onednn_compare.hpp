@@ -34,7 +34,7 @@ struct Chain {
   // oneDNN declined a problem with a blocked side because it has only its naive kernel there: compile()
   // would demote the blocked side to plain and the reference would run it (OnednnVsRef checks that).
   bool demoted = false;
-  // Passes oneDNN declined on purpose (the reference runs them): what they write is the reference's
+  // Passes the backend declined on purpose (the reference runs them): what they write is the reference's
   // own result, so comparing it with the reference chain would compare the reference with itself.
   std::vector<Pass> by_reference;
   bool ran_onednn(Pass p) const { return std::find(by_reference.begin(), by_reference.end(), p) == by_reference.end(); }
@@ -164,14 +164,14 @@ inline void compare(const Attrs& attrs, const std::vector<Shape>& shapes, bool t
   if (dnn.demoted) return;
   const OpHarness &r = *ref.h, &d = *dnn.h;
   const bool backward = training || is<BatchNormAttrs>(attrs);
-  // Only what oneDNN computed is compared (a declined pass's outputs are the reference's own); a case
+  // Only what the backend computed is compared (a declined pass's outputs are the reference's own); a case
   // where oneDNN computes nothing would test nothing.
   const bool fused = mode == Mode::blocked_fused;
   const bool check_fwd = dnn.ran_onednn(Pass::fwd);
   const bool check_src = backward && dnn.ran_onednn(Pass::bwd_data);
   const bool check_weights = backward && (fused ? dnn.ran_onednn(Pass::bwd_data) : dnn.ran_onednn(Pass::bwd_weights)) &&
                              !r.diff_weights.empty();
-  EXPECT_TRUE(check_fwd || check_src || check_weights) << "oneDNN declined every pass: the case compares nothing";
+  EXPECT_TRUE(check_fwd || check_src || check_weights) << "the backend declined every pass: the case compares nothing";
   if (check_fwd) {
     expect_close(d.dst, r.dst, tol.out, "dst");
     for (size_t i = 0; i < r.state.size(); ++i)

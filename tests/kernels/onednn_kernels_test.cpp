@@ -89,8 +89,6 @@ TEST(OnednnVsRef, PointwiseFunctions) {
   EXPECT_NE(make_onednn_kernel(p, why), nullptr) << why;
 }
 
-// Squeeze-and-excitation's gate on blocked layouts runs edgetrain's nChw16c loops (plain ones are the
-// reference's): broadcast [N, C, 1, 1] and same-shape products.
 TEST(OnednnVsRef, MaxPool) {
   struct C {
     Shape x;

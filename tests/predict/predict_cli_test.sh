@@ -14,7 +14,7 @@ else bad "calibrate: $(tail -3 calibrate.txt)"; fi
 python3 - <<'PY' && ok "profile holds samples, a model and a positive process memory" || bad "profile contents"
 import json
 p = json.load(open("dev.json"))
-assert p["format"] == "edgetrain-device-profile-2" and len(p["samples"]) > 100 and p["latency_model"]
+assert p["format"] == "edgetrain-device-profile-3" and len(p["samples"]) > 100 and p["latency_model"]
 assert p["process_memory"]["base_bytes"] > 1e6 and len(p["record"]["memory_runs"]) == 20
 PY
 
@@ -85,6 +85,8 @@ if "$bin" predict --profile dev2.json --from-bench bench.json >fb.txt 2>&1 && gr
 expect_error "missing profile" "no device profile there" -- predict --profile nothere.json
 echo '{"format": "x"}' >bad.json
 expect_error "foreign profile" "not an edgetrain device profile" -- predict --profile bad.json
+sed 's/edgetrain-device-profile-3/edgetrain-device-profile-2/' dev.json >old.json
+expect_error "profile of an older edgetrain" "make a new one with .edgetrain calibrate" -- predict --profile old.json
 head -c 100 dev.json >cut.json
 expect_error "truncated profile" "not a device profile" -- predict --profile cut.json
 expect_error "add without profile" "needs --profile" -- calibrate --add bench.json

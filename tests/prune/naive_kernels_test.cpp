@@ -2,7 +2,7 @@
 // layouts and falls back to its naive loops ("ref:any", 10-100x slower), as it does for some depthwise
 // shapes (MobileNetV2's bwd_weights on 1x1-2x2 maps): no oneDNN step of a zoo model or of its pruned
 // variants may run a naive primitive or reorder (the convolution factory retries on plain layouts —
-// oneDNN's GEMM-based convolution — and else declines for edgetrain's reference GEMM kernel).
+// oneDNN's GEMM-based convolution — and else declines for the native backend's im2col + GEMM kernel).
 #include <gtest/gtest.h>
 
 #include <string>

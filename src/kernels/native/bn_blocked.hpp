@@ -32,7 +32,8 @@ void backward(const float* x, const float* dy, const float* y, Activation act, c
 
 // aux = {mean, inv_std = 1 / sqrt(var + eps)} from per-channel batch statistics over M values per
 // channel, and the running statistics updated with the unbiased variance and PyTorch's momentum
-// (training); from the running statistics when mean and var are null (inference). Any layout (C-sized
+// (training); in inference (training false, mean and var unused) aux comes from the running
+// statistics. Any layout (C-sized
 // tensors): the oneDNN backend's NCHW BatchNorm uses it too.
 void store_statistics(const KernelArgs& args, const BatchNormAttrs& a, int64_t C, int64_t M, bool training,
                       const float* mean, const float* var);

@@ -428,19 +428,19 @@ bool own_depthwise_bwd_weights(const Conv2dAttrs& a, const KernelProblem& p) {
          p.src_layout_of(0) == p.dst_layout;
 }
 
-// Why the reference should take the problem rather than oneDNN, or nullopt.
-std::optional<std::string> reference_is_faster(const Conv2dAttrs& a, const KernelProblem& p) {
+// Why the native backend should take the problem rather than oneDNN, or nullopt.
+std::optional<std::string> native_is_faster(const Conv2dAttrs& a, const KernelProblem& p) {
   // Pointwise convolutions on large plain maps have little arithmetic per byte: the reorders into and
-  // out of the blocked layout cost more than oneDNN gains, and the reference GEMM (no im2col for 1x1,
+  // out of the blocked layout cost more than oneDNN gains, and the native GEMM (no im2col for 1x1,
   // stride 1) is 2-3x faster for fwd and bwd_data (bench/conv_bench: MobileNetV2 16->96 at 112², fwd 108
   // vs 320 GFLOPS). bwd_weights stays here (113 vs 68 GFLOPS). With a persistent blocked input or
-  // output, at most one side is reordered and oneDNN runs them (the reference could not take the
-  // blocked side anyway). Convolutions have no aux: passes may mix.
+  // output, at most one side is reordered and oneDNN runs them (the native convolution could not take
+  // the blocked side anyway). Convolutions have no aux: passes may mix.
   const bool pointwise = a.kernel_h == 1 && a.kernel_w == 1 && a.stride_h == 1 && a.stride_w == 1 && a.pad_h == 0 &&
                          a.pad_w == 0 && a.groups == 1;
   const bool all_plain = p.src_layout_of(0) == Layout::plain && p.dst_layout == Layout::plain;
   if (pointwise && all_plain && p.pass != Pass::bwd_weights && p.dst[2] * p.dst[3] >= 56 * 56)
-    return "pointwise convolution on a large plain map: the reference GEMM is faster than oneDNN + reorders";
+    return "pointwise convolution on a large plain map: the native GEMM is faster than oneDNN + reorders";
   return std::nullopt;
 }
 
@@ -453,7 +453,7 @@ std::unique_ptr<ProgramKernel> make_conv2d(const Conv2dAttrs& a, const KernelPro
     why_not = "Conv2d expects one 4-D input";
     return nullptr;
   }
-  if (std::optional<std::string> why = reference_is_faster(a, p)) {
+  if (std::optional<std::string> why = native_is_faster(a, p)) {
     why_not = *why;
     return nullptr;
   }
@@ -478,8 +478,8 @@ std::unique_ptr<ProgramKernel> make_conv2d(const Conv2dAttrs& a, const KernelPro
   // its GEMM-based convolution. In order: a depthwise weight gradient is edgetrain's; narrow groups
   // are packed into 16-channel ones; input channels that are not a multiple of 16 are padded; else the problem is
   // computed on plain layouts — the blocked sides reordered through scratch, so the neighbours keep their blocked
-  // layouts; where oneDNN is naive even there, the problem is declined and edgetrain's reference kernel (im2col + the
-  // blocked GEMM) takes it.
+  // layouts; where oneDNN is naive even there, the problem is declined and the native backend's im2col + GEMM
+  // convolution takes it.
   std::unique_ptr<ProgramKernel> k = build(Compute::as_given);
   if (!k || !slow(*k)) return k;
   if (own_depthwise_bwd_weights(a, p)) return std::make_unique<ConvDwBwdWeights>(a, p);

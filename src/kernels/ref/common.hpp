@@ -1,4 +1,4 @@
-// Helpers shared by the reference kernels (internal to src/kernels/ref).
+// Helpers shared by the reference kernels and the native backend's loops (internal to src/kernels).
 #pragma once
 #include <omp.h>
 
