@@ -33,12 +33,16 @@ std::string env_dir(const char* name) {
   return v ? v : "";
 }
 
-// The oracle backend of a fixture: the reference loops, except on the 224² fixtures (alexnet, vgg11_bn:
-// 15-45 GFLOP per training step, minutes on the plain loops) where the native backend stands in. The
-// reference's numerics are pinned against PyTorch by the other fixtures, its kernels against the
-// native and oneDNN ones on these fixtures' shapes by tests/kernels.
-bool at_224(const std::string& arch) { return arch == "alexnet" || arch == "vgg11_bn"; }
-std::string oracle_backend(const std::string& arch) { return at_224(arch) ? "native" : "ref"; }
+// The oracle backend of a fixture: the reference loops, except where the native backend stands in:
+//  - the 224² fixtures (alexnet, vgg11_bn: 15-45 GFLOP per training step, minutes on the plain loops);
+//  - googlenet, whose inception5b.branch4 has a BatchNorm output within float32 rounding of a ReLU
+//    kink: the reference (every convolution sum in double, so nearer the float64 truth before that
+//    point) rounds to the other side there and the gradients below move by 12-19 %, beyond the
+//    fixture's bounds (PyTorch's own float32 median error on it is 5.9e-3).
+// The reference's numerics are pinned against PyTorch by the other fixtures (the same ops), its
+// kernels against the native and oneDNN ones on these shapes by tests/kernels.
+bool oracle_is_native(const std::string& arch) { return arch == "alexnet" || arch == "vgg11_bn" || arch == "googlenet"; }
+std::string oracle_backend(const std::string& arch) { return oracle_is_native(arch) ? "native" : "ref"; }
 
 struct Fixture {
   std::string arch;
