@@ -121,7 +121,7 @@ nm -DC --defined-only "$real_lib" | sed -nE 's/^[0-9a-f]+ (.) (.*edgetrain::.*)$
          sub(/\(.*/, "", name); gsub(/\[abi:[^]]*\]/, "", name)
          printf "%s %s\t%s\n", type, name, sym }' >"$work/exports.txt"
 n_exports=$(wc -l <"$work/exports.txt")
-internal_re='^. edgetrain::((onednn|ref|io|prune|predict|data|models|optim|detail)::|(Network|Plan|Executor|Graph)(::|<|\t))'
+internal_re='^. edgetrain::((onednn|native|ref|io|prune|predict|data|models|optim|detail)::|(Network|Plan|Executor|Graph)(::|<|\t))'
 # The public API, as the installed headers declare it: exported classes and structs (EDGETRAIN_API),
 # and exported free functions (EDGETRAIN_API <return type> name(...)).
 api_classes=$(cat "$prefix"/include/edgetrain/*.hpp | sed -nE 's/^(class|struct) EDGETRAIN_API ([A-Za-z_0-9]+).*/\2/p' | sort -u | paste -sd'|')
