@@ -15,19 +15,19 @@
 
 #include "kernels/native/bn_blocked.hpp"
 #include "kernels/native/native_kernels.hpp"
+#include "kernels/ref/common.hpp"
 
 namespace edgetrain::native {
 namespace {
 
 bn_blocked::Extent extent_of(const KernelProblem& p) { return {p.src[0][0], p.src[0][1], p.src[0].numel_from(2)}; }
 
-bool present(const std::vector<TensorView>& v, size_t i) { return v.size() > i && v[i]; }
-
-std::size_t aligned(std::size_t bytes) { return (bytes + 63) / 64 * 64; }
+using ref::detail::align_up;
+using ref::detail::present;
 
 // Scratch: fwd [2C floats: batch mean, variance][C floats: gamma * inv_std]; bwd_data [2C doubles: s1,
 // s2][3C floats: a, b, c of dx = a * g - b * (x - mean) - c]; bwd_weights [2C doubles: s1, s2].
-std::size_t sums_bytes(int64_t C) { return aligned(2 * static_cast<std::size_t>(C) * sizeof(double)); }
+std::size_t sums_bytes(int64_t C) { return align_up(2 * static_cast<std::size_t>(C) * sizeof(double)); }
 
 void write_weight_grads(const KernelArgs& args, const double* s1, const double* s2, const float* inv_std, int64_t C) {
   const bool want_gamma = present(args.diff_weights, 0), want_beta = present(args.diff_weights, 1);
@@ -44,7 +44,7 @@ void fwd(const BatchNormAttrs& a, const KernelProblem& p, const KernelArgs& args
   const float* x = args.src[0].as<float>();
   auto* stats = static_cast<float*>(args.scratch.data);
   float* scale = reinterpret_cast<float*>(static_cast<std::byte*>(args.scratch.data) +
-                                          aligned(2 * static_cast<std::size_t>(e.C) * sizeof(float)));
+                                          align_up(2 * static_cast<std::size_t>(e.C) * sizeof(float)));
   if (p.training) bn_blocked::statistics(x, e, stats, stats + e.C);
   const float* mean = p.training ? stats : args.state[0].as<float>();
   const float* var = p.training ? stats + e.C : args.state[1].as<float>();
@@ -98,8 +98,8 @@ void bwd_weights(const BatchNormAttrs&, const KernelProblem& p, const KernelArgs
 std::size_t scratch_bytes(const BatchNormAttrs&, const KernelProblem& p) {
   const auto C = static_cast<std::size_t>(p.src[0][1]);
   switch (p.pass) {
-    case Pass::fwd: return aligned(2 * C * sizeof(float)) + aligned(C * sizeof(float));
-    case Pass::bwd_data: return sums_bytes(p.src[0][1]) + aligned(3 * C * sizeof(float));
+    case Pass::fwd: return align_up(2 * C * sizeof(float)) + align_up(C * sizeof(float));
+    case Pass::bwd_data: return sums_bytes(p.src[0][1]) + align_up(3 * C * sizeof(float));
     case Pass::bwd_weights: return sums_bytes(p.src[0][1]);
   }
   return 0;

@@ -1,6 +1,7 @@
 #include "kernels/native/bn_blocked.hpp"
 
 #include "kernels/native/activation_mask.hpp"
+#include "kernels/ref/common.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -149,7 +150,7 @@ void backward(const float* x, const float* dy, const float* y, Activation act, c
 
 void store_statistics(const KernelArgs& args, const BatchNormAttrs& a, int64_t C, int64_t M_, bool training,
                       const float* mean, const float* var) {
-  const bool aux = args.aux.size() > 1 && args.aux[1], state = args.state.size() > 1 && args.state[1];
+  const bool aux = ref::detail::present(args.aux, 1), state = ref::detail::present(args.state, 1);
   const double M = static_cast<double>(M_), m = a.momentum;
   for (int64_t c = 0; c < C; ++c) {
     if (training) {

@@ -28,10 +28,9 @@ using flags = dnnl::normalization_flags;
 
 struct Dims {
   int64_t N, C, S;
-  Layout layout;
   int64_t M() const { return N * S; }
 };
-Dims dims_of(const KernelProblem& p) { return {p.src[0][0], p.src[0][1], p.src[0].numel_from(2), p.src_layout_of(0)}; }
+Dims dims_of(const KernelProblem& p) { return {p.src[0][0], p.src[0][1], p.src[0].numel_from(2)}; }
 
 flags bn_flags(bool training) {
   return training ? flags::use_scale | flags::use_shift : flags::use_scale | flags::use_shift | flags::use_global_stats;
