@@ -14,6 +14,14 @@ namespace edgetrain {
 // reference loops only (the numerical truth, slow).
 enum class Backend { automatic, onednn, reference, native };  // native last: the values are ABI
 
+// The element type activations and their gradients are stored and computed in. Weights, their
+// gradients, optimizer state, BatchNorm statistics, the logits and the loss stay f32 in every precision.
+//   f32   single precision throughout.
+//   bf16  bfloat16 activations and activation gradients: convolutions and linear layers multiply bf16
+//         inputs by bf16-rounded weights, summing in f32 (the CPU's AVX512_BF16 instructions where it has
+//         them). About half the activation memory; 2-3 significant digits per value.
+enum class Precision { f32, bf16 };
+
 // How planned buffers share memory: greedy by size (reuse, the default) or none (every buffer its own
 // bytes; a reference: trains bit for bit alike).
 enum class Planner { greedy_by_size, no_reuse };
@@ -26,6 +34,7 @@ struct EngineOptions {
   bool blocked_params = true;    // keep convolution weights in their kernel's blocked layout while training
   bool fuse_activations = true;  // compute a ReLU/ReLU6 inside the step that produces its input
   bool winograd = true;          // Winograd 3x3 convolutions where faster (dropped if a memory budget needs it)
+  Precision precision = Precision::f32;  // element type of activations and their gradients
 };
 
 // Which parameters train.
@@ -136,8 +145,10 @@ EDGETRAIN_API std::string format_bytes(std::size_t bytes);
 EDGETRAIN_API std::string to_string(Backend backend);      // "auto" | "onednn" | "native" | "ref"
 EDGETRAIN_API std::string to_string(Optimizer optimizer);  // "sgd" | "adam" | "adamw"
 EDGETRAIN_API std::string to_string(Schedule schedule);    // "constant" | "step" | "cosine"
+EDGETRAIN_API std::string to_string(Precision precision);  // "f32" | "bf16"
 EDGETRAIN_API Backend parse_backend(const std::string& name);
 EDGETRAIN_API Optimizer parse_optimizer(const std::string& name);
 EDGETRAIN_API Schedule parse_schedule(const std::string& name);
+EDGETRAIN_API Precision parse_precision(const std::string& name);
 
 }  // namespace edgetrain

@@ -8,6 +8,9 @@ using namespace edgetrain;
 namespace {
 
 void bind_enums(py::module_& m) {
+  py::enum_<Precision>(m, "Precision", "Element type of activations and their gradients.")
+      .value("f32", Precision::f32, "single precision")
+      .value("bf16", Precision::bf16, "bfloat16 activations and gradients; f32 weights, optimizer state and loss");
   py::enum_<Backend>(m, "Backend", "Which kernels run.")
       .value("automatic", Backend::automatic,
              "oneDNN where it has a kernel, then edgetrain's native loops, then the reference")
@@ -39,6 +42,7 @@ void bind_enums(py::module_& m) {
       .field("blocked_params", &EngineOptions::blocked_params, "keep convolution weights blocked while training")
       .field("fuse_activations", &EngineOptions::fuse_activations, "fuse ReLU/ReLU6 into the producing step")
       .field("winograd", &EngineOptions::winograd, "Winograd 3x3 convolutions where faster")
+      .field("precision", &EngineOptions::precision, "element type of activations and gradients (Precision)")
       .done();
 }
 

@@ -60,6 +60,7 @@ void apply_engine(CompileOptions& o, const EngineOptions& e) {
   o.blocked_params = e.blocked_params;
   o.fuse_activations = e.fuse_activations;
   o.winograd = e.winograd;
+  o.activations = e.precision == Precision::bf16 ? DType::bf16 : DType::f32;
 }
 
 optim::OptimizerConfig to_internal(const OptimizerOptions& o) {

@@ -63,5 +63,13 @@ std::string to_string(Schedule k) { return std::string(api::name_of(k)); }
 Backend parse_backend(const std::string& name) { return api::backend_from_name(name); }
 Optimizer parse_optimizer(const std::string& name) { return api::from_internal(optim::parse_optimizer(name)); }
 Schedule parse_schedule(const std::string& name) { return api::from_internal(optim::parse_schedule(name)); }
+std::string to_string(Precision p) { return p == Precision::bf16 ? "bf16" : "f32"; }
+Precision parse_precision(const std::string& name) {
+  if (name == "f32") return Precision::f32;
+  if (name == "bf16") return Precision::bf16;
+  if (name == "fx8" || name == "fx12" || name == "fx14" || name == "fx16" || name == "muppet")
+    fail("precision '{}' is not built yet: this version trains in f32 or bf16", name);
+  fail("unknown precision '{}': use f32 or bf16", name);
+}
 
 }  // namespace edgetrain

@@ -50,6 +50,7 @@ struct TrainingSession::Impl {
     tc.blocked_params = c.blocked_params;
     tc.fuse_activations = c.fuse_activations;
     tc.winograd = c.winograd;
+    tc.activations = c.activations;
     return std::make_unique<Trainer>(net, tc);
   }
 
@@ -119,7 +120,8 @@ nlohmann::json options_json(const TrainingOptions& o) {
           {"blocked_layouts", o.engine.blocked_layouts},
           {"blocked_params", o.engine.blocked_params},
           {"fuse_activations", o.engine.fuse_activations},
-          {"winograd", o.engine.winograd}};
+          {"winograd", o.engine.winograd},
+          {"precision", to_string(o.engine.precision)}};
 }
 
 TrainingOptions options_from_json(const nlohmann::json& j) {
@@ -151,6 +153,7 @@ TrainingOptions options_from_json(const nlohmann::json& j) {
   o.engine.blocked_params = j.at("blocked_params");
   o.engine.fuse_activations = j.at("fuse_activations");
   o.engine.winograd = j.at("winograd");
+  o.engine.precision = parse_precision(j.value("precision", std::string("f32")));  // absent before bf16
   return o;
 }
 

@@ -25,7 +25,7 @@ Plan run_passes(const Graph& graph, const CompileOptions& options) {
   using namespace compiler;
   CompileContext c{graph, options, analyse_graph(graph, options.batch), {}, {}};
   c.grads = differentiate(graph, options);
-  c.precisions = assign_precisions(graph, c.grads);
+  c.precisions = assign_precisions(graph, c.grads, options.activations);
   KernelChoice kernels(options.backend);
   const LayoutAssignment assigned = assign_layouts(c, kernels);  // with fusion and kernel choice
   const Aliasing aliasing = choose_aliasing(c, assigned.layouts);

@@ -44,6 +44,7 @@ KernelProblem problem_of(const CompileContext& c, const Layouts& layouts, StepId
   for (int v : n.inputs) p.src.push_back(c.facts.shapes[static_cast<size_t>(v)]);
   p.dst = c.facts.shapes[static_cast<size_t>(n.output)];
   p.dtype = c.precisions.values[static_cast<size_t>(n.output)];
+  for (int v : n.inputs) p.src_dtype.push_back(c.precisions.values[static_cast<size_t>(v)]);
   for (int v : n.inputs) p.src_layout.push_back(layouts.values[static_cast<size_t>(v)]);
   p.dst_layout = layouts.values[static_cast<size_t>(n.output)];
   for (int w : n.params) p.weight_layouts.push_back(layouts.params[static_cast<size_t>(w)]);

@@ -30,7 +30,8 @@ std::vector<Layout> proposed_value_layouts(const CompileContext& c, const std::v
   std::vector<Layout> layouts(g.values.size(), Layout::plain);
   if (!may_block(c.options)) return layouts;
   for (size_t v = 0; v < g.values.size(); ++v) {
-    if (static_cast<int>(v) == g.input || demoted[v] || c.precisions.values[v] != DType::f32 ||
+    const DType t = c.precisions.values[v];
+    if (static_cast<int>(v) == g.input || demoted[v] || (t != DType::f32 && t != DType::bf16) ||
         g.values[v].producer < 0 || !blockable(c.facts.shapes[v]))
       continue;
     bool viewed = false;

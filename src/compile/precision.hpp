@@ -1,7 +1,12 @@
 // Precision assignment pass: the element type every value and every gradient is stored and computed
-// in. The one rule today: each value keeps the type the graph declares (f32 activations, i32 labels)
-// and every gradient is f32. A low-precision policy adds its rule here; lowering sizes buffers and
-// states kernel problems from these types.
+// in, under CompileOptions::activations:
+//   f32   every value keeps the type the graph declares (f32 activations, i32 labels).
+//   bf16  every activation a node computes is bf16, and so is its gradient — except the logits and
+//         the loss, which stay f32 (the loss and the predictions are computed in f32), and what a
+//         view shares bytes with follows the view. The input stays f32 (the first layer's kernel
+//         converts it).
+// Master weights, their gradients and optimizer state stay f32 in every policy; BatchNorm keeps
+// f32 statistics and scale/shift. Lowering sizes buffers and states kernel problems from these types.
 #pragma once
 #include <vector>
 
@@ -17,6 +22,7 @@ struct Precisions {
   DType weight_gradients = DType::f32;
 };
 
-Precisions assign_precisions(const Graph& graph, const Autodiff& grads);
+// Throws Error for an activation type other than f32 and bf16.
+Precisions assign_precisions(const Graph& graph, const Autodiff& grads, DType activations);
 
 }  // namespace edgetrain::compiler

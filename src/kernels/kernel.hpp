@@ -33,15 +33,28 @@ struct KernelArgs {
 };
 
 // What the operation is (as oneDNN's operation descriptor): the op's attributes, the pass, the shapes,
-// the element type and whether it runs in training mode. The reference kernels see only this.
+// the element types and whether it runs in training mode. The reference kernels see only this.
+// A value and its gradient have one element type: `dtype` is the output's (dst, diff_dst), src_dtype
+// the inputs' (src[i], diff_src[i]). Parameters and their gradients are f32 (master weights); a bf16
+// problem's kernel rounds the weights of its multiply-accumulates to bf16 (see converting_kernel.hpp).
+// Backends are only asked for uniform problems (every input in `dtype`); the registry converts at the
+// boundaries of the others.
 struct OpDesc {
   Attrs attrs;
   Pass pass = Pass::fwd;
   std::vector<Shape> src;  // forward input shapes
   Shape dst;               // forward output shape
   DType dtype = DType::f32;
-  bool training = true;  // BatchNorm batch statistics / Dropout active
+  std::vector<DType> src_dtype;  // per forward input; empty or missing: `dtype`
+  bool training = true;          // BatchNorm batch statistics / Dropout active
   bool operator==(const OpDesc&) const = default;
+
+  DType src_dtype_of(size_t i) const { return i < src_dtype.size() ? src_dtype[i] : dtype; }
+  bool uniform_dtype() const {
+    for (DType t : src_dtype)
+      if (is_floating(t) && t != dtype) return false;
+    return true;
+  }
 };
 
 // How a kernel may run it (as oneDNN's primitive attributes): the memory layouts, an activation fused

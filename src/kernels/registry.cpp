@@ -4,6 +4,7 @@
 
 #include "core/check.hpp"
 #include "core/log.hpp"
+#include "kernels/converting_kernel.hpp"
 #include "kernels/native/gemm.hpp"
 #include "kernels/native/native_kernels.hpp"
 #include "kernels/onednn/onednn_kernels.hpp"
@@ -33,13 +34,17 @@ std::span<const KernelImpl> kernel_impls() { return kTable; }
 std::unique_ptr<Kernel> select_kernel(const KernelProblem& problem, BackendChoice backend) {
   std::string reasons;
   if (std::unique_ptr<Kernel> k = try_select_kernel(problem, backend, reasons)) return k;
-  fail("no kernel implements {} {} for element type {}:{} use f32 or f64", op_name(problem.attrs),
+  fail("no kernel implements {} {} for element type {}:{} use f32, f64 or bf16", op_name(problem.attrs),
        pass_name(problem.pass), dtype_info(problem.dtype).name, reasons);
 }
 
-std::unique_ptr<Kernel> try_select_kernel(const KernelProblem& problem, BackendChoice backend, std::string& reasons) {
+namespace {
+
+// The first row (from `backend` on) that takes the uniform problem as it is.
+std::unique_ptr<Kernel> first_accepting(const KernelProblem& problem, BackendChoice backend, std::string& reasons) {
   const bool verbose = verbose_level() >= 2;
   const std::string_view op = op_name(problem.attrs), pass = pass_name(problem.pass);
+  const std::string_view type = dtype_info(problem.dtype).name;
   bool reached = !backend;
   for (const KernelImpl& impl : kernel_impls()) {
     reached = reached || impl.backend == *backend;
@@ -48,11 +53,44 @@ std::unique_ptr<Kernel> try_select_kernel(const KernelProblem& problem, BackendC
     std::unique_ptr<Kernel> kernel = impl.make(problem, why_not);
     const std::string_view name = backend_name(impl.backend);
     if (verbose)
-      std::fprintf(stderr, "select,%.*s,%.*s,%.*s,%s%s\n", static_cast<int>(op.size()), op.data(),
-                   static_cast<int>(pass.size()), pass.data(), static_cast<int>(name.size()), name.data(),
-                   kernel ? "accepted" : "declined: ", kernel ? "" : why_not.c_str());
+      std::fprintf(stderr, "select,%.*s,%.*s,%.*s,%.*s,%s%s\n", static_cast<int>(op.size()), op.data(),
+                   static_cast<int>(pass.size()), pass.data(), static_cast<int>(type.size()), type.data(),
+                   static_cast<int>(name.size()), name.data(), kernel ? "accepted" : "declined: ",
+                   kernel ? "" : why_not.c_str());
     if (kernel) return kernel;
-    reasons += fmt::format(" {}: {};", name, why_not);
+    reasons += fmt::format(" {} ({}): {};", name, type, why_not);
+  }
+  return nullptr;
+}
+
+KernelProblem with_uniform_dtype(const KernelProblem& problem, DType t) {
+  KernelProblem p = problem;
+  p.dtype = t;
+  for (DType& s : p.src_dtype)
+    if (is_floating(s)) s = t;
+  return p;
+}
+
+bool has_bf16_operand(const KernelProblem& p) {
+  bool any = p.dtype == DType::bf16;
+  for (DType t : p.src_dtype) any = any || t == DType::bf16;
+  return any;
+}
+
+}  // namespace
+
+std::unique_ptr<Kernel> try_select_kernel(const KernelProblem& problem, BackendChoice backend, std::string& reasons) {
+  const bool uniform = problem.uniform_dtype();
+  if (uniform)
+    if (std::unique_ptr<Kernel> k = first_accepting(problem, backend, reasons)) return k;
+  if (!has_bf16_operand(problem)) return nullptr;
+  // Converted at the boundaries: a mixed problem's kernel in bf16, else (as any bf16 problem no row
+  // takes) in f32.
+  for (DType inner : {DType::bf16, DType::f32}) {
+    if (inner == DType::bf16 && uniform) continue;
+    const KernelProblem p = with_uniform_dtype(problem, inner);
+    if (std::unique_ptr<Kernel> k = first_accepting(p, backend, reasons))
+      return std::make_unique<ConvertingKernel>(problem, inner, std::move(k));
   }
   return nullptr;
 }

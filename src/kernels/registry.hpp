@@ -2,8 +2,10 @@
 // (backend.hpp). For a problem (op, pass, shapes, dtype, layouts) select_kernel() asks each factory in
 // order; the first that accepts builds the kernel. The reference backend is last and accepts every
 // f32/f64 plain problem, so a faster backend is added by putting its row in front — the reference code
-// does not change. EDGETRAIN_VERBOSE >= 2 prints, per candidate,
-// "select,<op>,<pass>,<impl>,accepted" or "select,<op>,<pass>,<impl>,declined: <reason>" to stderr.
+// does not change. A problem with bf16 operands that no row takes as posed (mixed element types, or
+// bf16 where no backend has a kernel) runs on a row's kernel for the uniform bf16 or f32 problem,
+// converted at its boundaries (converting_kernel.hpp). EDGETRAIN_VERBOSE >= 2 prints, per candidate,
+// "select,<op>,<pass>,<dtype>,<impl>,accepted" or "...,declined: <reason>" to stderr.
 #pragma once
 #include <memory>
 #include <span>

@@ -133,9 +133,10 @@ void Executor::run() {
       const std::string_view pass = s.kind == StepKind::kernel ? pass_name(s.pass) : "-";
       const std::string_view impl = s.kind == StepKind::kernel ? s.kernel->impl_name() : "ref";
       const std::string_view detail = s.kind == StepKind::kernel ? s.kernel->detail() : std::string_view{};
-      std::fprintf(stderr, "exec,%s,%.*s,%.*s,f32,%s,%.4f,reorders=%d,detail=%.*s\n", s.op.c_str(),
+      const std::string_view type = dtype_info(a.dst ? a.dst.dtype : a.diff_dst ? a.diff_dst.dtype : DType::f32).name;
+      std::fprintf(stderr, "exec,%s,%.*s,%.*s,%.*s,%s,%.4f,reorders=%d,detail=%.*s\n", s.op.c_str(),
                    static_cast<int>(pass.size()), pass.data(), static_cast<int>(impl.size()), impl.data(),
-                   s.problem.c_str(), ms, s.kind == StepKind::kernel ? s.kernel->reorders() : 0,
+                   static_cast<int>(type.size()), type.data(), s.problem.c_str(), ms, s.kind == StepKind::kernel ? s.kernel->reorders() : 0,
                    static_cast<int>(detail.size()), detail.data());
     }
   }

@@ -29,6 +29,7 @@ Trainer::Trainer(Network& model, const TrainConfig& config) : model_(model), con
   o.blocked_params = config.blocked_params;
   o.fuse_activations = config.fuse_activations;
   o.winograd = config.winograd;
+  o.activations = config.activations;
   plan_ = compile(model.graph, o);
   optimizer_ = OptimizerState(model.graph, plan_.trainable, config.optimizer);
   executor_ = std::make_unique<Executor>(plan_, model.params, &optimizer_);

@@ -28,6 +28,7 @@ struct TrainConfig {
   BackendChoice backend;  // where kernel selection starts (kernels/backend.hpp); unset: automatic
   // Engine switches (see CompileOptions).
   bool blocked_layouts = true, blocked_params = true, fuse_activations = true, winograd = true;
+  DType activations = DType::f32;  // f32 or bf16 activations and gradients (compile/precision.hpp)
 };
 
 struct EpochResult {

@@ -10,7 +10,7 @@ namespace {
 
 TEST(Precision, ValuesKeepTheirDeclaredTypeAndGradientsAreF32) {
   const Graph g = plain_stack();
-  const Precisions p = assign_precisions(g, differentiate(g, options()));
+  const Precisions p = assign_precisions(g, differentiate(g, options()), DType::f32);
   ASSERT_EQ(p.values.size(), g.values.size());
   EXPECT_EQ(p.values[static_cast<size_t>(g.labels)], DType::i32);
   EXPECT_EQ(p.values[static_cast<size_t>(g.input)], DType::f32);

@@ -60,7 +60,7 @@ inline CompileOptions options(int64_t batch = 4) {
 inline CompileContext context(const Graph& g, const CompileOptions& o) {
   CompileContext c{g, o, analyse_graph(g, o.batch), {}, {}};
   c.grads = differentiate(g, o);
-  c.precisions = assign_precisions(g, c.grads);
+  c.precisions = assign_precisions(g, c.grads, DType::f32);
   return c;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/aligned_buffer.hpp"
+#include "core/bf16.hpp"
 #include "kernels/registry.hpp"
 #include "ops/op.hpp"
 
@@ -26,6 +27,7 @@ struct Tensor {
       case DType::f64: return view.as<double>()[i];
       case DType::i32: return view.as<int32_t>()[i];
       case DType::u8: return view.as<uint8_t>()[i];
+      case DType::bf16: return to_float(view.as<bf16>()[i]);
     }
     return 0;
   }
@@ -35,6 +37,7 @@ struct Tensor {
       case DType::f64: view.as<double>()[i] = v; return;
       case DType::i32: view.as<int32_t>()[i] = static_cast<int32_t>(v); return;
       case DType::u8: view.as<uint8_t>()[i] = static_cast<uint8_t>(v); return;
+      case DType::bf16: view.as<bf16>()[i] = to_bf16(static_cast<float>(v)); return;
     }
   }
 };
@@ -56,14 +59,16 @@ class OpHarness {
     }
     dst = Tensor(dst_shape_, dtype_);
     diff_dst = Tensor(dst_shape_, dtype_);
+    // Parameters, state and aux keep the problem's float type so that f64 gradient checks stay exact;
+    // a bf16 problem's are f32 (master weights, f32 statistics).
+    const DType wide = dtype_ == DType::bf16 ? DType::f32 : dtype_;
     for (const ParamSpec& p : param_specs(attrs_)) {
-      weights.emplace_back(p.shape, dtype_);
-      diff_weights.emplace_back(p.shape, dtype_);
+      weights.emplace_back(p.shape, wide);
+      diff_weights.emplace_back(p.shape, wide);
     }
-    for (const StateSpec& s : state_specs(attrs_)) state.emplace_back(s.shape, dtype_);
-    // Aux buffers keep the problem's float type so that f64 gradient checks stay exact.
+    for (const StateSpec& s : state_specs(attrs_)) state.emplace_back(s.shape, wide);
     for (const AuxSpec& a : aux_specs(attrs_, src_shapes_, dst_shape_, training_))
-      aux.emplace_back(a.shape, a.dtype == DType::f32 ? dtype_ : a.dtype);
+      aux.emplace_back(a.shape, a.dtype == DType::f32 ? wide : a.dtype);
   }
 
   void fill(uint32_t seed, Fill how = Fill::uniform) {

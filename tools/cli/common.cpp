@@ -24,6 +24,12 @@ void add_data_options(CLI::App& app, DataSpec& spec) {
   app.add_flag("--keep-labels", spec.keep_labels, "with --classes: keep the original labels instead of 0..k-1");
 }
 
+void add_precision_option(CLI::App& app, std::string& precision) {
+  app.add_option("--precision", precision,
+                 "activations and gradients: f32, or bf16 (weights, optimizer state and loss stay f32)")
+      ->capture_default_str();
+}
+
 Datasets open_datasets(const DataSpec& spec, const Shape& chw) {
   DataOptions o;
   if (chw.rank() == 3) o.input_chw = chw.dims();

@@ -35,6 +35,8 @@ struct DataSplits {
 // The same as internal data sets (for the verbs that still work on the internals).
 DataSplits open_data(const DataSpec& spec, const Shape& input_chw);
 void add_data_options(CLI::App& app, DataSpec& spec);
+// --precision: the element type of activations and gradients (f32 | bf16; see edgetrain::Precision).
+void add_precision_option(CLI::App& app, std::string& precision);
 
 Shape parse_chw(const std::string& text);            // "3x32x32"
 

@@ -20,9 +20,10 @@ void apply_log_environment() {
   if (const char* v = std::getenv("EDGETRAIN_VERBOSE")) set_log_level(std::atoi(v));
 }
 
-EngineOptions engine_options(const std::string& backend) {
+EngineOptions engine_options(const std::string& backend, const std::string& precision) {
   EngineOptions e;
   e.backend = parse_backend(backend);
+  e.precision = parse_precision(precision);
   if (env_is("EDGETRAIN_NO_PLANNER", "1")) e.planner = Planner::no_reuse;
   if (env_is("EDGETRAIN_LAYOUT", "plain")) e.blocked_layouts = false;
   if (env_is("EDGETRAIN_PARAM_LAYOUT", "plain")) e.blocked_params = false;
@@ -32,7 +33,8 @@ EngineOptions engine_options(const std::string& backend) {
 }
 
 CompileOptions& with_environment(CompileOptions& o) {
-  api::apply_engine(o, engine_options(std::string(backend_choice_name(o.backend))));
+  api::apply_engine(o, engine_options(std::string(backend_choice_name(o.backend)),
+                                      o.activations == DType::bf16 ? "bf16" : "f32"));
   return o;
 }
 

@@ -18,8 +18,9 @@ namespace edgetrain::cli {
 
 // Sets the diagnostics level from EDGETRAIN_VERBOSE (once, at start-up).
 void apply_log_environment();
-// Engine options for a --backend value (auto, onednn, native, ref), with the environment's switches.
-EngineOptions engine_options(const std::string& backend);
+// Engine options for a --backend value (auto, onednn, native, ref) and a --precision value (f32, bf16),
+// with the environment's switches.
+EngineOptions engine_options(const std::string& backend, const std::string& precision = "f32");
 // The same applied to compile options built by a verb that uses the internals directly.
 CompileOptions& with_environment(CompileOptions& options);
 

@@ -26,6 +26,7 @@ struct PlanOptions {
   int top = 8;
   std::string json;
   std::string backend = "auto";
+  std::string precision = "f32";
   bool steps = false;    // list every step and every buffer
   std::string timeline;  // SVG of the buffers over the steps
 };
@@ -76,7 +77,7 @@ int run_plan(const PlanOptions& o) {
   if (o.inference) {
     InferenceOptions io;
     io.batch = o.batch;
-    io.engine = engine_options(o.backend);
+    io.engine = engine_options(o.backend, o.precision);
     plan = InferenceSession::preview(model, io);
   } else {
     TrainingOptions t;
@@ -84,7 +85,7 @@ int run_plan(const PlanOptions& o) {
     t.trainable = Trainable::parse(o.trainable);
     t.freeze_bn = o.freeze_bn;
     t.optimizer.kind = parse_optimizer(o.optimizer);
-    t.engine = engine_options(o.backend);
+    t.engine = engine_options(o.backend, o.precision);
     if (!o.memory_budget.empty()) t.memory_budget = parse_bytes(o.memory_budget);
     plan = TrainingSession::preview(model, t);
   }
@@ -133,6 +134,7 @@ Action add_plan(CLI::App& app) {
   app.add_option("--memory-budget", o->memory_budget, "fail if the plan needs more (e.g. 256M)");
   app.add_option("--top", o->top, "list this many of the largest buffers")->capture_default_str();
   app.add_option("--json", o->json, "write a machine-readable report here");
+  add_precision_option(app, o->precision);
   app.add_option("--backend", o->backend,
                  "kernels: auto (fastest available), onednn, native (edgetrain's own loops), ref (reference loops)")
       ->capture_default_str();

@@ -17,6 +17,7 @@ void add_step_options(CLI::App& app, StepConfig& c) {
   app.add_option("--backend", c.backend,
                  "kernels: auto (fastest available), onednn, native (edgetrain's own loops), ref (reference loops)")
       ->capture_default_str();
+  add_precision_option(app, c.precision);
 }
 
 TrainingOptions training_options(const StepConfig& c, int64_t batch) {
@@ -26,7 +27,7 @@ TrainingOptions training_options(const StepConfig& c, int64_t batch) {
   t.freeze_bn = c.freeze_bn;
   t.optimizer.kind = parse_optimizer(c.optimizer);
   t.optimizer.momentum = 0.9;
-  t.engine = engine_options(c.backend);
+  t.engine = engine_options(c.backend, c.precision);
   return t;
 }
 
@@ -39,6 +40,7 @@ CompileOptions compile_options(const StepConfig& c, int64_t batch) {
   o.optimizer.kind = optim::parse_optimizer(c.optimizer);
   o.optimizer.momentum = 0.9;
   o.backend = parse_backend_choice(c.backend);
+  o.activations = parse_precision(c.precision) == Precision::bf16 ? DType::bf16 : DType::f32;
   return with_environment(o);
 }
 

@@ -17,6 +17,7 @@ struct StepConfig {
   std::string optimizer = "sgd";
   bool freeze_bn = false;
   std::string backend = "auto";
+  std::string precision = "f32";
 };
 
 void add_step_options(CLI::App& app, StepConfig& c);

@@ -46,6 +46,7 @@ struct TrainOptions {
   std::string resume;
   std::string json;
   std::string backend = "auto";
+  std::string precision = "f32";
 };
 
 // The settings `--resume` restores besides the session's own (which the checkpoint carries).
@@ -99,7 +100,7 @@ TrainingOptions training_options(const TrainOptions& o, int64_t iters_per_epoch)
   t.trainable = Trainable::parse(o.trainable);
   t.freeze_bn = o.freeze_bn;
   t.seed = o.seed;
-  t.engine = engine_options(o.backend);
+  t.engine = engine_options(o.backend, o.precision);
   if (!o.memory_budget.empty()) t.memory_budget = parse_bytes(o.memory_budget);
   return t;
 }
@@ -314,6 +315,7 @@ Action add_train(CLI::App& app) {
   app.add_option("--out", o->out, "checkpoint path (default: <model>.ckpt, or the resumed file)");
   app.add_option("--resume", o->resume, "continue an interrupted run from its checkpoint");
   app.add_option("--json", o->json, "write a machine-readable report here");
+  add_precision_option(app, o->precision);
   app.add_option("--backend", o->backend,
                  "kernels: auto (fastest available), onednn, native (edgetrain's own loops), ref (reference loops)")
       ->capture_default_str();

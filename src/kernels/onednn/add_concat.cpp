@@ -11,7 +11,7 @@ namespace {
 class AddFwd final : public ProgramKernel {
  public:
   explicit AddFwd(const KernelProblem& p) {
-    const memory::desc md = flat_md(p.dst.numel());
+    const memory::desc md = flat_md(p.dst.numel(), p.dtype);
     dnnl::binary::desc d(dnnl::algorithm::binary_add, md, md, md);
     dnnl::binary::primitive_desc pd(d, user_scratchpad(), cpu_engine());
     prog_.add(dnnl::binary(pd), pd,
@@ -35,8 +35,8 @@ class ConcatFwd final : public ProgramKernel {
  public:
   explicit ConcatFwd(const KernelProblem& p) {
     std::vector<memory::desc> srcs;
-    for (size_t i = 0; i < p.src.size(); ++i) srcs.push_back(data_md(p.src[i], p.src_layout_of(i)));
-    const memory::desc dst = data_md(p.dst, p.dst_layout);
+    for (size_t i = 0; i < p.src.size(); ++i) srcs.push_back(data_md(p.src[i], p.src_layout_of(i), p.dtype));
+    const memory::desc dst = data_md(p.dst, p.dst_layout, p.dtype);
     dnnl::concat::primitive_desc pd(dst, 1, srcs, cpu_engine(), user_scratchpad());
     std::vector<std::pair<int, memory>> args;
     for (size_t i = 0; i < srcs.size(); ++i)
@@ -50,8 +50,8 @@ class ConcatFwd final : public ProgramKernel {
 class ConcatBwd final : public ProgramKernel {
  public:
   explicit ConcatBwd(const KernelProblem& p) : images_(p.dst[0]) {
-    dst_image_ = static_cast<std::size_t>(p.dst.numel_from(1)) * sizeof(float);
-    for (const Shape& s : p.src) block_.push_back(static_cast<std::size_t>(s.numel_from(1)) * sizeof(float));
+    dst_image_ = static_cast<std::size_t>(p.dst.numel_from(1)) * dtype_size(p.dtype);
+    for (const Shape& s : p.src) block_.push_back(static_cast<std::size_t>(s.numel_from(1)) * dtype_size(p.dtype));
   }
   void execute(const KernelArgs& args) const override {
     const auto* dy = static_cast<const std::byte*>(args.diff_dst.data);

@@ -38,7 +38,7 @@ flags bn_flags(bool training) {
 
 dnnl::batch_normalization_forward::primitive_desc fwd_pd(const BatchNormAttrs& a, const KernelProblem& p, prop kind,
                                                          flags f) {
-  dnnl::batch_normalization_forward::desc d(kind, data_md(p.src[0], p.src_layout_of(0)), static_cast<float>(a.eps), f);
+  dnnl::batch_normalization_forward::desc d(kind, data_md(p.src[0], p.src_layout_of(0), p.dtype), static_cast<float>(a.eps), f);
   return {d, user_scratchpad(), cpu_engine()};
 }
 
@@ -125,7 +125,7 @@ class BnBwdData final : public ProgramKernel {
  public:
   BnBwdData(const BatchNormAttrs& a, const KernelProblem& p) : eps_(a.eps), C_(p.src[0][1]) {
     auto hint = fwd_pd(a, p, prop::forward_training, bn_flags(p.training));
-    const memory::desc data = data_md(p.src[0], p.src_layout_of(0)), c_md = plain_md(memory::dims{C_});
+    const memory::desc data = data_md(p.src[0], p.src_layout_of(0), p.dtype), c_md = plain_md(memory::dims{C_});
     dnnl::batch_normalization_backward::desc d(prop::backward, data, data, static_cast<float>(a.eps),
                                                bn_flags(p.training));
     dnnl::batch_normalization_backward::primitive_desc pd(d, user_scratchpad(), cpu_engine(), hint);
@@ -201,6 +201,10 @@ class BnBwdWeights final : public ProgramKernel {
 std::unique_ptr<ProgramKernel> make_batch_norm(const BatchNormAttrs& a, const KernelProblem& p, std::string& why_not) {
   if (p.src.size() != 1 || p.src[0].rank() < 2 || p.src[0].rank() > 5) {
     why_not = "BatchNorm expects one input of rank 2..5";
+    return nullptr;
+  }
+  if (p.dtype != DType::f32) {
+    why_not = "BatchNorm here computes its statistics on f32 input; bf16 is the native backend's";
     return nullptr;
   }
   if (p.src_layout_of(0) != Layout::plain || p.dst_layout != Layout::plain) {

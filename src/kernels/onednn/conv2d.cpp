@@ -13,12 +13,16 @@
 // reorders included (CompileOptions::blocked_layouts = false keeps activations plain between steps; the kernel still
 // picks its own layout inside). A frozen weight gradient with a trainable bias (bias-only training) sums diff_dst
 // directly; a frozen bias gradient next to a trainable weight is written to scratch.
+// bf16: activations and their gradients are bf16; the f32 weights are reordered into a bf16 copy for fwd
+// and bwd_data, and the weight and bias gradients come out f32. Only problems oneDNN runs as given
+// (JIT kernels) are taken: the packed, padded and edgetrain depthwise variants are f32.
 #include <omp.h>
 
 #include <cstdlib>
 #include <cstring>
 #include <optional>
 
+#include "core/bf16.hpp"
 #include "kernels/native/activation_mask.hpp"
 #include "kernels/native/depthwise_wgrad.hpp"
 #include "kernels/onednn/channel_padding.hpp"
@@ -43,6 +47,7 @@ enum class Compute { as_given, plain, packed_groups, padded_inputs };
 
 struct Geometry {
   memory::dims src, weights, bias, dst, strides, dilates, pad_l, pad_r;
+  DType dtype = DType::f32;  // of the activations and their gradients (and of the weights oneDNN computes with)
   Layout src_layout = Layout::plain, dst_layout = Layout::plain;
   ParamLayout weight_layout;
   bool winograd = true;  // the problem allows Winograd
@@ -51,8 +56,8 @@ struct Geometry {
   // > 0: the user's input channels; `src` and `weights` have them padded, src in scratch as nChw16c
   int64_t real_ic = 0;
   std::vector<int64_t> user_filter_offsets;  // padded inputs, blocked user weights: each element's offset
-  memory::desc user_src() const { return data_md(Shape(src), src_layout); }
-  memory::desc user_dst() const { return data_md(Shape(dst), dst_layout); }
+  memory::desc user_src() const { return data_md(Shape(src), src_layout, dtype); }
+  memory::desc user_dst() const { return data_md(Shape(dst), dst_layout, dtype); }
   memory::desc user_weights() const { return param_md(weights, weight_layout); }
   bool packed() const { return packing.k > 1; }
   bool padded_inputs() const { return real_ic > 0; }
@@ -66,6 +71,7 @@ Geometry geometry(const Conv2dAttrs& a, const KernelProblem& p, Compute compute)
   const int64_t C = p.src[0][1], OC = p.dst[1], G = a.groups;
   g.src = p.src[0].dims();
   g.dst = p.dst.dims();
+  g.dtype = p.dtype;
   g.weights =
       G > 1 ? memory::dims{G, OC / G, C / G, a.kernel_h, a.kernel_w} : memory::dims{OC, C, a.kernel_h, a.kernel_w};
   g.bias = {OC};
@@ -124,20 +130,23 @@ auto with_algorithm(bool winograd, MakePd make) {
   return make(alg::convolution_direct);
 }
 
-memory::desc md(const memory::dims& d, bool any) {
-  return any ? memory::desc(d, memory::data_type::f32, tag::any) : plain_md(d);
+memory::desc md(const memory::dims& d, bool any, DType t) {
+  return any ? memory::desc(d, onednn_type(t), tag::any) : plain_md(d, t);
 }
 // An activation (or its gradient): a blocked one is given to oneDNN as it is (no reorder); a plain one
 // lets oneDNN choose (`any`) and is reordered through scratch.
-memory::desc act_md(const memory::dims& d, Layout l, bool any) {
-  return l == Layout::plain ? md(d, any) : data_md(Shape(d), l);
+memory::desc act_md(const memory::dims& d, Layout l, bool any, DType t) {
+  return l == Layout::plain ? md(d, any, t) : data_md(Shape(d), l, t);
 }
 memory::desc src_md(const Geometry& g, bool any) {
-  return g.plain_compute ? plain_md(g.src) : act_md(g.src, g.src_layout, any);
+  return g.plain_compute ? plain_md(g.src, g.dtype) : act_md(g.src, g.src_layout, any, g.dtype);
 }
 memory::desc dst_md(const Geometry& g, bool any) {
-  return g.plain_compute ? plain_md(g.dst) : act_md(g.dst, g.dst_layout, any);
+  return g.plain_compute ? plain_md(g.dst, g.dtype) : act_md(g.dst, g.dst_layout, any, g.dtype);
 }
+// The filter oneDNN computes with (the activations' type) and the gradient it writes (f32).
+memory::desc weights_md(const Geometry& g, bool any) { return md(g.weights, any, g.dtype); }
+memory::desc diff_weights_md(const Geometry& g, bool any) { return md(g.weights, any, DType::f32); }
 
 // The forward's attributes: user scratchpad, and a fused ReLU / ReLU6 as an eltwise post-op.
 dnnl::primitive_attr fwd_attr(Activation act) {
@@ -157,9 +166,9 @@ dnnl::convolution_forward::primitive_desc fwd_pd(const Conv2dAttrs& a, const Geo
   return with_algorithm(wants_winograd(a, g, any), [&](alg al) {
     const auto d =
         a.bias
-            ? dnnl::convolution_forward::desc(prop::forward_training, al, src_md(g, any), md(g.weights, any),
+            ? dnnl::convolution_forward::desc(prop::forward_training, al, src_md(g, any), weights_md(g, any),
                                               plain_md(g.bias), dst_md(g, any), g.strides, g.dilates, g.pad_l, g.pad_r)
-            : dnnl::convolution_forward::desc(prop::forward_training, al, src_md(g, any), md(g.weights, any),
+            : dnnl::convolution_forward::desc(prop::forward_training, al, src_md(g, any), weights_md(g, any),
                                               dst_md(g, any), g.strides, g.dilates, g.pad_l, g.pad_r);
     return dnnl::convolution_forward::primitive_desc(d, fwd_attr(act), cpu_engine());
   });
@@ -169,8 +178,7 @@ dnnl::convolution_forward::primitive_desc fwd_pd(const Conv2dAttrs& a, const Geo
 // output, dst) into the convolution output's gradient, in place. Both passes do it: whichever runs
 // first changes it, the second finds nothing left to mask (the mask is idempotent).
 void mask_diff_dst(const KernelArgs& args, Activation act) {
-  if (act != Activation::none && args.diff_dst)
-    mask_gradient(args.diff_dst.as<float>(), args.dst.as<float>(), args.diff_dst.numel(), act);
+  if (act != Activation::none && args.diff_dst) mask_gradient(args.diff_dst, args.dst, act);
 }
 
 // The filter the primitive reads or writes: the user's weights (or their gradient), or the packed or
@@ -238,7 +246,7 @@ class ConvBwdData final : public ProgramKernel {
     const Geometry& g = g_;
     auto hint = fwd_pd(a, g, any);
     const auto pd = with_algorithm(wants_winograd(a, g, any), [&](alg al) {
-      dnnl::convolution_backward_data::desc d(al, src_md(g, any), md(g.weights, any), dst_md(g, any), g.strides,
+      dnnl::convolution_backward_data::desc d(al, src_md(g, any), weights_md(g, any), dst_md(g, any), g.strides,
                                               g.dilates, g.pad_l, g.pad_r);
       return dnnl::convolution_backward_data::primitive_desc(d, user_scratchpad(), cpu_engine(), hint);
     });
@@ -264,17 +272,21 @@ class ConvBwdData final : public ProgramKernel {
   Activation act_;
 };
 
+inline float value_of(float v) { return v; }
+inline float value_of(bf16 v) { return to_float(v); }
+
 // db[oc] = sum over images and positions of dy [N, OC, P] (plain) — a bias gradient without a weight
 // gradient (bias-only training), or beside edgetrain's own depthwise weight gradient.
-void bias_grad_plain(const float* dy, int64_t N, int64_t OC, int64_t P, float* db) {
+template <class T>
+void bias_grad_plain(const T* dy, int64_t N, int64_t OC, int64_t P, float* db) {
 #pragma omp parallel for if (N * OC * P > (1 << 15)) schedule(static)
   for (int64_t oc = 0; oc < OC; ++oc) {
     double acc = 0;
     for (int64_t n = 0; n < N; ++n) {
-      const float* r = dy + (n * OC + oc) * P;
+      const T* r = dy + (n * OC + oc) * P;
       float s = 0;
 #pragma omp simd reduction(+ : s)
-      for (int64_t i = 0; i < P; ++i) s += r[i];
+      for (int64_t i = 0; i < P; ++i) s += value_of(r[i]);
       acc += s;
     }
     db[oc] = static_cast<float>(acc);
@@ -282,27 +294,33 @@ void bias_grad_plain(const float* dy, int64_t N, int64_t OC, int64_t P, float* d
 }
 
 // The same on nChw16c: 16 channels summed side by side.
-void bias_grad_blocked(const float* dy, int64_t N, int64_t OC, int64_t P, float* db) {
+template <class T>
+void bias_grad_blocked(const T* dy, int64_t N, int64_t OC, int64_t P, float* db) {
   constexpr int64_t B = kChannelBlock;
   const int64_t blocks = OC / B;
 #pragma omp parallel for if (N * OC * P > (1 << 15)) schedule(static)
   for (int64_t cb = 0; cb < blocks; ++cb) {
     double acc[B] = {};
     for (int64_t n = 0; n < N; ++n) {
-      const float* r = dy + (n * blocks + cb) * P * B;
+      const T* r = dy + (n * blocks + cb) * P * B;
       float s[B] = {};
       for (int64_t i = 0; i < P; ++i)
 #pragma omp simd
-        for (int64_t j = 0; j < B; ++j) s[j] += r[i * B + j];
+        for (int64_t j = 0; j < B; ++j) s[j] += value_of(r[i * B + j]);
       for (int64_t j = 0; j < B; ++j) acc[j] += s[j];
     }
     for (int64_t j = 0; j < B; ++j) db[cb * B + j] = static_cast<float>(acc[j]);
   }
 }
 
-void bias_grad(const float* dy, Layout layout, int64_t N, int64_t OC, int64_t P, float* db) {
+template <class T>
+void bias_grad(const T* dy, Layout layout, int64_t N, int64_t OC, int64_t P, float* db) {
   if (layout == Layout::blocked16) return bias_grad_blocked(dy, N, OC, P, db);
   bias_grad_plain(dy, N, OC, P, db);
+}
+void bias_grad(const TensorView& dy, Layout layout, int64_t N, int64_t OC, int64_t P, float* db) {
+  if (dy.dtype == DType::bf16) return bias_grad(dy.as<bf16>(), layout, N, OC, P, db);
+  bias_grad(dy.as<float>(), layout, N, OC, P, db);
 }
 
 class ConvBwdWeights final : public ProgramKernel {
@@ -313,10 +331,11 @@ class ConvBwdWeights final : public ProgramKernel {
     auto hint = fwd_pd(a, g, any);
     const auto pd = with_algorithm(wants_winograd(a, g, any), [&](alg al) {
       const auto d =
-          a.bias ? dnnl::convolution_backward_weights::desc(al, src_md(g, any), md(g.weights, any), plain_md(g.bias),
-                                                            dst_md(g, any), g.strides, g.dilates, g.pad_l, g.pad_r)
-                 : dnnl::convolution_backward_weights::desc(al, src_md(g, any), md(g.weights, any), dst_md(g, any),
-                                                            g.strides, g.dilates, g.pad_l, g.pad_r);
+          a.bias ? dnnl::convolution_backward_weights::desc(al, src_md(g, any), diff_weights_md(g, any),
+                                                            plain_md(g.bias), dst_md(g, any), g.strides, g.dilates,
+                                                            g.pad_l, g.pad_r)
+                 : dnnl::convolution_backward_weights::desc(al, src_md(g, any), diff_weights_md(g, any),
+                                                            dst_md(g, any), g.strides, g.dilates, g.pad_l, g.pad_r);
       return dnnl::convolution_backward_weights::primitive_desc(d, user_scratchpad(), cpu_engine(), hint);
     });
     std::vector<std::pair<int, memory>> args{
@@ -347,7 +366,7 @@ class ConvBwdWeights final : public ProgramKernel {
       return;
     }
     if (want_b)
-      bias_grad(args.diff_dst.as<float>(), dy_layout_, g_.dst[0], g_.dst[1], g_.dst[2] * g_.dst[3],
+      bias_grad(args.diff_dst, dy_layout_, g_.dst[0], g_.dst[1], g_.dst[2] * g_.dst[3],
                 args.diff_weights[1].as<float>());
   }
 
@@ -482,6 +501,11 @@ std::unique_ptr<ProgramKernel> make_conv2d(const Conv2dAttrs& a, const KernelPro
   // convolution takes it.
   std::unique_ptr<ProgramKernel> k = build(Compute::as_given);
   if (!k || !slow(*k)) return k;
+  if (p.dtype != DType::f32) {
+    why_not = fmt::format("no oneDNN JIT kernel for this {} convolution ({})", dtype_info(p.dtype).name,
+                          k->program().impl_info());
+    return nullptr;
+  }
   if (own_depthwise_bwd_weights(a, p)) return std::make_unique<ConvDwBwdWeights>(a, p);
   const int64_t taps = a.kernel_h * a.kernel_w;
   if (group_packing::packing_for(p.src[0][1], p.dst[1], a.groups, taps).k > 1 && p.weight_layout_of(0).plain()) {

@@ -11,8 +11,8 @@ namespace edgetrain {
 
 std::unique_ptr<Kernel> make_onednn_kernel(const KernelProblem& p, std::string& why_not) {
   using namespace onednn;
-  if (p.dtype != DType::f32) {
-    why_not = fmt::format("oneDNN backend runs f32 only (element type {})", dtype_info(p.dtype).name);
+  if (p.dtype != DType::f32 && p.dtype != DType::bf16) {
+    why_not = fmt::format("oneDNN backend runs f32 and bf16 only (element type {})", dtype_info(p.dtype).name);
     return nullptr;
   }
   if (p.fused_activation != Activation::none && !is<BatchNormAttrs>(p.attrs) && !is<Conv2dAttrs>(p.attrs)) {

@@ -1,5 +1,6 @@
 // Per-op factories of the oneDNN backend (internal to src/kernels/onednn). Each builds its primitive
-// descriptors and primitives now, or returns nullptr with a reason. The dtype (f32) is checked by the caller.
+// descriptors and primitives now, or returns nullptr with a reason. The caller admits f32 and bf16
+// problems; an op that takes only f32 declines bf16 itself.
 #pragma once
 #include <memory>
 #include <string>

@@ -30,10 +30,10 @@ Pool pool_of(dnnl::algorithm alg, int kh, int kw, int sh, int sw, int ph, int pw
           {right_pad(p.src[0][2], p.dst[2], kh, sh, ph), right_pad(p.src[0][3], p.dst[3], kw, sw, pw)}};
 }
 
-memory::desc src_md(const KernelProblem& p) { return data_md(p.src[0], p.src_layout_of(0)); }
+memory::desc src_md(const KernelProblem& p) { return data_md(p.src[0], p.src_layout_of(0), p.dtype); }
 // A 1x1 output (global pooling) is byte for byte the same in both layouts: it takes the input's.
 memory::desc dst_md(const KernelProblem& p) {
-  return data_md(p.dst, p.dst.numel_from(2) == 1 ? p.src_layout_of(0) : p.dst_layout);
+  return data_md(p.dst, p.dst.numel_from(2) == 1 ? p.src_layout_of(0) : p.dst_layout, p.dtype);
 }
 
 dnnl::pooling_forward::primitive_desc fwd_pd(const Pool& pl, const KernelProblem& p, bool training) {

@@ -47,16 +47,28 @@ dnnl::primitive_attr user_scratchpad() {
   return attr;
 }
 
-memory::desc plain_md(const memory::dims& dims) {
-  return memory::desc(dims, memory::data_type::f32, plain_tag(dims.size()));
+memory::data_type onednn_type(DType t) {
+  switch (t) {
+    case DType::f32: return memory::data_type::f32;
+    case DType::bf16: return memory::data_type::bf16;
+    case DType::i32: return memory::data_type::s32;
+    case DType::u8: return memory::data_type::u8;
+    case DType::f64: break;
+  }
+  ET_ASSERT(!"oneDNN has no f64");
+  return memory::data_type::undef;
 }
-memory::desc plain_md(const Shape& shape) { return plain_md(memory::dims(shape.dims())); }
-memory::desc data_md(const Shape& shape, Layout l) {
-  if (l == Layout::plain) return plain_md(shape);
+
+memory::desc plain_md(const memory::dims& dims, DType t) {
+  return memory::desc(dims, onednn_type(t), plain_tag(dims.size()));
+}
+memory::desc plain_md(const Shape& shape, DType t) { return plain_md(memory::dims(shape.dims()), t); }
+memory::desc data_md(const Shape& shape, Layout l, DType t) {
+  if (l == Layout::plain) return plain_md(shape, t);
   ET_ASSERT(blockable(shape));
-  return memory::desc(memory::dims(shape.dims()), memory::data_type::f32, tag::nChw16c);
+  return memory::desc(memory::dims(shape.dims()), onednn_type(t), tag::nChw16c);
 }
-memory::desc flat_md(int64_t n) { return memory::desc({n}, memory::data_type::f32, tag::a); }
+memory::desc flat_md(int64_t n, DType t) { return memory::desc({n}, onednn_type(t), tag::a); }
 
 memory::desc param_md(const memory::dims& dims, const ParamLayout& l) {
   if (l.plain()) return plain_md(dims);

@@ -28,13 +28,16 @@ const dnnl::stream& cpu_stream();
 // Attributes with scratchpad_mode::user (every primitive descriptor is made with them).
 dnnl::primitive_attr user_scratchpad();
 
-// Dense row-major f32 descriptor of a shape (any rank 1..6).
-memory::desc plain_md(const Shape& shape);
-memory::desc plain_md(const memory::dims& dims);
-// f32 descriptor of an activation in layout l (blocked16: nChw16c; see core/layout.hpp).
-memory::desc data_md(const Shape& shape, Layout l);
-// A flat 1-D f32 descriptor of n elements.
-memory::desc flat_md(int64_t n);
+// oneDNN's name of an element type (f32, bf16, s32, u8).
+memory::data_type onednn_type(DType t);
+// Dense row-major descriptor of a shape (any rank 1..6); parameters are f32.
+memory::desc plain_md(const Shape& shape, DType t = DType::f32);
+memory::desc plain_md(const memory::dims& dims, DType t = DType::f32);
+// Descriptor of an activation (or its gradient) of type t in layout l (blocked16: nChw16c; see
+// core/layout.hpp).
+memory::desc data_md(const Shape& shape, Layout l, DType t);
+// A flat 1-D descriptor of n elements of type t.
+memory::desc flat_md(int64_t n, DType t);
 // f32 descriptor of a parameter over `dims` in layout l (plain: row-major over dims).
 memory::desc param_md(const memory::dims& dims, const ParamLayout& l);
 // The layout of a descriptor as a ParamLayout; plain when it is row-major, padded or not blocked.

@@ -1,11 +1,13 @@
 #include "kernels/ref/elementwise.hpp"
 
+#include "core/bf16.hpp"
 #include "kernels/ref/common.hpp"
 
 namespace edgetrain::ref {
 
 void add_into(const TensorView& dst, const TensorView& src) {
   ET_ASSERT(dst.numel() == src.numel() && dst.dtype == src.dtype);
+  if (dst.dtype == DType::bf16) return edgetrain::add_into(dst.as<bf16>(), src.as<bf16>(), dst.bytes() / 2);
   detail::dispatch(dst.dtype, [&]<class T>() {
     T* d = dst.as<T>();
     const T* s = src.as<T>();

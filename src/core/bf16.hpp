@@ -1,0 +1,38 @@
+// bfloat16: the upper 16 bits of an IEEE f32 (8 exponent bits, 7 stored mantissa bits). Conversion
+// from f32 rounds to nearest, ties to even (as the CPU's vcvtneps2bf16 and oneDNN do); NaN stays a
+// quiet NaN. The relative rounding error of one conversion is at most 2^-8.
+#pragma once
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+
+#include "core/dtype.hpp"
+
+namespace edgetrain {
+
+struct bf16 {
+  uint16_t bits = 0;
+};
+
+// Unit roundoff of bf16: |round(x) - x| <= kBf16Epsilon * |x| for every finite x in range.
+inline constexpr double kBf16Epsilon = 1.0 / 256.0;
+
+inline bf16 to_bf16(float x) {
+  const uint32_t u = std::bit_cast<uint32_t>(x);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return {static_cast<uint16_t>((u >> 16) | 0x40u)};  // quiet NaN
+  const uint32_t rounding = 0x7fffu + ((u >> 16) & 1u);
+  return {static_cast<uint16_t>((u + rounding) >> 16)};
+}
+inline float to_float(bf16 x) { return std::bit_cast<float>(static_cast<uint32_t>(x.bits) << 16); }
+// x rounded to the nearest bf16, as an f32.
+inline float round_to_bf16(float x) { return to_float(to_bf16(x)); }
+
+// Bulk conversions (vectorised, parallel for large n).
+void convert(const float* src, bf16* dst, std::size_t n);
+void convert(const bf16* src, float* dst, std::size_t n);
+// dst[i] = src[i] rounded to the nearest bf16, kept as f32.
+void round_to_bf16(const float* src, float* dst, std::size_t n);
+// dst[i] = round(dst[i] + src[i]) with the sum in f32 (gradient accumulation).
+void add_into(bf16* dst, const bf16* src, std::size_t n);
+
+}  // namespace edgetrain
