@@ -112,6 +112,68 @@ TEST(Bf16Kernels, MatchTheBf16Reference) {
   for (const Case& c : cases) compare_with_reference(c);
 }
 
+// nChw16c index of element (n, c, s) of an [N, C, S] tensor (C a multiple of 16).
+int64_t blocked_index(const Shape& x, int64_t i) {
+  const int64_t C = x[1], S = x.numel_from(2);
+  const int64_t n = i / (C * S), c = i / S % C, s = i % S;
+  return ((n * (C / 16) + c / 16) * S + s) * 16 + c % 16;
+}
+
+// The tensor's values moved between NCHW and nChw16c (to_blocked false: back).
+void relayout(Tensor& t, bool to_blocked) {
+  std::vector<double> v(static_cast<size_t>(t.numel()));
+  for (int64_t i = 0; i < t.numel(); ++i) v[static_cast<size_t>(i)] = t.get(i);
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    const int64_t b = blocked_index(t.view.shape, i);
+    if (to_blocked)
+      t.set(b, v[static_cast<size_t>(i)]);
+    else
+      t.set(i, v[static_cast<size_t>(b)]);
+  }
+}
+
+// The native BatchNorm on blocked16 bf16 activations, every pass, against the bf16 reference on NCHW.
+TEST(Bf16Kernels, BlockedBatchNormMatchesTheBf16Reference) {
+  const Case c{"batch norm", BatchNormAttrs{32}, {Shape{4, 32, 6, 6}}};
+  for (Activation act : {Activation::none, Activation::relu}) {
+    OpHarness fast(c.attrs, c.x, DType::bf16), ref(c.attrs, c.x, DType::bf16);
+    fill(fast, c, false);
+    fill(ref, c, false);
+    relayout(fast.src[0], true);
+    relayout(fast.diff_dst, true);
+    for (Pass pass : passes_of(fast)) {
+      KernelProblem p = fast.problem(pass);
+      p.src_layout = {Layout::blocked16};
+      p.dst_layout = Layout::blocked16;
+      p.fused_activation = act;
+      std::unique_ptr<Kernel> k = select_kernel(p);
+      EXPECT_EQ(k->backend(), KernelBackend::native);
+      AlignedBuffer scratch(k->scratch_bytes());
+      KernelArgs a = fast.args();
+      a.scratch = TensorView(scratch.data(), Shape{static_cast<int64_t>(scratch.size())}, DType::u8);
+      k->execute(a);
+    }
+    relayout(fast.dst, false);
+    relayout(fast.diff_src[0], false);
+    // The reference: BatchNorm, then the ReLU as its own op (its backward masks where y > 0).
+    for (Pass pass : passes_of(ref)) {
+      if (act == Activation::relu && pass == Pass::fwd) {
+        ref.fwd();
+        for (int64_t i = 0; i < ref.dst.numel(); ++i) ref.dst.set(i, std::max(0.0, ref.dst.get(i)));
+        continue;
+      }
+      if (act == Activation::relu && pass == Pass::bwd_data)
+        for (int64_t i = 0; i < ref.dst.numel(); ++i)
+          if (!(ref.dst.get(i) > 0)) ref.diff_dst.set(i, 0);
+      ref.run(pass);
+    }
+    expect_close(fast.dst, ref.dst, nullptr, "dst");
+    expect_close(fast.diff_src[0], ref.diff_src[0], nullptr, "diff_src");
+    for (size_t i = 0; i < ref.diff_weights.size(); ++i)
+      expect_close(fast.diff_weights[i], ref.diff_weights[i], nullptr, "diff_weights");
+  }
+}
+
 // A problem whose input is f32 and output bf16 (a bf16 network's first layer) runs a bf16 kernel
 // behind conversions, and its result is the reference's for the same problem.
 TEST(Bf16Kernels, MixedProblemsConvertAtTheBoundary) {

@@ -11,8 +11,10 @@
 //                 dgamma = s2 * inv_std, dbeta = s1.
 //   bwd_weights:  the same sums, then dgamma and dbeta only.
 // As fast as oneDNN's own blocked backward (34 vs 30 ms per MobileNetV2 224² batch-8 step).
+// Activations (x, y and their gradients) are f32 or bf16; statistics, parameters and their gradients f32.
 #include <cmath>
 
+#include "core/bf16.hpp"
 #include "kernels/native/bn_blocked.hpp"
 #include "kernels/native/native_kernels.hpp"
 #include "kernels/ref/common.hpp"
@@ -39,9 +41,12 @@ void write_weight_grads(const KernelArgs& args, const double* s1, const double* 
 
 }  // namespace
 
-void fwd(const BatchNormAttrs& a, const KernelProblem& p, const KernelArgs& args) {
+namespace {
+
+template <class T>
+void fwd_t(const BatchNormAttrs& a, const KernelProblem& p, const KernelArgs& args) {
   const bn_blocked::Extent e = extent_of(p);
-  const float* x = args.src[0].as<float>();
+  const T* x = args.src[0].as<T>();
   auto* stats = static_cast<float*>(args.scratch.data);
   float* scale = reinterpret_cast<float*>(static_cast<std::byte*>(args.scratch.data) +
                                           align_up(2 * static_cast<std::size_t>(e.C) * sizeof(float)));
@@ -52,18 +57,19 @@ void fwd(const BatchNormAttrs& a, const KernelProblem& p, const KernelArgs& args
   const float* beta = args.weights[1].as<float>();
   for (int64_t c = 0; c < e.C; ++c)
     scale[c] = static_cast<float>(gamma[c] / std::sqrt(static_cast<double>(var[c]) + a.eps));
-  bn_blocked::normalize(x, mean, scale, beta, p.fused_activation, e, args.dst.as<float>());
+  bn_blocked::normalize(x, mean, scale, beta, p.fused_activation, e, args.dst.as<T>());
   bn_blocked::store_statistics(args, a, e.C, e.N * e.S, p.training, p.training ? mean : nullptr,
                                p.training ? var : nullptr);
 }
 
-void bwd_data(const BatchNormAttrs&, const KernelProblem& p, const KernelArgs& args) {
+template <class T>
+void bwd_data_t(const KernelProblem& p, const KernelArgs& args) {
   if (!present(args.diff_src, 0)) return;
   const bn_blocked::Extent e = extent_of(p);
   const Activation act = p.fused_activation;
-  const float* x = args.src[0].as<float>();
-  const float* dy = args.diff_dst.as<float>();
-  const float* y = act != Activation::none ? args.dst.as<float>() : nullptr;
+  const T* x = args.src[0].as<T>();
+  const T* dy = args.diff_dst.as<T>();
+  const T* y = act != Activation::none ? args.dst.as<T>() : nullptr;
   const float* gamma = args.weights[0].as<float>();
   const float* mean = args.aux[0].as<float>();
   const float* inv_std = args.aux[1].as<float>();
@@ -81,18 +87,36 @@ void bwd_data(const BatchNormAttrs&, const KernelProblem& p, const KernelArgs& a
     b[k] = p.training ? static_cast<float>(g * is * is * s2[k] / M) : 0.f;
     c[k] = p.training ? static_cast<float>(g * s1[k] / M) : 0.f;
   }
-  bn_blocked::backward(x, dy, y, act, mean, a, b, c, e, args.diff_src[0].as<float>());
+  bn_blocked::backward(x, dy, y, act, mean, a, b, c, e, args.diff_src[0].as<T>());
+}
+
+template <class T>
+void bwd_weights_t(const KernelProblem& p, const KernelArgs& args) {
+  if (!present(args.diff_weights, 0) && !present(args.diff_weights, 1)) return;
+  const bn_blocked::Extent e = extent_of(p);
+  const T* y = p.fused_activation != Activation::none ? args.dst.as<T>() : nullptr;
+  auto* s1 = static_cast<double*>(args.scratch.data);
+  double* s2 = s1 + e.C;
+  bn_blocked::channel_sums(args.src[0].as<T>(), args.diff_dst.as<T>(), y, p.fused_activation,
+                           args.aux[0].as<float>(), e, s1, s2);
+  write_weight_grads(args, s1, s2, args.aux[1].as<float>(), e.C);
+}
+
+}  // namespace
+
+void fwd(const BatchNormAttrs& a, const KernelProblem& p, const KernelArgs& args) {
+  if (p.dtype == DType::bf16) return fwd_t<bf16>(a, p, args);
+  fwd_t<float>(a, p, args);
+}
+
+void bwd_data(const BatchNormAttrs&, const KernelProblem& p, const KernelArgs& args) {
+  if (p.dtype == DType::bf16) return bwd_data_t<bf16>(p, args);
+  bwd_data_t<float>(p, args);
 }
 
 void bwd_weights(const BatchNormAttrs&, const KernelProblem& p, const KernelArgs& args) {
-  if (!present(args.diff_weights, 0) && !present(args.diff_weights, 1)) return;
-  const bn_blocked::Extent e = extent_of(p);
-  const float* y = p.fused_activation != Activation::none ? args.dst.as<float>() : nullptr;
-  auto* s1 = static_cast<double*>(args.scratch.data);
-  double* s2 = s1 + e.C;
-  bn_blocked::channel_sums(args.src[0].as<float>(), args.diff_dst.as<float>(), y, p.fused_activation,
-                           args.aux[0].as<float>(), e, s1, s2);
-  write_weight_grads(args, s1, s2, args.aux[1].as<float>(), e.C);
+  if (p.dtype == DType::bf16) return bwd_weights_t<bf16>(p, args);
+  bwd_weights_t<float>(p, args);
 }
 
 std::size_t scratch_bytes(const BatchNormAttrs&, const KernelProblem& p) {

@@ -1,5 +1,6 @@
 #include "kernels/native/bn_blocked.hpp"
 
+#include "core/bf16.hpp"
 #include "kernels/native/activation_mask.hpp"
 #include "kernels/ref/common.hpp"
 
@@ -14,6 +15,12 @@ constexpr int64_t kChunk = 512;  // positions summed in float before the double 
 
 using Range = ActivationRange;
 
+// Element loads and stores: f32 computation over f32 or bf16 storage.
+[[gnu::always_inline]] inline float ld(float v) { return v; }
+[[gnu::always_inline]] inline float ld(bf16 v) { return to_float(v); }
+[[gnu::always_inline]] inline float st(float v, float*) { return v; }
+[[gnu::always_inline]] inline bf16 st(float v, bf16*) { return to_bf16(v); }
+
 // The gradient passes where the output is strictly inside the range (as the reference ReLU/ReLU6
 // backward: dy where y > 0, and y < 6 for ReLU6).
 template <bool Mask>
@@ -24,8 +31,8 @@ template <bool Mask>
 
 #define ET_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 
-template <bool Mask>
-[[gnu::always_inline]] inline void sums_body(const float* x, const float* dy, const float* y, Range r,
+template <bool Mask, class T>
+[[gnu::always_inline]] inline void sums_body(const T* x, const T* dy, const T* y, Range r,
                                              const float* mean, const Extent& e, double* s1, double* s2) {
   const int64_t blocks = e.C / B;
 #pragma omp parallel for if (e.N * e.C * e.S > (1 << 15)) schedule(static)
@@ -42,9 +49,9 @@ template <bool Mask>
 #pragma omp simd
           for (int64_t j = 0; j < B; ++j) {
             const int64_t k = base + i * B + j;
-            const float g = masked<Mask>(dy[k], Mask ? y[k] : 0.f, r);
+            const float g = masked<Mask>(ld(dy[k]), Mask ? ld(y[k]) : 0.f, r);
             r1[j] += g;
-            r2[j] += g * (x[k] - m[j]);
+            r2[j] += g * (ld(x[k]) - m[j]);
           }
         for (int64_t j = 0; j < B; ++j) a1[j] += r1[j], a2[j] += r2[j];
       }
@@ -53,10 +60,9 @@ template <bool Mask>
   }
 }
 
-template <bool Mask>
-[[gnu::always_inline]] inline void grad_body(const float* x, const float* dy, const float* y, Range r,
-                                            const float* mean, const float* a, const float* b, const float* c,
-                                            const Extent& e, float* dx) {
+template <bool Mask, class T>
+[[gnu::always_inline]] inline void grad_body(const T* x, const T* dy, const T* y, Range r, const float* mean,
+                                            const float* a, const float* b, const float* c, const Extent& e, T* dx) {
   const int64_t blocks = e.C / B;
 #pragma omp parallel for if (e.N * e.C * e.S > (1 << 15)) schedule(static)
   for (int64_t nb = 0; nb < e.N * blocks; ++nb) {
@@ -68,42 +74,29 @@ template <bool Mask>
 #pragma omp simd
       for (int64_t j = 0; j < B; ++j) {
         const int64_t k = base + i * B + j;
-        const float g = masked<Mask>(dy[k], Mask ? y[k] : 0.f, r);
-        dx[k] = ka[j] * g - kb[j] * (x[k] - m[j]) - kc[j];
+        const float g = masked<Mask>(ld(dy[k]), Mask ? ld(y[k]) : 0.f, r);
+        dx[k] = st(ka[j] * g - kb[j] * (ld(x[k]) - m[j]) - kc[j], dx);
       }
   }
 }
 
-ET_SIMD_CLONES void sums(const float* x, const float* dy, const float* y, Range r, bool mask, const float* mean,
-                         const Extent& e, double* s1, double* s2) {
-  if (mask) return sums_body<true>(x, dy, y, r, mean, e, s1, s2);
-  sums_body<false>(x, dy, y, r, mean, e, s1, s2);
-}
-
-ET_SIMD_CLONES void grad(const float* x, const float* dy, const float* y, Range r, bool mask, const float* mean,
-                         const float* a, const float* b, const float* c, const Extent& e, float* dx) {
-  if (mask) return grad_body<true>(x, dy, y, r, mean, a, b, c, e, dx);
-  grad_body<false>(x, dy, y, r, mean, a, b, c, e, dx);
-}
-
-}  // namespace
-
-ET_SIMD_CLONES void statistics(const float* x, const Extent& e, float* mean, float* var) {
+template <class T>
+[[gnu::always_inline]] inline void statistics_body(const T* x, const Extent& e, float* mean, float* var) {
   const int64_t blocks = e.C / B;
 #pragma omp parallel for if (e.N * e.C * e.S > (int64_t{1} << 15)) schedule(static)
   for (int64_t cb = 0; cb < blocks; ++cb) {
     float k[B];  // one value of each channel: the shifted sums do not cancel
     double s1[B] = {}, s2[B] = {};
-    for (int64_t j = 0; j < B; ++j) k[j] = x[cb * e.S * B + j];
+    for (int64_t j = 0; j < B; ++j) k[j] = ld(x[cb * e.S * B + j]);
     for (int64_t n = 0; n < e.N; ++n) {
-      const float* blk = x + (n * blocks + cb) * e.S * B;
+      const T* blk = x + (n * blocks + cb) * e.S * B;
       for (int64_t start = 0; start < e.S; start += kChunk) {
         const int64_t end = std::min(e.S, start + kChunk);
         float r1[B] = {}, r2[B] = {};
         for (int64_t i = start; i < end; ++i)
 #pragma omp simd
           for (int64_t j = 0; j < B; ++j) {
-            const float t = blk[i * B + j] - k[j];
+            const float t = ld(blk[i * B + j]) - k[j];
             r1[j] += t;
             r2[j] += t * t;
           }
@@ -119,9 +112,9 @@ ET_SIMD_CLONES void statistics(const float* x, const Extent& e, float* mean, flo
   }
 }
 
-ET_SIMD_CLONES void normalize(const float* x, const float* mean, const float* scale, const float* shift,
-                              Activation act, const Extent& e, float* y) {
-  const Range r = range_of(act);
+template <class T>
+[[gnu::always_inline]] inline void normalize_body(const T* x, const float* mean, const float* scale,
+                                                  const float* shift, Range r, const Extent& e, T* y) {
   const int64_t blocks = e.C / B;
 #pragma omp parallel for if (e.N * e.C * e.S > (1 << 15)) schedule(static)
   for (int64_t nb = 0; nb < e.N * blocks; ++nb) {
@@ -133,20 +126,36 @@ ET_SIMD_CLONES void normalize(const float* x, const float* mean, const float* sc
 #pragma omp simd
       for (int64_t j = 0; j < B; ++j) {
         const int64_t k = base + i * B + j;
-        y[k] = std::min(std::max((x[k] - m[j]) * a[j] + b[j], r.lo), r.hi);
+        y[k] = st(std::min(std::max((ld(x[k]) - m[j]) * a[j] + b[j], r.lo), r.hi), y);
       }
   }
 }
 
-void channel_sums(const float* x, const float* dy, const float* y, Activation act, const float* mean,
-                  const Extent& e, double* s1, double* s2) {
-  sums(x, dy, y, range_of(act), act != Activation::none, mean, e, s1, s2);
-}
+}  // namespace
 
-void backward(const float* x, const float* dy, const float* y, Activation act, const float* mean, const float* a,
-              const float* b, const float* c, const Extent& e, float* dx) {
-  grad(x, dy, y, range_of(act), act != Activation::none, mean, a, b, c, e, dx);
-}
+// One compiled entry point per storage type and ISA (target_clones does not apply to templates).
+#define ET_BN_ENTRY_POINTS(T)                                                                                      \
+  ET_SIMD_CLONES void statistics(const T* x, const Extent& e, float* mean, float* var) {                         \
+    statistics_body(x, e, mean, var);                                                                            \
+  }                                                                                                              \
+  ET_SIMD_CLONES void normalize(const T* x, const float* mean, const float* scale, const float* shift,           \
+                                Activation act, const Extent& e, T* y) {                                         \
+    normalize_body(x, mean, scale, shift, range_of(act), e, y);                                                  \
+  }                                                                                                              \
+  ET_SIMD_CLONES void channel_sums(const T* x, const T* dy, const T* y, Activation act, const float* mean,       \
+                                   const Extent& e, double* s1, double* s2) {                                    \
+    if (act != Activation::none) return sums_body<true>(x, dy, y, range_of(act), mean, e, s1, s2);               \
+    sums_body<false>(x, dy, y, range_of(act), mean, e, s1, s2);                                                  \
+  }                                                                                                              \
+  ET_SIMD_CLONES void backward(const T* x, const T* dy, const T* y, Activation act, const float* mean,           \
+                               const float* a, const float* b, const float* c, const Extent& e, T* dx) {         \
+    if (act != Activation::none) return grad_body<true>(x, dy, y, range_of(act), mean, a, b, c, e, dx);          \
+    grad_body<false>(x, dy, y, range_of(act), mean, a, b, c, e, dx);                                             \
+  }
+
+ET_BN_ENTRY_POINTS(float)
+ET_BN_ENTRY_POINTS(bf16)
+#undef ET_BN_ENTRY_POINTS
 
 void store_statistics(const KernelArgs& args, const BatchNormAttrs& a, int64_t C, int64_t M_, bool training,
                       const float* mean, const float* var) {

@@ -58,8 +58,10 @@ std::unique_ptr<Kernel> make_mul(const KernelProblem& p, std::string& why_not) {
 }  // namespace
 
 std::unique_ptr<Kernel> make_native_kernel(const KernelProblem& p, std::string& why_not) {
+  // BatchNorm stores its activations as f32 or bf16; the other loops are f32.
+  if (p.dtype == DType::bf16 && is<BatchNormAttrs>(p.attrs)) return make_batch_norm(p, why_not);
   if (p.dtype != DType::f32) {
-    why_not = fmt::format("the native kernels are f32 (element type {})", dtype_info(p.dtype).name);
+    why_not = fmt::format("the native kernels but BatchNorm are f32 (element type {})", dtype_info(p.dtype).name);
     return nullptr;
   }
   if (is<Conv2dAttrs>(p.attrs) || is<LinearAttrs>(p.attrs)) return make_gemm_op(p, why_not);
