@@ -31,9 +31,9 @@ struct EngineOptions {
   Backend backend = Backend::automatic;       // kernel family to try first
   Planner planner = Planner::greedy_by_size;  // memory reuse between planned buffers
   bool blocked_layouts = true;                // keep activations in oneDNN's blocked nChw16c layout between steps
-  bool blocked_params = true;    // keep convolution weights in their kernel's blocked layout while training
-  bool fuse_activations = true;  // compute a ReLU/ReLU6 inside the step that produces its input
-  bool winograd = true;          // Winograd 3x3 convolutions where faster (dropped if a memory budget needs it)
+  bool blocked_params = true;            // keep convolution weights in their kernel's blocked layout while training
+  bool fuse_activations = true;          // compute a ReLU/ReLU6 inside the step that produces its input
+  bool winograd = true;                  // Winograd 3x3 convolutions where faster (dropped if a memory budget needs it)
   Precision precision = Precision::f32;  // element type of activations and their gradients
 };
 

@@ -48,10 +48,14 @@ std::size_t parse_bytes(const std::string& t) {
   ET_REQUIRE(end != t.c_str() && v > 0, "size '{}' not understood: use e.g. 512M, 2G or a byte count", t);
   std::string unit(end);
   double mult = 1;
-  if (unit == "K" || unit == "KiB" || unit == "k") mult = 1024.0;
-  else if (unit == "M" || unit == "MiB") mult = 1024.0 * 1024;
-  else if (unit == "G" || unit == "GiB") mult = 1024.0 * 1024 * 1024;
-  else ET_REQUIRE(unit.empty(), "size '{}' not understood: use e.g. 512M, 2G or a byte count", t);
+  if (unit == "K" || unit == "KiB" || unit == "k")
+    mult = 1024.0;
+  else if (unit == "M" || unit == "MiB")
+    mult = 1024.0 * 1024;
+  else if (unit == "G" || unit == "GiB")
+    mult = 1024.0 * 1024 * 1024;
+  else
+    ET_REQUIRE(unit.empty(), "size '{}' not understood: use e.g. 512M, 2G or a byte count", t);
   return static_cast<std::size_t>(v * mult);
 }
 

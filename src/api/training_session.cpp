@@ -8,10 +8,10 @@
 #include "api/convert.hpp"
 #include "api/handles.hpp"
 #include "api/input.hpp"
+#include "api/pruning.hpp"
 #include "core/check.hpp"
 #include "data/loader.hpp"
 #include "io/model_io.hpp"
-#include "api/pruning.hpp"
 #include "prune/pruner.hpp"
 #include "train/trainer.hpp"
 
@@ -85,7 +85,11 @@ struct TrainingSession::Impl {
     if (!evaluator || evaluator->batch() != batch)
       evaluator = std::make_unique<Evaluator>(net, batch, api::inference_compile_options(options.engine, batch));
     const EvalResult r = evaluator->run(
-        set, [&](int64_t done, int64_t total, double, double) { if (cb) cb(done, total); }, options.normalize_inputs);
+        set,
+        [&](int64_t done, int64_t total, double, double) {
+          if (cb) cb(done, total);
+        },
+        options.normalize_inputs);
     return Evaluation{r.loss, r.accuracy, r.samples, r.seconds};
   }
 };
@@ -157,7 +161,6 @@ TrainingOptions options_from_json(const nlohmann::json& j) {
   return o;
 }
 
-
 }  // namespace
 
 TrainingSession::TrainingSession(Model& model, const TrainingOptions& options)
@@ -177,9 +180,10 @@ TrainingSession TrainingSession::resume(const std::string& checkpoint) {
     epochs_done = c.training.at("epochs_done");
     metadata = c.training.value("metadata", std::map<std::string, std::string>{});
   } catch (const nlohmann::json::exception&) {
-    fail("{}: checkpoint has no training state to resume from (load it with Model::load / --checkpoint to fine-tune it "
-         "instead)",
-         checkpoint);
+    fail(
+        "{}: checkpoint has no training state to resume from (load it with Model::load / --checkpoint to fine-tune it "
+        "instead)",
+        checkpoint);
   }
   auto state = std::make_shared<detail::ModelState>(detail::ModelState{std::move(c.model)});
   auto impl = std::make_unique<Impl>(state, o);
@@ -245,7 +249,8 @@ FitResult TrainingSession::fit(const Dataset& train, const FitOptions& fo) {
   while (s.epochs_done < end) {
     const int epoch = s.epochs_done;
     const EpochResult r = s.trainer->train_epoch(
-        loader, epoch, [&](int64_t done, int64_t total, double loss, double acc) {
+        loader, epoch,
+        [&](int64_t done, int64_t total, double loss, double acc) {
           if (fo.on_step && !fo.on_step(StepProgress{epoch + 1, done, total, loss, acc})) s.stop = true;
         },
         &s.stop);
@@ -291,7 +296,8 @@ void TrainingSession::set_schedule(const ScheduleOptions& schedule) {
 int64_t TrainingSession::steps_done() const { return impl_->trainer->steps_done(); }
 int TrainingSession::epochs_done() const { return impl_->epochs_done; }
 
-void TrainingSession::save_checkpoint(const std::string& path, const std::map<std::string, std::string>& metadata) const {
+void TrainingSession::save_checkpoint(const std::string& path,
+                                      const std::map<std::string, std::string>& metadata) const {
   nlohmann::json training = options_json(impl_->options);
   training["epochs_done"] = impl_->epochs_done;
   training["metadata"] = metadata;

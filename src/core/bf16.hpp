@@ -17,11 +17,12 @@ struct bf16 {
 // Unit roundoff of bf16: |round(x) - x| <= kBf16Epsilon * |x| for every finite x in range.
 inline constexpr double kBf16Epsilon = 1.0 / 256.0;
 
+// Branch-free (a select), so that loops over it vectorise.
 inline bf16 to_bf16(float x) {
   const uint32_t u = std::bit_cast<uint32_t>(x);
-  if ((u & 0x7fffffffu) > 0x7f800000u) return {static_cast<uint16_t>((u >> 16) | 0x40u)};  // quiet NaN
-  const uint32_t rounding = 0x7fffu + ((u >> 16) & 1u);
-  return {static_cast<uint16_t>((u + rounding) >> 16)};
+  const uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+  const uint32_t quiet_nan = (u >> 16) | 0x40u;
+  return {static_cast<uint16_t>((u & 0x7fffffffu) > 0x7f800000u ? quiet_nan : rounded)};
 }
 inline float to_float(bf16 x) { return std::bit_cast<float>(static_cast<uint32_t>(x.bits) << 16); }
 // x rounded to the nearest bf16, as an f32.

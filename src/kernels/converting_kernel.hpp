@@ -9,8 +9,8 @@
 //     output rounded once). Run on the reference backend this is the reference every bf16 kernel is
 //     tested against.
 // Conversions are element-wise, so layouts pass through. Parameters, state, saved extras and weight
-// gradients are passed as they are (f32), apart from the rounded weights. Every input is converted before the inner kernel writes, so
-// in-place steps stay correct.
+// gradients are passed as they are (f32), apart from the rounded weights. Every input is converted before the inner
+// kernel writes, so in-place steps stay correct.
 #pragma once
 #include <memory>
 #include <mutex>

@@ -55,8 +55,8 @@ std::unique_ptr<Kernel> first_accepting(const KernelProblem& problem, BackendCho
     if (verbose)
       std::fprintf(stderr, "select,%.*s,%.*s,%.*s,%.*s,%s%s\n", static_cast<int>(op.size()), op.data(),
                    static_cast<int>(pass.size()), pass.data(), static_cast<int>(type.size()), type.data(),
-                   static_cast<int>(name.size()), name.data(), kernel ? "accepted" : "declined: ",
-                   kernel ? "" : why_not.c_str());
+                   static_cast<int>(name.size()), name.data(),
+                   kernel ? "accepted" : "declined: ", kernel ? "" : why_not.c_str());
     if (kernel) return kernel;
     reasons += fmt::format(" {} ({}): {};", name, type, why_not);
   }

@@ -136,8 +136,9 @@ void Executor::run() {
       const std::string_view type = dtype_info(a.dst ? a.dst.dtype : a.diff_dst ? a.diff_dst.dtype : DType::f32).name;
       std::fprintf(stderr, "exec,%s,%.*s,%.*s,%.*s,%s,%.4f,reorders=%d,detail=%.*s\n", s.op.c_str(),
                    static_cast<int>(pass.size()), pass.data(), static_cast<int>(impl.size()), impl.data(),
-                   static_cast<int>(type.size()), type.data(), s.problem.c_str(), ms, s.kind == StepKind::kernel ? s.kernel->reorders() : 0,
-                   static_cast<int>(detail.size()), detail.data());
+                   static_cast<int>(type.size()), type.data(), s.problem.c_str(), ms,
+                   s.kind == StepKind::kernel ? s.kernel->reorders() : 0, static_cast<int>(detail.size()),
+                   detail.data());
     }
   }
 }

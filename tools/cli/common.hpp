@@ -2,8 +2,8 @@
 #pragma once
 #include <CLI/CLI.hpp>
 #include <memory>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "core/bytes.hpp"
@@ -15,10 +15,11 @@
 namespace edgetrain::cli {
 
 struct DataSpec {
-  std::string spec = "fashion-mnist";  // fashion-mnist[:DIR] | idx:IMAGES,LABELS | cifar10:DIR | cifar100:DIR | folder:DIR
-  std::string test_spec;               // same syntax; default: the spec's own test split where it has one
-  std::string classes;                 // subset: comma-separated names or indices
-  bool keep_labels = false;            // subset keeps the original labels (default: remapped 0..k-1)
+  std::string spec =
+      "fashion-mnist";       // fashion-mnist[:DIR] | idx:IMAGES,LABELS | cifar10:DIR | cifar100:DIR | folder:DIR
+  std::string test_spec;     // same syntax; default: the spec's own test split where it has one
+  std::string classes;       // subset: comma-separated names or indices
+  bool keep_labels = false;  // subset keeps the original labels (default: remapped 0..k-1)
 };
 
 // The training data and the test data (the --test-data spec, else the spec's own test split, else none).
@@ -38,7 +39,7 @@ void add_data_options(CLI::App& app, DataSpec& spec);
 // --precision: the element type of activations and gradients (f32 | bf16; see edgetrain::Precision).
 void add_precision_option(CLI::App& app, std::string& precision);
 
-Shape parse_chw(const std::string& text);            // "3x32x32"
+Shape parse_chw(const std::string& text);  // "3x32x32"
 
 // One line redrawn in place on a terminal; on a pipe, one line per quarter.
 class Progress {

@@ -4,9 +4,9 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "compile/compile.hpp"
 #include "edgetrain/training_session.hpp"
 #include "model_spec.hpp"
-#include "compile/compile.hpp"
 
 namespace edgetrain::cli {
 

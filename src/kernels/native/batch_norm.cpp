@@ -97,8 +97,8 @@ void bwd_weights_t(const KernelProblem& p, const KernelArgs& args) {
   const T* y = p.fused_activation != Activation::none ? args.dst.as<T>() : nullptr;
   auto* s1 = static_cast<double*>(args.scratch.data);
   double* s2 = s1 + e.C;
-  bn_blocked::channel_sums(args.src[0].as<T>(), args.diff_dst.as<T>(), y, p.fused_activation,
-                           args.aux[0].as<float>(), e, s1, s2);
+  bn_blocked::channel_sums(args.src[0].as<T>(), args.diff_dst.as<T>(), y, p.fused_activation, args.aux[0].as<float>(),
+                           e, s1, s2);
   write_weight_grads(args, s1, s2, args.aux[1].as<float>(), e.C);
 }
 

@@ -32,8 +32,8 @@ template <bool Mask>
 #define ET_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 
 template <bool Mask, class T>
-[[gnu::always_inline]] inline void sums_body(const T* x, const T* dy, const T* y, Range r,
-                                             const float* mean, const Extent& e, double* s1, double* s2) {
+[[gnu::always_inline]] inline void sums_body(const T* x, const T* dy, const T* y, Range r, const float* mean,
+                                             const Extent& e, double* s1, double* s2) {
   const int64_t blocks = e.C / B;
 #pragma omp parallel for if (e.N * e.C * e.S > (1 << 15)) schedule(static)
   for (int64_t cb = 0; cb < blocks; ++cb) {
@@ -62,7 +62,7 @@ template <bool Mask, class T>
 
 template <bool Mask, class T>
 [[gnu::always_inline]] inline void grad_body(const T* x, const T* dy, const T* y, Range r, const float* mean,
-                                            const float* a, const float* b, const float* c, const Extent& e, T* dx) {
+                                             const float* a, const float* b, const float* c, const Extent& e, T* dx) {
   const int64_t blocks = e.C / B;
 #pragma omp parallel for if (e.N * e.C * e.S > (1 << 15)) schedule(static)
   for (int64_t nb = 0; nb < e.N * blocks; ++nb) {
@@ -113,8 +113,8 @@ template <class T>
 }
 
 template <class T>
-[[gnu::always_inline]] inline void normalize_body(const T* x, const float* mean, const float* scale,
-                                                  const float* shift, Range r, const Extent& e, T* y) {
+[[gnu::always_inline]] inline void normalize_body(const T* x, const float* mean, const float* scale, const float* shift,
+                                                  Range r, const Extent& e, T* y) {
   const int64_t blocks = e.C / B;
 #pragma omp parallel for if (e.N * e.C * e.S > (1 << 15)) schedule(static)
   for (int64_t nb = 0; nb < e.N * blocks; ++nb) {
@@ -134,23 +134,23 @@ template <class T>
 }  // namespace
 
 // One compiled entry point per storage type and ISA (target_clones does not apply to templates).
-#define ET_BN_ENTRY_POINTS(T)                                                                                      \
-  ET_SIMD_CLONES void statistics(const T* x, const Extent& e, float* mean, float* var) {                         \
-    statistics_body(x, e, mean, var);                                                                            \
-  }                                                                                                              \
-  ET_SIMD_CLONES void normalize(const T* x, const float* mean, const float* scale, const float* shift,           \
-                                Activation act, const Extent& e, T* y) {                                         \
-    normalize_body(x, mean, scale, shift, range_of(act), e, y);                                                  \
-  }                                                                                                              \
-  ET_SIMD_CLONES void channel_sums(const T* x, const T* dy, const T* y, Activation act, const float* mean,       \
-                                   const Extent& e, double* s1, double* s2) {                                    \
-    if (act != Activation::none) return sums_body<true>(x, dy, y, range_of(act), mean, e, s1, s2);               \
-    sums_body<false>(x, dy, y, range_of(act), mean, e, s1, s2);                                                  \
-  }                                                                                                              \
-  ET_SIMD_CLONES void backward(const T* x, const T* dy, const T* y, Activation act, const float* mean,           \
-                               const float* a, const float* b, const float* c, const Extent& e, T* dx) {         \
-    if (act != Activation::none) return grad_body<true>(x, dy, y, range_of(act), mean, a, b, c, e, dx);          \
-    grad_body<false>(x, dy, y, range_of(act), mean, a, b, c, e, dx);                                             \
+#define ET_BN_ENTRY_POINTS(T)                                                                                          \
+  ET_SIMD_CLONES void statistics(const T* x, const Extent& e, float* mean, float* var) {                               \
+    statistics_body(x, e, mean, var);                                                                                  \
+  }                                                                                                                    \
+  ET_SIMD_CLONES void normalize(const T* x, const float* mean, const float* scale, const float* shift, Activation act, \
+                                const Extent& e, T* y) {                                                               \
+    normalize_body(x, mean, scale, shift, range_of(act), e, y);                                                        \
+  }                                                                                                                    \
+  ET_SIMD_CLONES void channel_sums(const T* x, const T* dy, const T* y, Activation act, const float* mean,             \
+                                   const Extent& e, double* s1, double* s2) {                                          \
+    if (act != Activation::none) return sums_body<true>(x, dy, y, range_of(act), mean, e, s1, s2);                     \
+    sums_body<false>(x, dy, y, range_of(act), mean, e, s1, s2);                                                        \
+  }                                                                                                                    \
+  ET_SIMD_CLONES void backward(const T* x, const T* dy, const T* y, Activation act, const float* mean, const float* a, \
+                               const float* b, const float* c, const Extent& e, T* dx) {                               \
+    if (act != Activation::none) return grad_body<true>(x, dy, y, range_of(act), mean, a, b, c, e, dx);                \
+    grad_body<false>(x, dy, y, range_of(act), mean, a, b, c, e, dx);                                                   \
   }
 
 ET_BN_ENTRY_POINTS(float)

@@ -1,7 +1,8 @@
 // BatchNorm loops over nChw16c tensors [N, C/16, S, 16] (S = H*W), with an optional ReLU / ReLU6 fused
 // after the normalisation: the native backend's BatchNorm (batch_norm.cpp), where oneDNN 2.6 has no
-// equivalent (its statistics are ~1e-4 accurate, its BN has no ReLU6 and no fused weight gradients). Compiled for AVX-512 and AVX2 as well (one 16-channel block is one AVX-512
-// register); the project itself builds for the x86-64 baseline.
+// equivalent (its statistics are ~1e-4 accurate, its BN has no ReLU6 and no fused weight gradients). Compiled for
+// AVX-512 and AVX2 as well (one 16-channel block is one AVX-512 register); the project itself builds for the x86-64
+// baseline.
 #pragma once
 #include <cstdint>
 
@@ -29,10 +30,10 @@ void normalize(const bf16* x, const float* mean, const float* scale, const float
 
 // Per channel s1 = sum(g), s2 = sum(g * (x - mean)), g = dy masked by the activation's derivative at
 // its output y (act none: y unused, may be null).
-void channel_sums(const float* x, const float* dy, const float* y, Activation act, const float* mean,
-                  const Extent& e, double* s1, double* s2);
-void channel_sums(const bf16* x, const bf16* dy, const bf16* y, Activation act, const float* mean,
-                  const Extent& e, double* s1, double* s2);
+void channel_sums(const float* x, const float* dy, const float* y, Activation act, const float* mean, const Extent& e,
+                  double* s1, double* s2);
+void channel_sums(const bf16* x, const bf16* dy, const bf16* y, Activation act, const float* mean, const Extent& e,
+                  double* s1, double* s2);
 
 // dx = a * g - b * (x - mean) - c per channel, g as in channel_sums.
 void backward(const float* x, const float* dy, const float* y, Activation act, const float* mean, const float* a,

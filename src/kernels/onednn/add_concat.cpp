@@ -40,7 +40,8 @@ class ConcatFwd final : public ProgramKernel {
     dnnl::concat::primitive_desc pd(dst, 1, srcs, cpu_engine(), user_scratchpad());
     std::vector<std::pair<int, memory>> args;
     for (size_t i = 0; i < srcs.size(); ++i)
-      args.emplace_back(DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i), prog_.user(srcs[i], Slot::src, static_cast<int>(i)));
+      args.emplace_back(DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i),
+                        prog_.user(srcs[i], Slot::src, static_cast<int>(i)));
     args.emplace_back(DNNL_ARG_DST, prog_.user(dst, Slot::dst));
     prog_.add(dnnl::concat(pd), pd, std::move(args));
   }

@@ -38,7 +38,8 @@ flags bn_flags(bool training) {
 
 dnnl::batch_normalization_forward::primitive_desc fwd_pd(const BatchNormAttrs& a, const KernelProblem& p, prop kind,
                                                          flags f) {
-  dnnl::batch_normalization_forward::desc d(kind, data_md(p.src[0], p.src_layout_of(0), p.dtype), static_cast<float>(a.eps), f);
+  dnnl::batch_normalization_forward::desc d(kind, data_md(p.src[0], p.src_layout_of(0), p.dtype),
+                                            static_cast<float>(a.eps), f);
   return {d, user_scratchpad(), cpu_engine()};
 }
 

@@ -331,11 +331,11 @@ class ConvBwdWeights final : public ProgramKernel {
     auto hint = fwd_pd(a, g, any);
     const auto pd = with_algorithm(wants_winograd(a, g, any), [&](alg al) {
       const auto d =
-          a.bias ? dnnl::convolution_backward_weights::desc(al, src_md(g, any), diff_weights_md(g, any),
-                                                            plain_md(g.bias), dst_md(g, any), g.strides, g.dilates,
-                                                            g.pad_l, g.pad_r)
-                 : dnnl::convolution_backward_weights::desc(al, src_md(g, any), diff_weights_md(g, any),
-                                                            dst_md(g, any), g.strides, g.dilates, g.pad_l, g.pad_r);
+          a.bias
+              ? dnnl::convolution_backward_weights::desc(al, src_md(g, any), diff_weights_md(g, any), plain_md(g.bias),
+                                                         dst_md(g, any), g.strides, g.dilates, g.pad_l, g.pad_r)
+              : dnnl::convolution_backward_weights::desc(al, src_md(g, any), diff_weights_md(g, any), dst_md(g, any),
+                                                         g.strides, g.dilates, g.pad_l, g.pad_r);
       return dnnl::convolution_backward_weights::primitive_desc(d, user_scratchpad(), cpu_engine(), hint);
     });
     std::vector<std::pair<int, memory>> args{

@@ -29,23 +29,34 @@ std::unique_ptr<Kernel> make_onednn_kernel(const KernelProblem& p, std::string& 
   try {
     k = std::visit(
         [&]<class A>(const A& a) -> std::unique_ptr<ProgramKernel> {
-          const bool has_params = std::is_same_v<A, Conv2dAttrs> || std::is_same_v<A, BatchNormAttrs> ||
-                                  std::is_same_v<A, LinearAttrs>;
+          const bool has_params =
+              std::is_same_v<A, Conv2dAttrs> || std::is_same_v<A, BatchNormAttrs> || std::is_same_v<A, LinearAttrs>;
           if (p.pass == Pass::bwd_weights && !has_params) {
             why_not = "op has no parameters";
             return nullptr;
           }
-          if constexpr (std::is_same_v<A, Conv2dAttrs>) return make_conv2d(a, p, why_not);
-          else if constexpr (std::is_same_v<A, BatchNormAttrs>) return make_batch_norm(a, p, why_not);
-          else if constexpr (std::is_same_v<A, ReluAttrs>) return make_relu(false, p, why_not);
-          else if constexpr (std::is_same_v<A, Relu6Attrs>) return make_relu(true, p, why_not);
-          else if constexpr (std::is_same_v<A, PointwiseAttrs>) return make_pointwise(a, p, why_not);
-          else if constexpr (std::is_same_v<A, MaxPoolAttrs>) return make_max_pool(a, p, why_not);
-          else if constexpr (std::is_same_v<A, AvgPoolAttrs>) return make_avg_pool(a, p, why_not);
-          else if constexpr (std::is_same_v<A, GlobalAvgPoolAttrs>) return make_global_avg_pool(p, why_not);
-          else if constexpr (std::is_same_v<A, LinearAttrs>) return make_linear(a, p, why_not);
-          else if constexpr (std::is_same_v<A, AddAttrs>) return make_add(p, why_not);
-          else if constexpr (std::is_same_v<A, ConcatAttrs>) return make_concat(p, why_not);
+          if constexpr (std::is_same_v<A, Conv2dAttrs>)
+            return make_conv2d(a, p, why_not);
+          else if constexpr (std::is_same_v<A, BatchNormAttrs>)
+            return make_batch_norm(a, p, why_not);
+          else if constexpr (std::is_same_v<A, ReluAttrs>)
+            return make_relu(false, p, why_not);
+          else if constexpr (std::is_same_v<A, Relu6Attrs>)
+            return make_relu(true, p, why_not);
+          else if constexpr (std::is_same_v<A, PointwiseAttrs>)
+            return make_pointwise(a, p, why_not);
+          else if constexpr (std::is_same_v<A, MaxPoolAttrs>)
+            return make_max_pool(a, p, why_not);
+          else if constexpr (std::is_same_v<A, AvgPoolAttrs>)
+            return make_avg_pool(a, p, why_not);
+          else if constexpr (std::is_same_v<A, GlobalAvgPoolAttrs>)
+            return make_global_avg_pool(p, why_not);
+          else if constexpr (std::is_same_v<A, LinearAttrs>)
+            return make_linear(a, p, why_not);
+          else if constexpr (std::is_same_v<A, AddAttrs>)
+            return make_add(p, why_not);
+          else if constexpr (std::is_same_v<A, ConcatAttrs>)
+            return make_concat(p, why_not);
           else {
             why_not = fmt::format("no oneDNN primitive for {}", op_name(p.attrs));
             return nullptr;

@@ -18,8 +18,8 @@ struct Mds {
 Mds mds_of(const LinearAttrs& a, const KernelProblem& p) {
   const int64_t N = p.src[0][0];
   const memory::dims w{a.out_features, a.in_features};
-  return {plain_md(memory::dims{N, a.in_features}, p.dtype), plain_md(w, p.dtype), plain_md(memory::dims{a.out_features}),
-          plain_md(memory::dims{N, a.out_features}, p.dtype), plain_md(w)};
+  return {plain_md(memory::dims{N, a.in_features}, p.dtype), plain_md(w, p.dtype),
+          plain_md(memory::dims{a.out_features}), plain_md(memory::dims{N, a.out_features}, p.dtype), plain_md(w)};
 }
 
 dnnl::inner_product_forward::primitive_desc fwd_pd(const LinearAttrs& a, const Mds& m) {
@@ -33,9 +33,10 @@ class LinearFwd final : public ProgramKernel {
   LinearFwd(const LinearAttrs& a, const KernelProblem& p) {
     const Mds m = mds_of(a, p);
     auto pd = fwd_pd(a, m);
-    std::vector<std::pair<int, memory>> args{{DNNL_ARG_SRC, prog_.user(m.src, Slot::src, 0)},
-                                             {DNNL_ARG_WEIGHTS, prog_.reorder_in(prog_.user(m.user_weights, Slot::weights, 0), m.weights)},
-                                             {DNNL_ARG_DST, prog_.user(m.dst, Slot::dst)}};
+    std::vector<std::pair<int, memory>> args{
+        {DNNL_ARG_SRC, prog_.user(m.src, Slot::src, 0)},
+        {DNNL_ARG_WEIGHTS, prog_.reorder_in(prog_.user(m.user_weights, Slot::weights, 0), m.weights)},
+        {DNNL_ARG_DST, prog_.user(m.dst, Slot::dst)}};
     if (a.bias) args.emplace_back(DNNL_ARG_BIAS, prog_.user(m.bias, Slot::weights, 1));
     prog_.add(dnnl::inner_product_forward(pd), pd, std::move(args));
   }
@@ -69,9 +70,10 @@ class LinearBwdWeights final : public ProgramKernel {
     const auto d = a.bias ? dnnl::inner_product_backward_weights::desc(m.src, m.user_weights, m.bias, m.dst)
                           : dnnl::inner_product_backward_weights::desc(m.src, m.user_weights, m.dst);
     dnnl::inner_product_backward_weights::primitive_desc pd(d, user_scratchpad(), cpu_engine(), hint);
-    std::vector<std::pair<int, memory>> args{{DNNL_ARG_SRC, prog_.user(m.src, Slot::src, 0)},
-                                             {DNNL_ARG_DIFF_DST, prog_.user(m.dst, Slot::diff_dst)},
-                                             {DNNL_ARG_DIFF_WEIGHTS, prog_.user(m.user_weights, Slot::diff_weights, 0)}};
+    std::vector<std::pair<int, memory>> args{
+        {DNNL_ARG_SRC, prog_.user(m.src, Slot::src, 0)},
+        {DNNL_ARG_DIFF_DST, prog_.user(m.dst, Slot::diff_dst)},
+        {DNNL_ARG_DIFF_WEIGHTS, prog_.user(m.user_weights, Slot::diff_weights, 0)}};
     if (a.bias) args.emplace_back(DNNL_ARG_DIFF_BIAS, prog_.user(m.bias, Slot::diff_weights, 1, /*fallback=*/true));
     prog_.add(dnnl::inner_product_backward_weights(pd), pd, std::move(args));
   }

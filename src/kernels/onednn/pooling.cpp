@@ -26,7 +26,10 @@ int64_t right_pad(int64_t in, int64_t out, int k, int s, int pad_l) {
 }
 
 Pool pool_of(dnnl::algorithm alg, int kh, int kw, int sh, int sw, int ph, int pw, const KernelProblem& p) {
-  return {alg, {kh, kw}, {sh, sw}, {ph, pw},
+  return {alg,
+          {kh, kw},
+          {sh, sw},
+          {ph, pw},
           {right_pad(p.src[0][2], p.dst[2], kh, sh, ph), right_pad(p.src[0][3], p.dst[3], kw, sw, pw)}};
 }
 
@@ -37,8 +40,8 @@ memory::desc dst_md(const KernelProblem& p) {
 }
 
 dnnl::pooling_forward::primitive_desc fwd_pd(const Pool& pl, const KernelProblem& p, bool training) {
-  dnnl::pooling_forward::desc d(training ? prop::forward_training : prop::forward_inference, pl.alg,
-                                src_md(p), dst_md(p), pl.strides, pl.kernel, pl.pad_l, pl.pad_r);
+  dnnl::pooling_forward::desc d(training ? prop::forward_training : prop::forward_inference, pl.alg, src_md(p),
+                                dst_md(p), pl.strides, pl.kernel, pl.pad_l, pl.pad_r);
   return {d, user_scratchpad(), cpu_engine()};
 }
 
@@ -100,8 +103,8 @@ std::unique_ptr<ProgramKernel> make(const Pool& pl, const KernelProblem& p) {
 
 std::unique_ptr<ProgramKernel> make_max_pool(const MaxPoolAttrs& a, const KernelProblem& p, std::string& why_not) {
   if (!check_input(p, why_not)) return nullptr;
-  const Pool pl = pool_of(dnnl::algorithm::pooling_max, a.kernel_h, a.kernel_w, a.stride_h, a.stride_w, a.pad_h,
-                          a.pad_w, p);
+  const Pool pl =
+      pool_of(dnnl::algorithm::pooling_max, a.kernel_h, a.kernel_w, a.stride_h, a.stride_w, a.pad_h, a.pad_w, p);
   // The one predicate for fwd and bwd of a training node: both descriptors build (a dnnl::error here
   // declines both passes alike) and the workspace fits in the i32 indices buffer.
   if (p.training || p.pass != Pass::fwd) {
@@ -119,9 +122,9 @@ std::unique_ptr<ProgramKernel> make_max_pool(const MaxPoolAttrs& a, const Kernel
 
 std::unique_ptr<ProgramKernel> make_avg_pool(const AvgPoolAttrs& a, const KernelProblem& p, std::string& why_not) {
   if (!check_input(p, why_not)) return nullptr;
-  const Pool pl = pool_of(a.count_include_pad ? dnnl::algorithm::pooling_avg_include_padding
-                                              : dnnl::algorithm::pooling_avg_exclude_padding,
-                          a.kernel_h, a.kernel_w, a.stride_h, a.stride_w, a.pad_h, a.pad_w, p);
+  const Pool pl = pool_of(
+      a.count_include_pad ? dnnl::algorithm::pooling_avg_include_padding : dnnl::algorithm::pooling_avg_exclude_padding,
+      a.kernel_h, a.kernel_w, a.stride_h, a.stride_w, a.pad_h, a.pad_w, p);
   if (a.count_include_pad && (pl.pad_r[0] > a.pad_h || pl.pad_r[1] > a.pad_w)) {
     why_not = "count_include_pad with a ceil_mode window past the padding (oneDNN divides by the full kernel)";
     return nullptr;

@@ -12,7 +12,7 @@ void add_into(const TensorView& dst, const TensorView& src) {
     T* d = dst.as<T>();
     const T* s = src.as<T>();
     const int64_t n = dst.numel();
-#pragma omp parallel for simd if (parallel: n > detail::kParallelMin) schedule(static)
+#pragma omp parallel for simd if (parallel : n > detail::kParallelMin) schedule(static)
     for (int64_t i = 0; i < n; ++i) d[i] += s[i];
   });
 }
