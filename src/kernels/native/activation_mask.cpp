@@ -1,28 +1,31 @@
 #include "kernels/native/activation_mask.hpp"
 
 #include "core/bf16.hpp"
+#include "core/vector_isa.hpp"
 
 namespace edgetrain::native {
 
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void mask_gradient(float* dy,
-                                                                                                 const float* y,
-                                                                                                 int64_t n,
-                                                                                                 Activation act) {
+namespace {
+constexpr int64_t kParallelMin = 1 << 16;
+}  // namespace
+
+void mask_gradient(float* dy, const float* y, int64_t n, Activation act) {
   const ActivationRange r = range_of(act);
-#pragma omp parallel for simd if (parallel : n > (1 << 16)) schedule(static)
-  for (int64_t i = 0; i < n; ++i) dy[i] = ((y[i] > r.lo) & (y[i] < r.hi)) ? dy[i] : 0.f;
+  parallel_for_elements(
+      n, kParallelMin, [=](int64_t i) __attribute__((always_inline)) {
+        dy[i] = ((y[i] > r.lo) & (y[i] < r.hi)) ? dy[i] : 0.f;
+      });
 }
 
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void mask_gradient(bf16* dy,
-                                                                                                 const bf16* y,
-                                                                                                 int64_t n,
-                                                                                                 Activation act) {
+void mask_gradient(bf16* dy, const bf16* y, int64_t n, Activation act) {
   const ActivationRange r = range_of(act);
-#pragma omp parallel for simd if (parallel : n > (1 << 16)) schedule(static)
-  for (int64_t i = 0; i < n; ++i) {
-    const float v = to_float(y[i]);
-    dy[i] = ((v > r.lo) & (v < r.hi)) ? dy[i] : bf16{};
-  }
+  uint16_t* g = bits_of(dy);
+  const uint16_t* out = bits_of(y);
+  parallel_for_elements(
+      n, kParallelMin, [=](int64_t i) __attribute__((always_inline)) {
+        const float v = from_bf16_bits(out[i]);
+        g[i] = ((v > r.lo) & (v < r.hi)) ? g[i] : uint16_t{0};
+      });
 }
 
 void mask_gradient(const TensorView& dy, const TensorView& y, Activation act) {
