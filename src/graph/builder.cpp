@@ -55,7 +55,11 @@ int GraphBuilder::conv(const std::string& name, int src, int64_t out_channels, i
 }
 
 int GraphBuilder::batch_norm(const std::string& name, int src, double eps, double momentum) {
-  return node(name, BatchNormAttrs{channels(src), eps, momentum}, {src});
+  // At the precision ONNX stores them (float epsilon, float running share 1 - momentum), so that a
+  // model's export re-imports to the same arithmetic: an epsilon of 1e-3 in double and in float differ
+  // by 5e-11, which moves outputs by an ulp where a channel's variance is below epsilon.
+  const double onnx_eps = static_cast<float>(eps), onnx_momentum = 1.0 - static_cast<float>(1.0 - momentum);
+  return node(name, BatchNormAttrs{channels(src), onnx_eps, onnx_momentum}, {src});
 }
 int GraphBuilder::relu(const std::string& name, int src) { return node(name, ReluAttrs{}, {src}); }
 int GraphBuilder::relu6(const std::string& name, int src) { return node(name, Relu6Attrs{}, {src}); }

@@ -43,6 +43,9 @@ TEST(Api, ClosedChoicesRoundTripByName) {
   EXPECT_THROW(parse_optimizer("sdg"), Error);
   EXPECT_THROW(parse_schedule("linear"), Error);
   EXPECT_THROW(parse_backend("gpu"), Error);
+  for (Precision p : {Precision::f32, Precision::bf16}) EXPECT_EQ(parse_precision(to_string(p)), p);
+  EXPECT_THROW(parse_precision("fp16"), Error);
+  EXPECT_THROW(parse_precision("fx8"), Error);  // not built yet: says so
 }
 
 TEST(Api, ModelDescribesItselfAndItsParameters) {
@@ -203,10 +206,12 @@ TEST(Api, FitStopsWhenACallbackSaysSoOrWhenAsked) {
 }
 
 // A run interrupted after an epoch and resumed from its checkpoint ends bit for bit where a straight
-// run ends: weights, and the optimizer state behind the next steps.
-TEST(Api, ResumeContinuesARunExactly) {
+// run ends: weights, and the optimizer state behind the next steps; a bf16 run resumes in bf16.
+void resume_continues_a_run_exactly(Precision precision) {
+  SCOPED_TRACE(to_string(precision));
   const Dataset data = quadrant_dataset(48, 6);
   TrainingOptions t = small_training();
+  t.engine.precision = precision;
   t.optimizer.kind = Optimizer::adam;
   t.optimizer.lr = 1e-3;
   t.schedule = ScheduleOptions::over_epochs(Schedule::cosine, 2, 48 / 8);
@@ -240,6 +245,11 @@ TEST(Api, ResumeContinuesARunExactly) {
   plain.save(weights);
   EXPECT_THROW(TrainingSession::resume(weights), Error);  // weights only: nothing to resume
   std::remove(weights.c_str());
+}
+
+TEST(Api, ResumeContinuesARunExactly) {
+  resume_continues_a_run_exactly(Precision::f32);
+  resume_continues_a_run_exactly(Precision::bf16);
 }
 
 TEST(Api, SaveLoadAndCloneKeepTheWeights) {

@@ -29,6 +29,8 @@ expect_error "trainable spec matching nothing" "selects no parameter" -- plan --
 expect_error "bad trainable syntax" "not understood" -- plan --trainable last:x
 expect_error "impossible memory budget" "memory budget" -- plan --model resnet18 --batch 32 --memory-budget 64M
 expect_error "impossible budget in train" "memory budget" -- train --memory-budget 1M
+expect_error "unknown precision" "use f32 or bf16" -- plan --precision fp16
+expect_error "precision not built yet" "not built yet" -- train --precision fx8
 
 # --- checkpoints ---
 expect_error "missing checkpoint" "missing.ckpt" -- eval --checkpoint missing.ckpt
@@ -93,6 +95,15 @@ assert len(boxes) == sum(1 for b in buffers if b["bytes"] > 0)
 PY
   grep -q "layer1.0.conv1" steps.log || bad "plan --steps prints the step names"
 else bad "plan --steps: $(tail -2 steps.log)"; fi
+# bf16 stores the activations and their gradients in half the bytes; the plan shows it before training.
+if "$bin" plan --model resnet20 --input 3x32x32 --batch 8 --json f32.json >/dev/null 2>&1 &&
+   "$bin" plan --model resnet20 --input 3x32x32 --batch 8 --precision bf16 --json bf16.json >/dev/null 2>&1 &&
+   python3 - <<'PY'; then ok "plan --precision bf16 halves the stored activations"; else bad "plan --precision bf16"; fi
+import json
+stored = lambda f: (lambda r: r["activations"] + r["activation_grads"])(json.load(open(f))["planned_requests_bytes"])
+ratio = stored("bf16.json") / stored("f32.json")
+assert 0.49 < ratio < 0.52, ratio
+PY
 if "$bin" info >info.log 2>&1 && grep -q "421642 parameters" info.log; then ok "info runs with defaults"; else bad "info"; fi
 if "$bin" info --model mobilenet_v2 --num-classes 1000 --quiet >mb.log 2>&1 && grep -q "3504872 parameters" mb.log; then ok "info mobilenet_v2"; else bad "info mobilenet_v2 ($(cat mb.log))"; fi
 

@@ -52,6 +52,7 @@ def test_options_keyword_constructors():
     s = et.ScheduleOptions.over_epochs(et.Schedule.cosine, epochs=3, steps_per_epoch=10)
     assert s.kind == et.Schedule.cosine and s.total_steps > 0
     assert et.EngineOptions(backend=et.Backend.reference).backend == et.Backend.reference
+    assert et.EngineOptions(precision=et.Precision.bf16).precision == et.Precision.bf16
     assert et.PruneOptions(criterion=et.PruneCriterion.l1, level=0.3).level == 0.3
 
 
