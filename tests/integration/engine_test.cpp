@@ -201,23 +201,28 @@ TEST(Autodiff, BackwardScopeFollowsTheTrainableSpec) {
   EXPECT_NE(error_of([] { parse_trainable("last:zero"); }).find("not understood"), std::string::npos);
 }
 
+// In f32 and with bf16 activations and gradients.
 TEST(Autodiff, TrainingLearnsTheSyntheticTask) {
-  auto data = std::make_shared<BlobDataset>(256, Shape{1, 12, 12}, 4, 11);
-  Network m = make_model(every_op_net());
-  TrainConfig tc;
-  tc.batch = 16;
-  tc.optimizer.kind = optim::OptimizerKind::adam;
-  tc.optimizer.lr = 3e-3;
-  Trainer t(m, tc);
-  data::LoaderOptions lo;
-  lo.batch = 16;
-  lo.drop_last = true;
-  data::BatchLoader loader(data, lo);
-  EpochResult first = t.train_epoch(loader, 0);
-  EpochResult last;
-  for (int e = 1; e < 6; ++e) last = t.train_epoch(loader, e);
-  EXPECT_LT(last.loss, first.loss * 0.5);
-  EXPECT_GT(evaluate(m, data, 64).accuracy, 0.9);
+  for (DType activations : {DType::f32, DType::bf16}) {
+    SCOPED_TRACE(dtype_info(activations).name);
+    auto data = std::make_shared<BlobDataset>(256, Shape{1, 12, 12}, 4, 11);
+    Network m = make_model(every_op_net());
+    TrainConfig tc;
+    tc.batch = 16;
+    tc.optimizer.kind = optim::OptimizerKind::adam;
+    tc.optimizer.lr = 3e-3;
+    tc.activations = activations;
+    Trainer t(m, tc);
+    data::LoaderOptions lo;
+    lo.batch = 16;
+    lo.drop_last = true;
+    data::BatchLoader loader(data, lo);
+    EpochResult first = t.train_epoch(loader, 0);
+    EpochResult last;
+    for (int e = 1; e < 6; ++e) last = t.train_epoch(loader, e);
+    EXPECT_LT(last.loss, first.loss * 0.5);
+    EXPECT_GT(evaluate(m, data, 64).accuracy, 0.9);
+  }
 }
 
 TEST(Checkpoint, ResumingIsExact) {
