@@ -26,8 +26,7 @@ bool rounds_weights(const Attrs& a) { return is<Conv2dAttrs>(a) || is<LinearAttr
 
 ConvertingKernel::ConvertingKernel(const KernelProblem& outer, DType inner_dtype, std::unique_ptr<Kernel> inner)
     : inner_(std::move(inner)), inner_dtype_(inner_dtype) {
-  inner_scratch_ = align64(inner_->scratch_bytes());
-  scratch_bytes_ = inner_scratch_;
+  scratch_bytes_ = align64(inner_->scratch_bytes());  // the inner kernel's scratch first
   plan_conversions(outer);
   detail_ = fmt::format("{}{}converted to {}", inner_->detail(), inner_->detail().empty() ? "" : "; ",
                         dtype_info(inner_dtype).name);
@@ -37,7 +36,6 @@ void ConvertingKernel::book(Role role, std::size_t index, const Shape& shape, bo
   conversions_list_.push_back({role, index, in, out, round, scratch_bytes_});
   const DType t = round ? DType::f32 : inner_dtype_;
   scratch_bytes_ += align64(static_cast<std::size_t>(shape.numel()) * dtype_size(t));
-  ++conversions_;
 }
 
 void ConvertingKernel::plan_conversions(const KernelProblem& p) {
@@ -61,9 +59,7 @@ void ConvertingKernel::plan_conversions(const KernelProblem& p) {
 // In f32, a bf16 problem's multiply-accumulate reads its f32 inputs rounded to bf16: the weights, and
 // the f32 side of a mixed problem (the input of a first layer, the logits gradient of a classifier).
 void ConvertingKernel::plan_rounding(const KernelProblem& p) {
-  bool low_precision = p.dtype == DType::bf16;
-  for (std::size_t i = 0; i < p.src.size(); ++i) low_precision = low_precision || p.src_dtype_of(i) == DType::bf16;
-  if (inner_dtype_ != DType::f32 || !low_precision || !rounds_weights(p.attrs)) return;
+  if (inner_dtype_ != DType::f32 || !p.has_operand(DType::bf16) || !rounds_weights(p.attrs)) return;
   const bool fwd = p.pass == Pass::fwd;
   if (p.pass != Pass::bwd_weights) book(Role::weights, 0, param_specs(p.attrs).at(0).shape, true, false, true);
   if ((fwd || p.pass == Pass::bwd_weights) && p.src_dtype_of(0) == DType::f32)

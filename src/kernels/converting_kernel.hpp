@@ -29,7 +29,7 @@ class ConvertingKernel final : public Kernel {
   void execute(const KernelArgs& args) const override;
   KernelBackend backend() const override { return inner_->backend(); }
   std::size_t scratch_bytes() const override { return scratch_bytes_; }
-  int reorders() const override { return inner_->reorders() + conversions_; }
+  int reorders() const override { return inner_->reorders() + static_cast<int>(conversions_list_.size()); }
   Algorithm algorithm() const override { return inner_->algorithm(); }
   bool uses_persistent_workspace() const override { return inner_->uses_persistent_workspace(); }
   std::string_view detail() const override { return detail_; }
@@ -55,8 +55,7 @@ class ConvertingKernel final : public Kernel {
   mutable std::mutex args_mutex_;
   mutable KernelArgs inner_args_;
   std::vector<Conversion> conversions_list_;
-  int conversions_ = 0;
-  std::size_t inner_scratch_ = 0, scratch_bytes_ = 0;
+  std::size_t scratch_bytes_ = 0;
   std::string detail_;
 };
 

@@ -50,6 +50,12 @@ struct OpDesc {
   bool operator==(const OpDesc&) const = default;
 
   DType src_dtype_of(size_t i) const { return i < src_dtype.size() ? src_dtype[i] : dtype; }
+  // Whether the output or any input has type t.
+  bool has_operand(DType t) const {
+    bool any = dtype == t;
+    for (DType s : src_dtype) any = any || s == t;
+    return any;
+  }
   bool uniform_dtype() const {
     for (DType t : src_dtype)
       if (is_floating(t) && t != dtype) return false;

@@ -71,19 +71,13 @@ KernelProblem with_uniform_dtype(const KernelProblem& problem, DType t) {
   return p;
 }
 
-bool has_bf16_operand(const KernelProblem& p) {
-  bool any = p.dtype == DType::bf16;
-  for (DType t : p.src_dtype) any = any || t == DType::bf16;
-  return any;
-}
-
 }  // namespace
 
 std::unique_ptr<Kernel> try_select_kernel(const KernelProblem& problem, BackendChoice backend, std::string& reasons) {
   const bool uniform = problem.uniform_dtype();
   if (uniform)
     if (std::unique_ptr<Kernel> k = first_accepting(problem, backend, reasons)) return k;
-  if (!has_bf16_operand(problem)) return nullptr;
+  if (!problem.has_operand(DType::bf16)) return nullptr;
   // Converted at the boundaries: a mixed problem's kernel in bf16, else (as any bf16 problem no row
   // takes) in f32.
   for (DType inner : {DType::bf16, DType::f32}) {
