@@ -20,7 +20,17 @@ enum class Backend { automatic, onednn, reference, native };  // native last: th
 //   bf16  bfloat16 activations and activation gradients: convolutions and linear layers multiply bf16
 //         inputs by bf16-rounded weights, summing in f32 (the CPU's AVX512_BF16 instructions where it has
 //         them). About half the activation memory; 2-3 significant digits per value.
-enum class Precision { f32, bf16 };
+//   fx8, fx12, fx14, fx16
+//         dynamic fixed point of that word length (MuPPET): integers with one power-of-two scale per
+//         tensor, chosen from its range, converted with stochastic rounding; convolution and linear
+//         weights are quantised from the f32 master copy and their gradients quantised too. A quarter
+//         (fx8) or half the activation memory. The arithmetic is emulated in f32 on the quantised
+//         values (exact products, f32 sums): no integer kernels yet, so slower than f32.
+//   muppet
+//         MuPPET's schedule: fx8, then fx12, fx14, fx16 and f32, moving on when the gradient
+//         diversity of the epoch-end gradients says the current precision stalls (fit() decides at
+//         epoch ends; TrainingSession::precision_policy() reports the decisions).
+enum class Precision { f32, bf16, fx8, fx12, fx14, fx16, muppet };
 
 // How planned buffers share memory: greedy by size (reuse, the default) or none (every buffer its own
 // bytes; a reference: trains bit for bit alike).
@@ -145,7 +155,7 @@ EDGETRAIN_API std::string format_bytes(std::size_t bytes);
 EDGETRAIN_API std::string to_string(Backend backend);      // "auto" | "onednn" | "native" | "ref"
 EDGETRAIN_API std::string to_string(Optimizer optimizer);  // "sgd" | "adam" | "adamw"
 EDGETRAIN_API std::string to_string(Schedule schedule);    // "constant" | "step" | "cosine"
-EDGETRAIN_API std::string to_string(Precision precision);  // "f32" | "bf16"
+EDGETRAIN_API std::string to_string(Precision precision);  // "f32" | "bf16" | "fx8" ... "fx16" | "muppet"
 EDGETRAIN_API Backend parse_backend(const std::string& name);
 EDGETRAIN_API Optimizer parse_optimizer(const std::string& name);
 EDGETRAIN_API Schedule parse_schedule(const std::string& name);

@@ -10,7 +10,12 @@ namespace {
 void bind_enums(py::module_& m) {
   py::enum_<Precision>(m, "Precision", "Element type of activations and their gradients.")
       .value("f32", Precision::f32, "single precision")
-      .value("bf16", Precision::bf16, "bfloat16 activations and gradients; f32 weights, optimizer state and loss");
+      .value("bf16", Precision::bf16, "bfloat16 activations and gradients; f32 weights, optimizer state and loss")
+      .value("fx8", Precision::fx8, "8-bit dynamic fixed point (MuPPET), emulated in f32")
+      .value("fx12", Precision::fx12, "12-bit dynamic fixed point")
+      .value("fx14", Precision::fx14, "14-bit dynamic fixed point")
+      .value("fx16", Precision::fx16, "16-bit dynamic fixed point")
+      .value("muppet", Precision::muppet, "MuPPET's schedule: fx8 to f32 by gradient diversity");
   py::enum_<Backend>(m, "Backend", "Which kernels run.")
       .value("automatic", Backend::automatic,
              "oneDNN where it has a kernel, then edgetrain's native loops, then the reference")

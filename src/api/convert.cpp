@@ -60,7 +60,20 @@ void apply_engine(CompileOptions& o, const EngineOptions& e) {
   o.blocked_params = e.blocked_params;
   o.fuse_activations = e.fuse_activations;
   o.winograd = e.winograd;
-  o.activations = e.precision == Precision::bf16 ? DType::bf16 : DType::f32;
+  o.activations = activation_type(e.precision);
+}
+
+DType activation_type(Precision p) {
+  switch (p) {
+    case Precision::f32: return DType::f32;
+    case Precision::bf16: return DType::bf16;
+    case Precision::fx8: return DType::fx8;
+    case Precision::fx12: return DType::fx12;
+    case Precision::fx14: return DType::fx14;
+    case Precision::fx16: return DType::fx16;
+    case Precision::muppet: return DType::fx8;
+  }
+  return DType::f32;
 }
 
 optim::OptimizerConfig to_internal(const OptimizerOptions& o) {

@@ -18,6 +18,8 @@ BackendChoice to_internal(Backend b);
 Backend backend_from_name(const std::string& name);
 // Sets the engine fields (backend, planner, layouts, fusion, Winograd) of `o`.
 void apply_engine(CompileOptions& o, const EngineOptions& engine);
+// The element type of activations a precision compiles to (muppet: its first regime, fx8).
+DType activation_type(Precision precision);
 optim::OptimizerConfig to_internal(const OptimizerOptions& o);
 optim::ScheduleConfig to_internal(const ScheduleOptions& s);
 TrainableSpec to_internal(const Trainable& t);

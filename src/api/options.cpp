@@ -1,6 +1,9 @@
 // The public option types' own logic: trainable specs, default learning rates, epoch schedules, sizes.
 #include <algorithm>
+#include <array>
 #include <cstdlib>
+#include <string_view>
+#include <utility>
 
 #include "api/convert.hpp"
 #include "core/bytes.hpp"
@@ -67,13 +70,25 @@ std::string to_string(Schedule k) { return std::string(api::name_of(k)); }
 Backend parse_backend(const std::string& name) { return api::backend_from_name(name); }
 Optimizer parse_optimizer(const std::string& name) { return api::from_internal(optim::parse_optimizer(name)); }
 Schedule parse_schedule(const std::string& name) { return api::from_internal(optim::parse_schedule(name)); }
-std::string to_string(Precision p) { return p == Precision::bf16 ? "bf16" : "f32"; }
+namespace {
+constexpr std::array<std::pair<Precision, std::string_view>, 7> kPrecisionNames = {{{Precision::f32, "f32"},
+                                                                                   {Precision::bf16, "bf16"},
+                                                                                   {Precision::fx8, "fx8"},
+                                                                                   {Precision::fx12, "fx12"},
+                                                                                   {Precision::fx14, "fx14"},
+                                                                                   {Precision::fx16, "fx16"},
+                                                                                   {Precision::muppet, "muppet"}}};
+}  // namespace
+
+std::string to_string(Precision p) {
+  for (const auto& [precision, name] : kPrecisionNames)
+    if (precision == p) return std::string(name);
+  return "?";
+}
 Precision parse_precision(const std::string& name) {
-  if (name == "f32") return Precision::f32;
-  if (name == "bf16") return Precision::bf16;
-  if (name == "fx8" || name == "fx12" || name == "fx14" || name == "fx16" || name == "muppet")
-    fail("precision '{}' is not built yet: this version trains in f32 or bf16", name);
-  fail("unknown precision '{}': use f32 or bf16", name);
+  for (const auto& [precision, known] : kPrecisionNames)
+    if (known == name) return precision;
+  fail("unknown precision '{}': use f32, bf16, fx8, fx12, fx14, fx16 or muppet", name);
 }
 
 }  // namespace edgetrain

@@ -37,7 +37,7 @@ struct CompileOptions {
   // multiplies, more scratch. Dropped when the plan is over memory_budget and the direct algorithms
   // fit.
   bool winograd = true;
-  // The element type of the activations and their gradients: f32, or bf16 (weights, their gradients
+  // The element type of the activations and their gradients: f32, bf16 or fx8..fx16 (weights, their gradients
   // and optimizer state stay f32; see compile/precision.hpp).
   DType activations = DType::f32;
 };

@@ -31,7 +31,7 @@ std::vector<Layout> proposed_value_layouts(const CompileContext& c, const std::v
   if (!may_block(c.options)) return layouts;
   for (size_t v = 0; v < g.values.size(); ++v) {
     const DType t = c.precisions.values[v];
-    if (static_cast<int>(v) == g.input || demoted[v] || (t != DType::f32 && t != DType::bf16) ||
+    if (static_cast<int>(v) == g.input || demoted[v] || (t != DType::f32 && !is_low_precision(t)) ||
         g.values[v].producer < 0 || !blockable(c.facts.shapes[v]))
       continue;
     bool viewed = false;

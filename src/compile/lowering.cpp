@@ -51,7 +51,7 @@ class Lowering {
   int request(const std::string& label, int value, BufferKind kind) {
     const DType t =
         kind == BufferKind::activation_grad ? c_.precisions.gradients[at(value)] : c_.precisions.values[at(value)];
-    return request(label, static_cast<size_t>(c_.facts.shapes[at(value)].numel()) * dtype_size(t), kind);
+    return request(label, storage_bytes(static_cast<size_t>(c_.facts.shapes[at(value)].numel()), t), kind);
   }
   void touch(int buffer, int step) {
     BufferRequest& r = plan_.buffers[at(buffer)];
@@ -118,7 +118,7 @@ class Lowering {
     std::vector<Shape> src_shapes;
     for (int v : n.inputs) src_shapes.push_back(c_.facts.shapes[at(v)]);
     for (const AuxSpec& a : aux_specs(n.attrs, src_shapes, c_.facts.shapes[at(n.output)], kernel_training(c_, id))) {
-      const int b = request(n.name + "." + a.suffix, static_cast<size_t>(a.shape.numel()) * dtype_size(a.dtype),
+      const int b = request(n.name + "." + a.suffix, storage_bytes(static_cast<size_t>(a.shape.numel()), a.dtype),
                             BufferKind::saved_aux);
       aux_refs_[at(id)].push_back({TensorRef::Space::arena, b, a.shape, a.dtype});
       refs.aux.push_back(arena_ref(b, a.shape, a.dtype));

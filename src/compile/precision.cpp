@@ -6,7 +6,7 @@ namespace edgetrain::compiler {
 
 namespace {
 
-// bf16 for every computed f32 activation but the logits and the loss.
+// The low-precision type for every computed f32 activation but the logits and the loss.
 std::vector<DType> low_precision_values(const Graph& g, DType activations) {
   std::vector<DType> t;
   for (size_t v = 0; v < g.values.size(); ++v) {
@@ -28,8 +28,9 @@ std::vector<DType> low_precision_values(const Graph& g, DType activations) {
 }  // namespace
 
 Precisions assign_precisions(const Graph& graph, const Autodiff&, DType activations) {
-  ET_REQUIRE(activations == DType::f32 || activations == DType::bf16,
-             "activation precision {} is not supported: use f32 or bf16", dtype_info(activations).name);
+  ET_REQUIRE(activations == DType::f32 || is_low_precision(activations),
+             "activation precision {} is not supported: use f32, bf16 or fx8/fx12/fx14/fx16",
+             dtype_info(activations).name);
   Precisions p;
   if (activations == DType::f32) {
     for (const Value& v : graph.values) p.values.push_back(v.dtype);
@@ -37,7 +38,7 @@ Precisions assign_precisions(const Graph& graph, const Autodiff&, DType activati
     p.values = low_precision_values(graph, activations);
   }
   // A gradient has its value's type (kernel problems state one type per value and its gradient).
-  for (DType t : p.values) p.gradients.push_back(is_floating(t) ? t : DType::f32);
+  for (DType t : p.values) p.gradients.push_back(is_real(t) ? t : DType::f32);
   return p;
 }
 

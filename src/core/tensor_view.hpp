@@ -16,7 +16,7 @@ struct TensorView {
 
   explicit operator bool() const { return data != nullptr; }
   int64_t numel() const { return shape.numel(); }
-  std::size_t bytes() const { return static_cast<std::size_t>(numel()) * dtype_size(dtype); }
+  std::size_t bytes() const { return storage_bytes(static_cast<std::size_t>(numel()), dtype); }  // with a fixed-point scale
 
   template <class T> T* as() const {
     ET_ASSERT(data == nullptr || dtype == dtype_of<T>());

@@ -8,6 +8,12 @@
 //     that the result is the bf16 problem's (bf16 inputs and weights, products summed in f32, the
 //     output rounded once). Run on the reference backend this is the reference every bf16 kernel is
 //     tested against.
+//   - for a fixed-point problem (no backend takes one yet): the inner problem is f32, on the values
+//     the fixed-point operands hold (dequantised exactly). Weights and f32 inputs are rounded to the
+//     problem's word length as above, outputs quantised (stochastic rounding seeded by the step),
+//     and the weight gradients of a convolution or linear layer rounded in place, as MuPPET does.
+//     This emulates fixed-point arithmetic in f32: the products are exact, the sums f32 rather than
+//     int32 (a difference only past 2^24).
 // Conversions are element-wise, so layouts pass through. Parameters, state, saved extras and weight
 // gradients are passed as they are (f32), apart from the rounded weights. Every input is converted before the inner
 // kernel writes, so in-place steps stay correct.
@@ -36,12 +42,13 @@ class ConvertingKernel final : public Kernel {
 
  private:
   // One view converted through scratch: which slot, and where its converted copy lives.
-  enum class Role : uint8_t { src, dst, diff_dst, diff_src, weights };
+  enum class Role : uint8_t { src, dst, diff_dst, diff_src, weights, diff_weights };
   struct Conversion {
     Role role;
     std::size_t index;   // within src / diff_src / weights
     bool in, out;        // convert before the inner kernel (inputs), after it (outputs)
-    bool round;          // an f32 input rounded to bf16 values, kept f32 (in only)
+    bool round;          // f32 rounded to the low-precision type's values, kept f32: an input into
+                         // scratch, or an output (weight gradients) in place
     std::size_t offset;  // in scratch
   };
   void plan_conversions(const KernelProblem& outer);
@@ -50,6 +57,7 @@ class ConvertingKernel final : public Kernel {
 
   std::unique_ptr<Kernel> inner_;
   DType inner_dtype_;
+  DType low_dtype_;  // the problem's low-precision type (the one its rounding follows)
   // The inner kernel's arguments, rebuilt from the outer ones each execution: assigning views of the
   // same structure reuses their storage, so executions allocate nothing after the first.
   mutable std::mutex args_mutex_;

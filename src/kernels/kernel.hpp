@@ -36,7 +36,8 @@ struct KernelArgs {
 // the element types and whether it runs in training mode. The reference kernels see only this.
 // A value and its gradient have one element type: `dtype` is the output's (dst, diff_dst), src_dtype
 // the inputs' (src[i], diff_src[i]). Parameters and their gradients are f32 (master weights); a bf16
-// problem's kernel rounds the weights of its multiply-accumulates to bf16 (see converting_kernel.hpp).
+// or fixed-point problem's kernel rounds the weights of its multiply-accumulates to that type (see
+// converting_kernel.hpp).
 // Backends are only asked for uniform problems (every input in `dtype`); the registry converts at the
 // boundaries of the others.
 struct OpDesc {
@@ -56,9 +57,24 @@ struct OpDesc {
     for (DType s : src_dtype) any = any || s == t;
     return any;
   }
+  // Whether any operand is stored below f32 (bf16, fixed point).
+  bool has_low_precision_operand() const {
+    bool any = is_low_precision(dtype);
+    for (DType s : src_dtype) any = any || is_low_precision(s);
+    return any;
+  }
+  // The low-precision type of its operands (f32 when none is): fixed point before bf16.
+  DType low_precision_type() const {
+    DType t = DType::f32;
+    for (size_t i = 0; i <= src_dtype.size(); ++i) {
+      const DType s = i < src_dtype.size() ? src_dtype[i] : dtype;
+      if (is_fixed_point(s) || (s == DType::bf16 && t == DType::f32)) t = s;
+    }
+    return t;
+  }
   bool uniform_dtype() const {
     for (DType t : src_dtype)
-      if (is_floating(t) && t != dtype) return false;
+      if (is_real(t) && t != dtype) return false;
     return true;
   }
 };

@@ -67,7 +67,7 @@ KernelProblem with_uniform_dtype(const KernelProblem& problem, DType t) {
   KernelProblem p = problem;
   p.dtype = t;
   for (DType& s : p.src_dtype)
-    if (is_floating(s)) s = t;
+    if (is_real(s)) s = t;
   return p;
 }
 
@@ -77,11 +77,12 @@ std::unique_ptr<Kernel> try_select_kernel(const KernelProblem& problem, BackendC
   const bool uniform = problem.uniform_dtype();
   if (uniform)
     if (std::unique_ptr<Kernel> k = first_accepting(problem, backend, reasons)) return k;
-  if (!problem.has_operand(DType::bf16)) return nullptr;
-  // Converted at the boundaries: a mixed problem's kernel in bf16, else (as any bf16 problem no row
-  // takes) in f32.
+  if (!problem.has_low_precision_operand()) return nullptr;
+  // Converted at the boundaries: a mixed bf16 problem's kernel in bf16, else (as any low-precision
+  // problem no row takes: every fixed-point problem) in f32.
+  const bool bf16_inner = !uniform && problem.low_precision_type() == DType::bf16;
   for (DType inner : {DType::bf16, DType::f32}) {
-    if (inner == DType::bf16 && uniform) continue;
+    if (inner == DType::bf16 && !bf16_inner) continue;
     const KernelProblem p = with_uniform_dtype(problem, inner);
     if (std::unique_ptr<Kernel> k = first_accepting(p, backend, reasons))
       return std::make_unique<ConvertingKernel>(problem, inner, std::move(k));

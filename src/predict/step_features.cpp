@@ -34,7 +34,7 @@ namespace {
 float log2f_safe(double v) { return static_cast<float>(std::log2(std::max(v, 1.0))); }
 
 std::size_t ref_bytes(const TensorRef& t) {
-  return t ? static_cast<std::size_t>(t.shape.numel()) * dtype_size(t.dtype) : 0;
+  return t ? storage_bytes(static_cast<std::size_t>(t.shape.numel()), t.dtype) : 0;
 }
 
 // The activation on the input side and on the output side of the step, whatever the pass.

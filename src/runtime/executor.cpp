@@ -119,7 +119,7 @@ void Executor::run() {
     auto t0 = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     switch (s.kind) {
       case StepKind::kernel: s.kernel->execute(a); break;
-      case StepKind::accumulate: ref::add_into(a.dst, a.src[0]); break;
+      case StepKind::accumulate: ref::add_into(a.dst, a.src[0], step_seeds_[i] + i); break;  // seeds fixed point
       case StepKind::update:
         optim::apply_update<float>(optimizer_->config(), lr_, optimizer_->step, a.weights[0].as<float>(),
                                    a.diff_weights[0].as<float>(), a.state.size() > 0 ? a.state[0].as<float>() : nullptr,

@@ -201,9 +201,9 @@ TEST(Autodiff, BackwardScopeFollowsTheTrainableSpec) {
   EXPECT_NE(error_of([] { parse_trainable("last:zero"); }).find("not understood"), std::string::npos);
 }
 
-// In f32 and with bf16 activations and gradients.
+// In f32, and with bf16 and 8-bit fixed-point activations and gradients.
 TEST(Autodiff, TrainingLearnsTheSyntheticTask) {
-  for (DType activations : {DType::f32, DType::bf16}) {
+  for (DType activations : {DType::f32, DType::bf16, DType::fx8}) {
     SCOPED_TRACE(dtype_info(activations).name);
     auto data = std::make_shared<BlobDataset>(256, Shape{1, 12, 12}, 4, 11);
     Network m = make_model(every_op_net());

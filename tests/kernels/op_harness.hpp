@@ -10,6 +10,7 @@
 
 #include "core/aligned_buffer.hpp"
 #include "core/bf16.hpp"
+#include "core/fixed_point.hpp"
 #include "kernels/registry.hpp"
 #include "ops/op.hpp"
 
@@ -19,7 +20,7 @@ struct Tensor {
   AlignedBuffer buffer;
   TensorView view;
   Tensor() = default;
-  Tensor(Shape s, DType t) : buffer(static_cast<std::size_t>(s.numel()) * dtype_size(t)), view(buffer.data(), s, t) {}
+  Tensor(Shape s, DType t) : buffer(storage_bytes(static_cast<std::size_t>(s.numel()), t)), view(buffer.data(), s, t) {}
   int64_t numel() const { return view.numel(); }
   double get(int64_t i) const {
     switch (view.dtype) {
@@ -28,8 +29,22 @@ struct Tensor {
       case DType::i32: return view.as<int32_t>()[i];
       case DType::u8: return view.as<uint8_t>()[i];
       case DType::bf16: return to_float(view.as<bf16>()[i]);
+      case DType::fx8:
+      case DType::fx12:
+      case DType::fx14:
+      case DType::fx16: {
+        const auto n = static_cast<std::size_t>(numel());
+        const double q = view.dtype == DType::fx8 ? static_cast<const int8_t*>(view.data)[i]
+                                                  : static_cast<const int16_t*>(view.data)[i];
+        return std::ldexp(q, -fixed_point_exponent(view.data, n, view.dtype));
+      }
     }
     return 0;
+  }
+  // A fixed-point tensor holds one exponent for all its elements: it is written whole.
+  void set_all(const std::vector<float>& v, uint64_t seed = 1) const {
+    ET_ASSERT(static_cast<int64_t>(v.size()) == numel() && is_fixed_point(view.dtype));
+    quantize(v.data(), v.size(), view.dtype, view.data, seed);
   }
   void set(int64_t i, double v) const {
     switch (view.dtype) {
@@ -38,6 +53,10 @@ struct Tensor {
       case DType::i32: view.as<int32_t>()[i] = static_cast<int32_t>(v); return;
       case DType::u8: view.as<uint8_t>()[i] = static_cast<uint8_t>(v); return;
       case DType::bf16: view.as<bf16>()[i] = to_bf16(static_cast<float>(v)); return;
+      case DType::fx8:
+      case DType::fx12:
+      case DType::fx14:
+      case DType::fx16: ADD_FAILURE() << "fixed point is written whole (set_all)"; return;
     }
   }
 };
@@ -60,8 +79,8 @@ class OpHarness {
     dst = Tensor(dst_shape_, dtype_);
     diff_dst = Tensor(dst_shape_, dtype_);
     // Parameters, state and aux keep the problem's float type so that f64 gradient checks stay exact;
-    // a bf16 problem's are f32 (master weights, f32 statistics).
-    const DType wide = dtype_ == DType::bf16 ? DType::f32 : dtype_;
+    // a low-precision problem's are f32 (master weights, f32 statistics).
+    const DType wide = is_low_precision(dtype_) ? DType::f32 : dtype_;
     for (const ParamSpec& p : param_specs(attrs_)) {
       weights.emplace_back(p.shape, wide);
       diff_weights.emplace_back(p.shape, wide);

@@ -33,8 +33,7 @@ EngineOptions engine_options(const std::string& backend, const std::string& prec
 }
 
 CompileOptions& with_environment(CompileOptions& o) {
-  api::apply_engine(
-      o, engine_options(std::string(backend_choice_name(o.backend)), o.activations == DType::bf16 ? "bf16" : "f32"));
+  api::apply_engine(o, engine_options(std::string(backend_choice_name(o.backend)), std::string(dtype_info(o.activations).name)));
   return o;
 }
 

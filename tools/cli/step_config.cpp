@@ -1,5 +1,6 @@
 #include "step_config.hpp"
 
+#include "api/convert.hpp"
 #include "common.hpp"
 #include "environment.hpp"
 #include "graph/trainable.hpp"
@@ -40,7 +41,7 @@ CompileOptions compile_options(const StepConfig& c, int64_t batch) {
   o.optimizer.kind = optim::parse_optimizer(c.optimizer);
   o.optimizer.momentum = 0.9;
   o.backend = parse_backend_choice(c.backend);
-  o.activations = parse_precision(c.precision) == Precision::bf16 ? DType::bf16 : DType::f32;
+  o.activations = api::activation_type(parse_precision(c.precision));
   return with_environment(o);
 }
 

@@ -53,9 +53,13 @@ memory::data_type onednn_type(DType t) {
     case DType::bf16: return memory::data_type::bf16;
     case DType::i32: return memory::data_type::s32;
     case DType::u8: return memory::data_type::u8;
-    case DType::f64: break;
+    case DType::f64:
+    case DType::fx8:
+    case DType::fx12:
+    case DType::fx14:
+    case DType::fx16: break;
   }
-  ET_ASSERT(!"oneDNN has no f64");
+  ET_ASSERT(!"oneDNN has no f64 and no fixed point with a per-tensor exponent");
   return memory::data_type::undef;
 }
 
