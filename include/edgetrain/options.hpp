@@ -47,6 +47,12 @@ struct EngineOptions {
   Precision precision = Precision::f32;  // element type of activations and their gradients
 };
 
+// MuPPET's switching parameters (with Precision::muppet).
+struct PrecisionScheduleOptions {
+  int resolution = 3;            // epochs pooled into one diversity estimate (MuPPET: 3; at least 2)
+  int violations_to_switch = 2;  // violations that move to the next precision (MuPPET: 2)
+};
+
 // Which parameters train.
 struct EDGETRAIN_API Trainable {
   enum class Mode { all, classifier, last_k, bias, names };

@@ -32,6 +32,7 @@ struct TrainingOptions {
   uint64_t seed = 1;                  // dropout masks
   bool normalize_inputs = true;       // apply the model's mean/std to caller batches (false: already normalised)
   EngineOptions engine;               // kernels and layouts
+  PrecisionScheduleOptions precision_schedule;  // with engine.precision = muppet
 };
 
 // One step's outcome.
@@ -56,6 +57,21 @@ struct StepProgress {
   double accuracy = 0;        // running training accuracy
 };
 
+// What the muppet precision schedule (Precision::muppet) decided at one epoch's end: MuPPET's
+// gradient diversity S of the epoch-end gradients, estimated every `resolution` epochs, against the
+// largest since the last switch; max S / S > threshold is a violation, and enough violations move
+// training to the next precision (fx8 → fx12 → fx14 → fx16 → f32).
+struct PrecisionDecision {
+  int epoch = 0;                          // the epoch that ended (1-based)
+  Precision trained_in = Precision::fx8;  // the precision it trained in
+  bool estimated = false;                 // a diversity estimate was made at its end
+  double diversity = 0;                   // S (when estimated)
+  double max_diversity = 0;               // max S since the last switch
+  double threshold = 0;                   // T(epoch) = 1 + 1.5 e^(-0.1 epoch)
+  int violations = 0;                     // counted since the last switch
+  Precision next = Precision::fx8;        // the precision of the next epoch
+};
+
 // One finished epoch (fit's on_epoch, and FitResult).
 struct EpochReport {
   int epoch = 0;                  // 1-based
@@ -64,6 +80,8 @@ struct EpochReport {
   int64_t samples = 0;            // trained
   double seconds = 0;             // training time of the epoch
   std::optional<Evaluation> test; // when fit had test data
+  Precision precision = Precision::f32;            // what it trained in
+  std::optional<PrecisionDecision> precision_decision;  // with Precision::muppet
 };
 
 // How fit() runs.
@@ -152,6 +170,14 @@ class EDGETRAIN_API TrainingSession {
   const std::map<std::string, std::string>& metadata() const;
 
   const TrainingOptions& options() const;  // as compiled (base lr resolved)
+  // The precision the next step trains in (engine.precision, or muppet's current regime).
+  Precision precision() const;
+  // Trains in `precision` from the next step on (not muppet; not in a muppet session, whose schedule
+  // decides): the step is recompiled, weights, optimizer state and counters carried over; options()
+  // and checkpoints then name the new precision. Throws Error, the session unchanged, when it cannot.
+  void set_precision(Precision precision);
+  // Every epoch-end decision of the muppet schedule, across resumes (empty for other precisions).
+  std::vector<PrecisionDecision> precision_decisions() const;
   MemoryBreakdown memory() const;          // the planned bytes
   PlanSummary plan() const;                // the compiled step, described
   Model& model();                          // the model being trained

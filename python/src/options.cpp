@@ -49,6 +49,11 @@ void bind_enums(py::module_& m) {
       .field("winograd", &EngineOptions::winograd, "Winograd 3x3 convolutions where faster")
       .field("precision", &EngineOptions::precision, "element type of activations and gradients (Precision)")
       .done();
+  Struct<PrecisionScheduleOptions>(m, "PrecisionScheduleOptions", "MuPPET's switching parameters (Precision.muppet).")
+      .field("resolution", &PrecisionScheduleOptions::resolution, "epochs pooled into one diversity estimate (>= 2)")
+      .field("violations_to_switch", &PrecisionScheduleOptions::violations_to_switch,
+             "threshold violations that move to the next precision")
+      .done();
 }
 
 void bind_trainable(py::module_& m) {

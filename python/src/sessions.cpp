@@ -104,6 +104,8 @@ void bind_training_structs(py::module_& m) {
       .field("seed", &TrainingOptions::seed, "dropout masks")
       .field("normalize_inputs", &TrainingOptions::normalize_inputs, "apply the model's mean/std to caller batches")
       .field("engine", &TrainingOptions::engine, "kernels and layouts (EngineOptions)")
+      .field("precision_schedule", &TrainingOptions::precision_schedule,
+             "with engine.precision = muppet (PrecisionScheduleOptions)")
       .done();
   Struct<StepResult>(m, "StepResult", "One training step's outcome.", false)
       .field("loss", &StepResult::loss, "mean cross-entropy of the batch")
@@ -121,6 +123,16 @@ void bind_training_structs(py::module_& m) {
       .field("loss", &StepProgress::loss, "running mean loss over the epoch")
       .field("accuracy", &StepProgress::accuracy, "running training accuracy")
       .done();
+  Struct<PrecisionDecision>(m, "PrecisionDecision", "The muppet schedule's decision at one epoch's end.", false)
+      .field("epoch", &PrecisionDecision::epoch, "the epoch that ended (1-based)")
+      .field("trained_in", &PrecisionDecision::trained_in, "the precision it trained in")
+      .field("estimated", &PrecisionDecision::estimated, "a gradient-diversity estimate was made")
+      .field("diversity", &PrecisionDecision::diversity, "S, when estimated")
+      .field("max_diversity", &PrecisionDecision::max_diversity, "max S since the last switch")
+      .field("threshold", &PrecisionDecision::threshold, "T(epoch)")
+      .field("violations", &PrecisionDecision::violations, "counted since the last switch")
+      .field("next", &PrecisionDecision::next, "the precision of the next epoch")
+      .done();
   Struct<EpochReport>(m, "EpochReport", "One finished epoch (fit's on_epoch, and FitResult).", false)
       .field("epoch", &EpochReport::epoch, "1-based epoch")
       .field("epochs", &EpochReport::epochs, "epochs of the whole run")
@@ -129,6 +141,8 @@ void bind_training_structs(py::module_& m) {
       .field("samples", &EpochReport::samples, "trained samples")
       .field("seconds", &EpochReport::seconds, "training time of the epoch")
       .field("test", &EpochReport::test, "Evaluation on the test data, or None")
+      .field("precision", &EpochReport::precision, "the Precision it trained in")
+      .field("precision_decision", &EpochReport::precision_decision, "PrecisionDecision (muppet), or None")
       .done();
 
   Struct<FitOptions> fit_options(m, "FitOptions", "How fit() runs.");
@@ -230,6 +244,11 @@ void bind_training_session(py::module_& m) {
       .def("clear_learning_rate", &TrainingSession::clear_learning_rate, "Back to the schedule.")
       .def("set_schedule", &TrainingSession::set_schedule, py::arg("schedule"), "A new schedule from the next step on.")
       .def_property_readonly("steps_done", &TrainingSession::steps_done, "Optimizer steps, counted across resumes.")
+      .def_property_readonly("precision", &TrainingSession::precision, "The Precision the next step trains in.")
+      .def("set_precision", &TrainingSession::set_precision, py::arg("precision"), release(),
+           "Trains in this Precision from the next step on (recompiles; not in a muppet session).")
+      .def_property_readonly("precision_decisions", &TrainingSession::precision_decisions,
+                             "Every epoch-end decision of the muppet schedule (list of PrecisionDecision).")
       .def_property_readonly("epochs_done", &TrainingSession::epochs_done,
                              "Epochs fit() finished, counted across resumes.")
       .def("save_checkpoint", &TrainingSession::save_checkpoint, py::arg("path"),

@@ -8,6 +8,7 @@
 #include "api/convert.hpp"
 #include "api/handles.hpp"
 #include "api/input.hpp"
+#include "api/precision_schedule.hpp"
 #include "api/pruning.hpp"
 #include "core/check.hpp"
 #include "data/loader.hpp"
@@ -26,10 +27,17 @@ struct TrainingSession::Impl {
   std::atomic<bool> stop{false};
   std::map<std::string, std::string> metadata;
   std::unique_ptr<Evaluator> evaluator;  // the last evaluation's plan, kept for the next
+  std::optional<PrecisionPolicy> policy;  // with Precision::muppet: the regime the trainer runs in
 
-  Impl(std::shared_ptr<detail::ModelState> s, const TrainingOptions& o)
+  Impl(std::shared_ptr<detail::ModelState> s, const TrainingOptions& o,
+       std::optional<PrecisionPolicyState> saved_policy = std::nullopt)
       : state(s), model(detail::ModelState::wrap(s)), options(o) {
     options.optimizer.lr = options.optimizer.base_lr();
+    if (options.engine.precision == Precision::muppet) {
+      const std::size_t params = state->net.graph.params.size();
+      const PrecisionPolicyOptions po = api::to_internal(options.precision_schedule);
+      policy = saved_policy ? PrecisionPolicy(params, std::move(*saved_policy), po) : PrecisionPolicy(params, po);
+    }
     trainer = make_trainer(state->net);
   }
 
@@ -50,8 +58,29 @@ struct TrainingSession::Impl {
     tc.blocked_params = c.blocked_params;
     tc.fuse_activations = c.fuse_activations;
     tc.winograd = c.winograd;
-    tc.activations = c.activations;
-    return std::make_unique<Trainer>(net, tc);
+    tc.activations = policy ? policy->regime() : c.activations;
+    auto t = std::make_unique<Trainer>(net, tc);
+    t->keep_epoch_end_gradients(policy.has_value());
+    return t;
+  }
+
+  // The epoch's precision, and the muppet policy's decision after it: a new precision recompiles the
+  // step (weights, optimizer state, counters and learning-rate override carried over).
+  void end_epoch_precision(EpochReport& report) {
+    report.precision = api::precision_of(trainer->config().activations);
+    if (!policy) return;
+    const PolicyDecision& d = policy->end_epoch(report.epoch, trainer->epoch_end_gradients());
+    report.precision_decision = api::to_public(d);
+    if (d.next != d.trained_in) recompile();
+  }
+
+  // The step compiled again (for a new precision), carrying over the optimizer state, the counters
+  // and the learning-rate override.
+  void recompile() {
+    std::unique_ptr<Trainer> next = make_trainer(state->net);
+    copy_optimizer_state(trainer->optimizer_state(), next->optimizer_state());
+    next->set_learning_rate_override(trainer->learning_rate_override());
+    trainer = std::move(next);
   }
 
   // Swaps in the pruned network with its sliced optimizer state; the session is unchanged when
@@ -65,6 +94,7 @@ struct TrainingSession::Impl {
         prune::prune_optimizer_state(net.graph, trainer->optimizer_state(), pruned->net, ranking.groups, choice.keep);
     std::unique_ptr<Trainer> next = make_trainer(pruned->net);
     copy_optimizer_state(sliced, next->optimizer_state());
+    if (policy) policy->restart_pool();  // pooled gradients of the old shapes
     next->set_learning_rate_override(trainer->learning_rate_override());
     evaluator.reset();
     trainer = std::move(next);
@@ -125,7 +155,9 @@ nlohmann::json options_json(const TrainingOptions& o) {
           {"blocked_params", o.engine.blocked_params},
           {"fuse_activations", o.engine.fuse_activations},
           {"winograd", o.engine.winograd},
-          {"precision", to_string(o.engine.precision)}};
+          {"precision", to_string(o.engine.precision)},
+          {"precision_resolution", o.precision_schedule.resolution},
+          {"precision_violations", o.precision_schedule.violations_to_switch}};
 }
 
 TrainingOptions options_from_json(const nlohmann::json& j) {
@@ -158,6 +190,8 @@ TrainingOptions options_from_json(const nlohmann::json& j) {
   o.engine.fuse_activations = j.at("fuse_activations");
   o.engine.winograd = j.at("winograd");
   o.engine.precision = parse_precision(j.value("precision", std::string("f32")));  // absent before bf16
+  o.precision_schedule.resolution = j.value("precision_resolution", 3);
+  o.precision_schedule.violations_to_switch = j.value("precision_violations", 2);
   return o;
 }
 
@@ -185,8 +219,11 @@ TrainingSession TrainingSession::resume(const std::string& checkpoint) {
         "instead)",
         checkpoint);
   }
+  std::optional<PrecisionPolicyState> policy;
+  if (o.engine.precision == Precision::muppet && c.training.contains("precision_policy"))
+    policy = api::policy_state(c.training["precision_policy"], c.raw, checkpoint);
   auto state = std::make_shared<detail::ModelState>(detail::ModelState{std::move(c.model)});
-  auto impl = std::make_unique<Impl>(state, o);
+  auto impl = std::make_unique<Impl>(state, o, std::move(policy));
   io::restore_optimizer(c.raw, state->net.graph, impl->trainer->optimizer_state());
   impl->epochs_done = epochs_done;
   impl->metadata = std::move(metadata);
@@ -261,7 +298,8 @@ FitResult TrainingSession::fit(const Dataset& train, const FitOptions& fo) {
     s.epochs_done = epoch + 1;
     result.train_seconds += r.seconds;
     result.samples += r.samples;
-    EpochReport report{epoch + 1, fo.epochs, r.loss, r.accuracy, r.samples, r.seconds, std::nullopt};
+    EpochReport report{epoch + 1, fo.epochs, r.loss, r.accuracy, r.samples, r.seconds, std::nullopt, Precision::f32, std::nullopt};
+    s.end_epoch_precision(report);
     if (fo.test) report.test = s.evaluate(fo.test->handle().set, fo.eval_batch, fo.on_eval_progress);
     if (!fo.checkpoint.empty()) save_checkpoint(fo.checkpoint, fo.checkpoint_metadata);
     result.epochs.push_back(report);
@@ -301,7 +339,34 @@ void TrainingSession::save_checkpoint(const std::string& path,
   nlohmann::json training = options_json(impl_->options);
   training["epochs_done"] = impl_->epochs_done;
   training["metadata"] = metadata;
-  io::save_checkpoint(path, impl_->state->net, &impl_->trainer->optimizer_state(), training);
+  std::vector<io::NamedTensor> extra;
+  if (impl_->policy) {
+    training["precision_policy"] = api::policy_json(impl_->policy->state());
+    extra = api::policy_tensors(impl_->policy->state());
+  }
+  io::save_checkpoint(path, impl_->state->net, &impl_->trainer->optimizer_state(), training, std::move(extra));
+}
+
+void TrainingSession::set_precision(Precision precision) {
+  Impl& s = *impl_;
+  ET_REQUIRE(!s.policy, "this session follows the muppet schedule, which decides its precision");
+  ET_REQUIRE(precision != Precision::muppet, "set_precision: the muppet schedule is chosen when the session is made");
+  const Precision before = s.options.engine.precision;
+  s.options.engine.precision = precision;
+  try {
+    s.recompile();
+  } catch (...) {
+    s.options.engine.precision = before;
+    throw;
+  }
+}
+
+Precision TrainingSession::precision() const { return api::precision_of(impl_->trainer->config().activations); }
+std::vector<PrecisionDecision> TrainingSession::precision_decisions() const {
+  std::vector<PrecisionDecision> d;
+  if (impl_->policy)
+    for (const PolicyDecision& x : impl_->policy->state().decisions) d.push_back(api::to_public(x));
+  return d;
 }
 
 const std::map<std::string, std::string>& TrainingSession::metadata() const { return impl_->metadata; }

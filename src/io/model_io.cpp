@@ -47,7 +47,7 @@ Network make_zoo_model(const std::string& arch, int64_t num_classes, const Shape
 }
 
 void save_checkpoint(const std::string& path, const Network& model, const OptimizerState* optimizer,
-                     const nlohmann::json& training) {
+                     const nlohmann::json& training, std::vector<NamedTensor> extra) {
   CheckpointData d;
   const Shape in = model.graph.input_shape();
   d.meta = {{"format", kFormat},
@@ -72,6 +72,7 @@ void save_checkpoint(const std::string& path, const Network& model, const Optimi
         if (TensorView v = optimizer->slot(static_cast<int>(p), k))
           d.tensors.push_back({g.params[p].name + "#opt" + std::to_string(k), v.shape, copy_out(v)});
   }
+  for (NamedTensor& t : extra) d.tensors.push_back(std::move(t));
   write_checkpoint(path, d);
 }
 

@@ -14,9 +14,10 @@ namespace edgetrain::io {
 Network make_zoo_model(const std::string& arch, int64_t num_classes, const Shape& input_chw, double width_mult,
                      uint64_t seed);
 
-// `training` carries the trainer's metadata (epoch, seeds, optimizer and schedule settings, ...).
+// `training` carries the trainer's metadata (epoch, seeds, optimizer and schedule settings, ...);
+// `extra` more tensors of the run (the precision policy's pooled gradients), by unique names with a '#'.
 void save_checkpoint(const std::string& path, const Network& model, const OptimizerState* optimizer,
-                     const nlohmann::json& training);
+                     const nlohmann::json& training, std::vector<NamedTensor> extra = {});
 
 struct LoadedCheckpoint {
   Network model;

@@ -64,9 +64,23 @@ std::vector<float> Executor::param_gradient(int p) const {
   const int b = plan_.param_grad_buffers.at(static_cast<size_t>(p));
   if (b < 0) return {};
   const auto* g = reinterpret_cast<const float*>(buffer_data(b));
-  std::vector<float> out(g, g + plan_.buffers[static_cast<size_t>(b)].bytes / sizeof(float));
+  return row_major_gradient(p, std::vector<float>(g, g + plan_.buffers[static_cast<size_t>(b)].bytes / sizeof(float)));
+}
+
+std::vector<float> Executor::row_major_gradient(int p, const std::vector<float>& tap) const {
+  std::vector<float> out = tap;
   relayout_params(out.data(), static_cast<int64_t>(out.size()), plan_.param_layouts[static_cast<size_t>(p)], {});
   return out;
+}
+
+void Executor::set_gradient_taps(std::vector<std::vector<float>>* taps) {
+  gradient_taps_ = taps;
+  if (!taps) return;
+  taps->resize(plan_.param_grad_buffers.size());
+  for (size_t p = 0; p < plan_.param_grad_buffers.size(); ++p) {
+    const int b = plan_.param_grad_buffers[p];
+    (*taps)[p].resize(b < 0 ? 0 : plan_.buffers[static_cast<size_t>(b)].bytes / sizeof(float));
+  }
 }
 
 void Executor::set_step_times(std::vector<double>* ms) {
@@ -121,6 +135,10 @@ void Executor::run() {
       case StepKind::kernel: s.kernel->execute(a); break;
       case StepKind::accumulate: ref::add_into(a.dst, a.src[0], step_seeds_[i] + i); break;  // seeds fixed point
       case StepKind::update:
+        if (gradient_taps_) {
+          std::vector<float>& tap = (*gradient_taps_)[static_cast<size_t>(s.param)];
+          std::memcpy(tap.data(), a.diff_weights[0].data, tap.size() * sizeof(float));  // the whole buffer
+        }
         optim::apply_update<float>(optimizer_->config(), lr_, optimizer_->step, a.weights[0].as<float>(),
                                    a.diff_weights[0].as<float>(), a.state.size() > 0 ? a.state[0].as<float>() : nullptr,
                                    a.state.size() > 1 ? a.state[1].as<float>() : nullptr, a.weights[0].numel());

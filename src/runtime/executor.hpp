@@ -33,6 +33,12 @@ class Executor {
   // When set, run() writes each step's wall time in milliseconds to (*ms)[i] (sized once here, so
   // run() still allocates nothing): the calibration data of the latency predictor. nullptr: off.
   void set_step_times(std::vector<double>* ms);
+  // When set, each update step first copies its parameter's gradient, in the parameter's layout, into
+  // (*taps)[p] (sized here, so run() still allocates nothing; a frozen parameter's stays empty).
+  // nullptr: off. Read them with row_major_gradient.
+  void set_gradient_taps(std::vector<std::vector<float>>* taps);
+  // A tap's gradient of parameter p, row-major.
+  std::vector<float> row_major_gradient(int p, const std::vector<float>& tap) const;
   float loss() const;
   const int32_t* predictions() const;          // [batch] argmax of the logits
   const std::byte* arena() const { return arena_.data(); }
@@ -61,6 +67,7 @@ class Executor {
   std::vector<uint64_t> step_seeds_;
   int64_t runs_ = 0;
   std::vector<double>* step_ms_ = nullptr;
+  std::vector<std::vector<float>>* gradient_taps_ = nullptr;
 };
 
 }  // namespace edgetrain

@@ -66,6 +66,16 @@ int64_t Trainer::last_correct() const {
   return correct;
 }
 
+std::vector<std::vector<float>> Trainer::epoch_end_gradients() const {
+  std::vector<std::vector<float>> g(model_.graph.params.size());
+  for (size_t p = 0; p < taps_.size() && p < g.size(); ++p) {
+    if (taps_[p].empty()) continue;
+    g[p] = executor_->row_major_gradient(static_cast<int>(p), taps_[p]);
+    g[p].resize(static_cast<size_t>(model_.graph.params[p].shape.numel()));
+  }
+  return g;
+}
+
 EpochResult Trainer::train_epoch(data::BatchLoader& loader, int64_t epoch, const ProgressFn& progress,
                                  const std::atomic<bool>* stop) {
   ET_REQUIRE(loader.options().batch == config_.batch && loader.options().drop_last,
@@ -77,6 +87,8 @@ EpochResult Trainer::train_epoch(data::BatchLoader& loader, int64_t epoch, const
   int64_t correct = 0, batches = 0, total = loader.batches_per_epoch();
   // The loader writes each batch straight into the step's input buffers (no copy of the batch).
   while (loader.next(input_images(), input_labels()) > 0) {
+    const bool last = batches + 1 == total;
+    executor_->set_gradient_taps(keep_epoch_end_ && last ? &taps_ : nullptr);
     loss_sum += train_step();
     correct += last_correct();
     ++batches;

@@ -68,6 +68,10 @@ class Trainer {
   std::optional<double> learning_rate_override() const { return lr_override_; }
   void set_schedule(const optim::ScheduleConfig& schedule);
   int64_t steps_done() const { return optimizer_.step; }
+  // Keep the gradients of each epoch's last step (the precision policy reads them); off by default.
+  void keep_epoch_end_gradients(bool keep) { keep_epoch_end_ = keep; }
+  // Per parameter, row-major, of the last epoch's last step (empty: frozen, or not kept).
+  std::vector<std::vector<float>> epoch_end_gradients() const;
 
  private:
   Network& model_;
@@ -76,6 +80,8 @@ class Trainer {
   OptimizerState optimizer_;
   std::unique_ptr<Executor> executor_;
   std::optional<double> lr_override_;
+  bool keep_epoch_end_ = false;
+  std::vector<std::vector<float>> taps_;  // the last step's gradients, in the plan's layouts
 };
 
 struct EvalResult {

@@ -43,9 +43,12 @@ TEST(Api, ClosedChoicesRoundTripByName) {
   EXPECT_THROW(parse_optimizer("sdg"), Error);
   EXPECT_THROW(parse_schedule("linear"), Error);
   EXPECT_THROW(parse_backend("gpu"), Error);
-  for (Precision p : {Precision::f32, Precision::bf16}) EXPECT_EQ(parse_precision(to_string(p)), p);
+  for (Precision p : {Precision::f32, Precision::bf16, Precision::fx8, Precision::fx12, Precision::fx14, Precision::fx16,
+                      Precision::muppet})
+    EXPECT_EQ(parse_precision(to_string(p)), p);
+  EXPECT_EQ(to_string(Precision::fx12), "fx12");
   EXPECT_THROW(parse_precision("fp16"), Error);
-  EXPECT_THROW(parse_precision("fx8"), Error);  // not built yet: says so
+  EXPECT_THROW(parse_precision("fx4"), Error);
 }
 
 TEST(Api, ModelDescribesItselfAndItsParameters) {
@@ -250,6 +253,70 @@ void resume_continues_a_run_exactly(Precision precision) {
 TEST(Api, ResumeContinuesARunExactly) {
   resume_continues_a_run_exactly(Precision::f32);
   resume_continues_a_run_exactly(Precision::bf16);
+}
+
+// The muppet schedule resumes mid-pool exactly: the checkpoint after epoch 3 holds one pooled epoch of
+// gradients, the regime and the decisions; the resumed run decides and trains as the straight one.
+TEST(Api, MuppetScheduleResumesExactly) {
+  const Dataset data = quadrant_dataset(48, 6);
+  TrainingOptions t = small_training();
+  t.engine.precision = Precision::muppet;
+  t.precision_schedule = {2, 1};
+  t.optimizer.kind = Optimizer::adam;
+  t.optimizer.lr = 3e-3;
+  FitOptions f;
+  f.epochs = 8;
+  Model straight = small_model();
+  TrainingSession a(straight, t);
+  EXPECT_EQ(a.precision(), Precision::fx8);
+  a.fit(data, f);
+
+  const std::string path = temp_path("muppet.ckpt");
+  Model first = small_model();
+  TrainingSession b(first, t);
+  FitOptions part = f;
+  part.stop_after = 3;
+  part.checkpoint = path;
+  b.fit(data, part);
+  TrainingSession c = TrainingSession::resume(path);
+  EXPECT_EQ(c.precision(), b.precision());
+  c.fit(data, f);
+  const std::vector<PrecisionDecision> da = a.precision_decisions(), dc = c.precision_decisions();
+  ASSERT_EQ(da.size(), 8u);
+  ASSERT_EQ(dc.size(), 8u);
+  for (std::size_t i = 0; i < da.size(); ++i) {
+    EXPECT_EQ(da[i].diversity, dc[i].diversity) << i;
+    EXPECT_EQ(da[i].next, dc[i].next) << i;
+  }
+  EXPECT_EQ(a.precision(), c.precision());
+  for (const ParameterInfo& p : straight.parameters())
+    EXPECT_EQ(straight.parameter(p.name), c.model().parameter(p.name)) << p.name;
+  std::remove(path.c_str());
+  EXPECT_THROW(a.set_precision(Precision::f32), Error) << "the schedule decides";
+}
+
+// A precision switch recompiles the step and carries the run over: switching to fx8 and back to f32
+// between epochs trains exactly as never switching.
+TEST(Api, SwitchingPrecisionCarriesTheRunOver) {
+  const Dataset data = quadrant_dataset(48, 6);
+  TrainingOptions t = small_training();
+  t.optimizer.kind = Optimizer::adam;
+  FitOptions f;
+  f.epochs = 2;
+  Model straight = small_model(), switched = small_model();
+  TrainingSession a(straight, t), b(switched, t);
+  a.fit(data, f);
+  f.stop_after = 1;
+  b.fit(data, f);
+  b.set_precision(Precision::fx8);
+  EXPECT_EQ(b.precision(), Precision::fx8);
+  EXPECT_LT(b.memory().activations, a.memory().activations);
+  b.set_precision(Precision::f32);
+  b.fit(data, f);
+  EXPECT_EQ(b.steps_done(), a.steps_done());
+  for (const ParameterInfo& p : straight.parameters())
+    EXPECT_EQ(straight.parameter(p.name), switched.parameter(p.name)) << p.name;
+  EXPECT_THROW(b.set_precision(Precision::muppet), Error);
 }
 
 TEST(Api, SaveLoadAndCloneKeepTheWeights) {

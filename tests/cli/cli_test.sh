@@ -29,8 +29,8 @@ expect_error "trainable spec matching nothing" "selects no parameter" -- plan --
 expect_error "bad trainable syntax" "not understood" -- plan --trainable last:x
 expect_error "impossible memory budget" "memory budget" -- plan --model resnet18 --batch 32 --memory-budget 64M
 expect_error "impossible budget in train" "memory budget" -- train --memory-budget 1M
-expect_error "unknown precision" "use f32 or bf16" -- plan --precision fp16
-expect_error "precision not built yet" "not built yet" -- train --precision fx8
+expect_error "unknown precision" "use f32, bf16" -- plan --precision fp16
+expect_error "bad precision schedule" "at least 2 epochs" -- train --precision muppet --precision-resolution 1 --epochs 1
 
 # --- checkpoints ---
 expect_error "missing checkpoint" "missing.ckpt" -- eval --checkpoint missing.ckpt
@@ -103,6 +103,24 @@ import json
 stored = lambda f: (lambda r: r["activations"] + r["activation_grads"])(json.load(open(f))["planned_requests_bytes"])
 ratio = stored("bf16.json") / stored("f32.json")
 assert 0.49 < ratio < 0.52, ratio
+PY
+# fx8 in a quarter (plus a 4-byte exponent per tensor).
+if "$bin" plan --model resnet20 --input 3x32x32 --batch 8 --precision fx8 --json fx8.json >/dev/null 2>&1 &&
+   python3 - <<'PY'; then ok "plan --precision fx8 quarters the stored activations"; else bad "plan --precision fx8"; fi
+import json
+stored = lambda f: (lambda r: r["activations"] + r["activation_grads"])(json.load(open(f))["planned_requests_bytes"])
+ratio = stored("fx8.json") / stored("f32.json")
+assert 0.24 < ratio < 0.27, ratio
+PY
+# The muppet schedule on a 3-class subset, an estimate every 2 epochs: its decisions are in the report.
+if "$bin" train --classes Trouser,Bag --epochs 4 --batch 64 --precision muppet --precision-resolution 2 \
+     --precision-violations 1 --out muppet.ckpt --json muppet.json >muppet.log 2>&1 &&
+   python3 - <<'PY'; then ok "train --precision muppet reports its decisions"; else bad "train --precision muppet ($(tail -3 muppet.log))"; fi
+import json
+epochs = json.load(open("muppet.json"))["epochs"]
+assert epochs[0]["precision"] == "fx8", epochs
+assert [e["precision_decision"]["estimated"] for e in epochs] == [False, True, False, True], epochs
+assert all(e["precision_decision"]["diversity"] > 0 for e in epochs[1::2]), epochs
 PY
 if "$bin" info >info.log 2>&1 && grep -q "421642 parameters" info.log; then ok "info runs with defaults"; else bad "info"; fi
 if "$bin" info --model mobilenet_v2 --num-classes 1000 --quiet >mb.log 2>&1 && grep -q "3504872 parameters" mb.log; then ok "info mobilenet_v2"; else bad "info mobilenet_v2 ($(cat mb.log))"; fi

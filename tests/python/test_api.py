@@ -275,6 +275,24 @@ def test_fit_epochs_with_test_data_and_callbacks(model):
     assert ev2.samples == 16
 
 
+def test_muppet_schedule_reports_its_decisions_and_precision_switches(model):
+    train = et.Dataset.from_arrays(*batch(32, seed=6))
+    options = et.TrainingOptions(batch=8, engine=et.EngineOptions(precision=et.Precision.muppet),
+                                 precision_schedule=et.PrecisionScheduleOptions(resolution=2))
+    session = et.TrainingSession(model, options)
+    assert session.precision == et.Precision.fx8
+    r = session.fit(train, epochs=2)
+    assert [e.precision for e in r.epochs] == [et.Precision.fx8, et.Precision.fx8]
+    d = r.epochs[1].precision_decision
+    assert d.estimated and d.diversity > 0 and d.trained_in == et.Precision.fx8
+    assert len(session.precision_decisions) == 2 and r.epochs[0].precision_decision.estimated is False
+    with pytest.raises(et.Error):
+        session.set_precision(et.Precision.f32)  # the schedule decides
+    plain = et.TrainingSession(model, et.TrainingOptions(batch=8))
+    plain.set_precision(et.Precision.fx16)
+    assert plain.precision == et.Precision.fx16 and plain.fit(train, epochs=1).epochs[0].precision == et.Precision.fx16
+
+
 def test_fit_reraises_callback_errors_and_request_stop(model):
     data = et.Dataset.from_arrays(*batch(32, seed=8))
     session = et.TrainingSession(model, et.TrainingOptions(batch=8))

@@ -47,6 +47,7 @@ struct TrainOptions {
   std::string json;
   std::string backend = "auto";
   std::string precision = "f32";
+  PrecisionScheduleOptions precision_schedule;  // --precision muppet
 };
 
 // The settings `--resume` restores besides the session's own (which the checkpoint carries).
@@ -101,6 +102,7 @@ TrainingOptions training_options(const TrainOptions& o, int64_t iters_per_epoch)
   t.freeze_bn = o.freeze_bn;
   t.seed = o.seed;
   t.engine = engine_options(o.backend, o.precision);
+  t.precision_schedule = o.precision_schedule;
   if (!o.memory_budget.empty()) t.memory_budget = parse_bytes(o.memory_budget);
   return t;
 }
@@ -152,6 +154,19 @@ struct FitReporter {
     fit.on_epoch = [this](const EpochReport& r) { return epoch_done(r); };
   }
 
+  // The muppet schedule's decision, printed when it estimated or switched, and into the epoch's JSON.
+  static void report_decision(const PrecisionDecision& d, nlohmann::json& ej) {
+    ej["precision_decision"] = {{"estimated", d.estimated},     {"diversity", d.diversity},
+                                {"max_diversity", d.max_diversity}, {"threshold", d.threshold},
+                                {"violations", d.violations},   {"next", to_string(d.next)}};
+    if (d.estimated)
+      fmt::print("  precision: gradient diversity {:.4g} (max {:.4g}, ratio {:.3f} vs threshold {:.3f}), {} violation(s)\n",
+                 d.diversity, d.max_diversity, d.diversity > 0 ? d.max_diversity / d.diversity : 0.0, d.threshold,
+                 d.violations);
+    if (d.next != d.trained_in)
+      fmt::print("  precision: {} -> {} from epoch {}\n", to_string(d.trained_in), to_string(d.next), d.epoch + 1);
+  }
+
   bool epoch_done(const EpochReport& r) {
     if (eval_bar) eval_bar->finish();
     const double rate = static_cast<double>(r.samples) / r.seconds;
@@ -159,9 +174,11 @@ struct FitReporter {
                          {"train_loss", r.train_loss},
                          {"train_accuracy", r.train_accuracy},
                          {"seconds", r.seconds},
-                         {"images_per_second", rate}};
+                         {"images_per_second", rate},
+                         {"precision", to_string(r.precision)}};
     std::string line = fmt::format("epoch {}/{}: train loss {:.4f} acc {:.4f}, {:.1f} s ({:.0f} img/s)", r.epoch,
                                    o.epochs, r.train_loss, r.train_accuracy, r.seconds, rate);
+    if (o.precision != "f32") line += fmt::format(" [{}]", to_string(r.precision));
     if (r.test) {
       last_eval = r.test;
       line += fmt::format(" | test loss {:.4f} acc {:.4f}", r.test->loss, r.test->accuracy);
@@ -169,6 +186,7 @@ struct FitReporter {
       ej["test_accuracy"] = r.test->accuracy;
     }
     fmt::print("{}\n", line);
+    if (r.precision_decision) report_decision(*r.precision_decision, ej);
     std::fflush(stdout);
     epochs.push_back(ej);
     return true;
@@ -316,6 +334,12 @@ Action add_train(CLI::App& app) {
   app.add_option("--resume", o->resume, "continue an interrupted run from its checkpoint");
   app.add_option("--json", o->json, "write a machine-readable report here");
   add_precision_option(app, o->precision);
+  app.add_option("--precision-resolution", o->precision_schedule.resolution,
+                 "muppet: epochs pooled into one gradient-diversity estimate (MuPPET: 3)")
+      ->capture_default_str();
+  app.add_option("--precision-violations", o->precision_schedule.violations_to_switch,
+                 "muppet: threshold violations that move to the next precision (MuPPET: 2)")
+      ->capture_default_str();
   app.add_option("--backend", o->backend,
                  "kernels: auto (fastest available), onednn, native (edgetrain's own loops), ref (reference loops)")
       ->capture_default_str();
