@@ -1,24 +1,26 @@
 #!/usr/bin/env bash
-# bench/precision_bench.sh [--runs N] [--threads N] [--quick]
+# bench/precision_bench.sh [--runs N] [--threads N] [--precisions "f32 bf16 fx16 fx8"] [--quick]
 #
 # Low-precision training (issue 18), in one sitting on this machine: per case the training step of
-# edgetrain in f32 and in bf16 (`edgetrain bench --precision`), and PyTorch with channels_last +
-# bf16 autocast (../shared/peers/torch_train_step_best.py cl_bf16, the configuration a PyTorch user
-# picks for bf16). Cases: resnet18 224² b8 and b32, mobilenet_v2 224² b8, fmnist-cnn 28² b64.
-# Prints a markdown table: images/s, bf16 over edgetrain f32, bf16 over PyTorch bf16, and the plan's
-# stored activations and activation gradients (requested bytes, before reuse) bf16 over f32, and the
-# measured peak RSS of both. Written, with the raw lines, to bench/results/precision-<date>.md.
+# edgetrain in each precision (`edgetrain bench --precision`), and PyTorch with channels_last + bf16
+# autocast (../shared/peers/torch_train_step_best.py cl_bf16, the configuration a PyTorch user picks
+# for bf16). Cases: resnet18 224² b8 and b32, mobilenet_v2 224² b8, fmnist-cnn 28² b64.
+# Prints a markdown table, one row per case and precision: images/s, over edgetrain f32, over PyTorch
+# bf16, the plan's stored activations and activation gradients (requested bytes, before reuse) over
+# f32's, and the measured peak RSS. Written, with the raw lines, to bench/results/precision-<date>.md.
+# Fixed point (fx*) runs emulated in f32 (no integer kernels yet): its speed is the emulation's.
 #   --quick   resnet18 224² b8 and fmnist-cnn only, 3 timed steps
 # Environment: EDGETRAIN_PEERS (default <repo>/../shared/peers), EDGETRAIN_BENCH_BUILD (default build).
 set -euo pipefail
 
-runs=5 threads=2 quick=0
+runs=5 threads=2 quick=0 precisions="f32 bf16 fx16 fx8"
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=${2:?--runs needs a value}; shift ;;
     --threads) threads=${2:?--threads needs a value}; shift ;;
+    --precisions) precisions=${2:?--precisions needs a value}; shift ;;
     --quick) quick=1; runs=3 ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "precision_bench.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -48,18 +50,14 @@ cases=("resnet18 3x224x224 8 resnet18" "resnet18 3x224x224 32 resnet18" "mobilen
 json() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 
 {
-  echo "| case | edgetrain f32 img/s | edgetrain bf16 img/s | PyTorch cl+bf16 img/s | bf16 / f32 | bf16 / PyTorch | stored activations bf16 / f32 (plan) | peak RSS f32 → bf16 |"
-  echo "|---|---|---|---|---|---|---|---|"
+  echo "| case | precision | img/s | over edgetrain f32 | over PyTorch cl+bf16 | stored activations over f32 (plan) | peak RSS |"
+  echo "|---|---|---|---|---|---|---|"
 } > "$work/table"
+stored='lambda f: (lambda r: r["activations"] + r["activation_grads"])(json.load(open(f))["planned_requests_bytes"])'
 for c in "${cases[@]}"; do
   read -r model input batch tv <<< "$c"
   res=${input##*x}
-  for p in f32 bf16; do
-    "$et" bench --model "$model" --input "$input" --batch "$batch" --precision "$p" --runs "$runs" \
-      --json "$work/$p.json" > /dev/null
-    "$et" plan --model "$model" --input "$input" --batch "$batch" --precision "$p" --json "$work/plan-$p.json" > /dev/null
-  done
-  torch_ips="-" vs_torch="-"
+  torch_ips="-"
   if [ "$tv" != "-" ]; then
     # PyTorch 1.13 has no bf16 backward for some ops (ReLU6's hardtanh): the row says so.
     line=$(/usr/bin/python3 "$peers/torch_train_step_best.py" "$tv" "$res" "$batch" "$threads" "$runs" cl_bf16 2>&1 |
@@ -68,15 +66,24 @@ for c in "${cases[@]}"; do
     torch_ips=$(sed -n 's/.*img_per_s=\([0-9.]*\).*/\1/p' <<< "$line")
     [ -n "$torch_ips" ] || torch_ips="fails"
   fi
+  for p in f32 $precisions; do
+    [ "$p" = f32 ] && [ -f "$work/f32.json" ] && continue
+    "$et" bench --model "$model" --input "$input" --batch "$batch" --precision "$p" --runs "$runs" \
+      --json "$work/$p.json" > /dev/null
+    "$et" plan --model "$model" --input "$input" --batch "$batch" --precision "$p" --json "$work/plan-$p.json" > /dev/null
+  done
   f32=$(json "$work/f32.json" "round(j['batch'] * 1000 / j['step_ms'], 1)")
-  bf16=$(json "$work/bf16.json" "round(j['batch'] * 1000 / j['step_ms'], 1)")
-  stored='lambda f: (lambda r: r["activations"] + r["activation_grads"])(json.load(open(f))["planned_requests_bytes"])'
-  act=$(python3 -c "import json; s=$stored; print(round(s('$work/plan-bf16.json') / s('$work/plan-f32.json'), 3))")
-  rss=$(python3 -c "import json; a, b = (json.load(open('$work/' + p + '.json'))['peak_rss_bytes'] / 2**20 for p in ('f32', 'bf16')); print(f'{a:.0f} → {b:.0f} MiB')")
-  ratio=$(python3 -c "print(round($bf16 / $f32, 2))")
-  [[ "$torch_ips" =~ ^[0-9.]+$ ]] && vs_torch=$(python3 -c "print(f'{$bf16 / $torch_ips:.2f}×')")
-  echo "| $model ${res}² b$batch | $f32 | $bf16 | $torch_ips | $ratio× | $vs_torch | $act | $rss |" >> "$work/table"
-  echo "$model ${res}² b$batch: f32 $f32, bf16 $bf16, PyTorch bf16 $torch_ips img/s" >&2
+  for p in $precisions; do
+    ips=$(json "$work/$p.json" "round(j['batch'] * 1000 / j['step_ms'], 1)")
+    act=$(python3 -c "import json; s=$stored; print(round(s('$work/plan-$p.json') / s('$work/plan-f32.json'), 3))")
+    rss=$(json "$work/$p.json" "f\"{j['peak_rss_bytes'] / 2**20:.0f} MiB\"")
+    vs_torch="-"
+    [[ "$torch_ips" =~ ^[0-9.]+$ ]] && vs_torch=$(python3 -c "print(f'{$ips / $torch_ips:.2f}×')")
+    echo "| $model ${res}² b$batch | $p | $ips | $(python3 -c "print(round($ips / $f32, 2))")× | $vs_torch | $act | $rss |" >> "$work/table"
+    echo "$model ${res}² b$batch $p: $ips img/s (f32 $f32, PyTorch bf16 $torch_ips)" >&2
+  done
+  echo "| $model ${res}² b$batch | PyTorch cl+bf16 | $torch_ips | | | | |" >> "$work/table"
+  rm -f "$work"/*.json
 done
 {
   echo "# Low-precision training, $(date -u '+%Y-%m-%d %H:%M UTC'), $threads threads, $runs timed steps"

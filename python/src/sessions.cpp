@@ -93,6 +93,36 @@ Evaluation evaluate(TrainingSession& s, const Dataset& data, int64_t batch, cons
 
 using release = py::call_guard<py::gil_scoped_release>;
 
+// The muppet precision schedule's decisions, and a session's precision.
+void bind_precision(py::module_& m) {
+  Struct<PrecisionDecision>(m, "PrecisionDecision", "The muppet schedule's decision at one epoch's end.", false)
+      .field("epoch", &PrecisionDecision::epoch, "the epoch that ended (1-based)")
+      .field("trained_in", &PrecisionDecision::trained_in, "the precision it trained in")
+      .field("estimated", &PrecisionDecision::estimated, "a gradient-diversity estimate was made")
+      .field("diversity", &PrecisionDecision::diversity, "S, when estimated")
+      .field("max_diversity", &PrecisionDecision::max_diversity, "max S since the last switch")
+      .field("threshold", &PrecisionDecision::threshold, "T(epoch)")
+      .field("violations", &PrecisionDecision::violations, "counted since the last switch")
+      .field("next", &PrecisionDecision::next, "the precision of the next epoch")
+      .done();
+}
+
+// The learning rate and the precision of a running session.
+void bind_session_schedule(py::class_<TrainingSession>& session) {
+  session
+      .def_property("learning_rate", &TrainingSession::learning_rate, &TrainingSession::set_learning_rate,
+                    "The next step's learning rate; setting it overrides the schedule (see clear_learning_rate).")
+      .def("set_learning_rate", &TrainingSession::set_learning_rate, py::arg("lr"),
+           "Overrides the schedule from now on.")
+      .def("clear_learning_rate", &TrainingSession::clear_learning_rate, "Back to the schedule.")
+      .def("set_schedule", &TrainingSession::set_schedule, py::arg("schedule"), "A new schedule from the next step on.")
+      .def_property_readonly("precision", &TrainingSession::precision, "The Precision the next step trains in.")
+      .def("set_precision", &TrainingSession::set_precision, py::arg("precision"), release(),
+           "Trains in this Precision from the next step on (recompiles; not in a muppet session).")
+      .def_property_readonly("precision_decisions", &TrainingSession::precision_decisions,
+                             "Every epoch-end decision of the muppet schedule (list of PrecisionDecision).");
+}
+
 void bind_training_structs(py::module_& m) {
   Struct<TrainingOptions>(m, "TrainingOptions", "What a TrainingSession compiles.")
       .field("batch", &TrainingOptions::batch, "samples per step")
@@ -122,16 +152,6 @@ void bind_training_structs(py::module_& m) {
       .field("steps", &StepProgress::steps, "steps in the epoch")
       .field("loss", &StepProgress::loss, "running mean loss over the epoch")
       .field("accuracy", &StepProgress::accuracy, "running training accuracy")
-      .done();
-  Struct<PrecisionDecision>(m, "PrecisionDecision", "The muppet schedule's decision at one epoch's end.", false)
-      .field("epoch", &PrecisionDecision::epoch, "the epoch that ended (1-based)")
-      .field("trained_in", &PrecisionDecision::trained_in, "the precision it trained in")
-      .field("estimated", &PrecisionDecision::estimated, "a gradient-diversity estimate was made")
-      .field("diversity", &PrecisionDecision::diversity, "S, when estimated")
-      .field("max_diversity", &PrecisionDecision::max_diversity, "max S since the last switch")
-      .field("threshold", &PrecisionDecision::threshold, "T(epoch)")
-      .field("violations", &PrecisionDecision::violations, "counted since the last switch")
-      .field("next", &PrecisionDecision::next, "the precision of the next epoch")
       .done();
   Struct<EpochReport>(m, "EpochReport", "One finished epoch (fit's on_epoch, and FitResult).", false)
       .field("epoch", &EpochReport::epoch, "1-based epoch")
@@ -180,9 +200,11 @@ void bind_training_structs(py::module_& m) {
 }
 
 void bind_training_session(py::module_& m) {
-  py::class_<TrainingSession>(m, "TrainingSession",
-                              "A model's training step compiled once (kernels chosen, memory planned), with fit(), "
-                              "evaluation and checkpoints. Trains the model in place.")
+  py::class_<TrainingSession> session(
+      m, "TrainingSession",
+      "A model's training step compiled once (kernels chosen, memory planned), with fit(), "
+      "evaluation and checkpoints. Trains the model in place.");
+  session
       .def(py::init<Model&, const TrainingOptions&>(), py::arg("model"), py::arg("options") = TrainingOptions{},
            release(), "Compiles the training step for model; raises Error on invalid options or budget.")
       .def_static("resume", &TrainingSession::resume, py::arg("checkpoint"), release(),
@@ -237,18 +259,7 @@ void bind_training_session(py::module_& m) {
            "Asks a running fit() to stop after the current step (any thread).")
       .def("evaluate", &evaluate, py::arg("data"), py::arg("batch") = 256, py::arg("on_progress") = py::none(),
            "Loss and accuracy on data in inference mode (Evaluation).")
-      .def_property("learning_rate", &TrainingSession::learning_rate, &TrainingSession::set_learning_rate,
-                    "The next step's learning rate; setting it overrides the schedule (see clear_learning_rate).")
-      .def("set_learning_rate", &TrainingSession::set_learning_rate, py::arg("lr"),
-           "Overrides the schedule from now on.")
-      .def("clear_learning_rate", &TrainingSession::clear_learning_rate, "Back to the schedule.")
-      .def("set_schedule", &TrainingSession::set_schedule, py::arg("schedule"), "A new schedule from the next step on.")
       .def_property_readonly("steps_done", &TrainingSession::steps_done, "Optimizer steps, counted across resumes.")
-      .def_property_readonly("precision", &TrainingSession::precision, "The Precision the next step trains in.")
-      .def("set_precision", &TrainingSession::set_precision, py::arg("precision"), release(),
-           "Trains in this Precision from the next step on (recompiles; not in a muppet session).")
-      .def_property_readonly("precision_decisions", &TrainingSession::precision_decisions,
-                             "Every epoch-end decision of the muppet schedule (list of PrecisionDecision).")
       .def_property_readonly("epochs_done", &TrainingSession::epochs_done,
                              "Epochs fit() finished, counted across resumes.")
       .def("save_checkpoint", &TrainingSession::save_checkpoint, py::arg("path"),
@@ -263,6 +274,7 @@ void bind_training_session(py::module_& m) {
       .def_property_readonly("model", py::overload_cast<>(&TrainingSession::model),
                              py::return_value_policy::reference_internal,
                              "The model being trained (the same weights).");
+  bind_session_schedule(session);
 }
 
 void bind_inference(py::module_& m) {
@@ -348,6 +360,7 @@ void bind_inference(py::module_& m) {
 }  // namespace
 
 void init_sessions(py::module_& m) {
+  bind_precision(m);
   bind_training_structs(m);
   bind_training_session(m);
   bind_inference(m);

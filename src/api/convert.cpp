@@ -213,6 +213,9 @@ CompileOptions inference_compile_options(const EngineOptions& engine, int64_t ba
   ET_REQUIRE(batch > 0, "batch size must be positive, got {}", batch);
   CompileOptions c;
   apply_engine(c, engine);
+  // Fixed point is a training technique on f32 master weights (MuPPET), emulated in f32: inference of
+  // those weights runs in f32, deterministic and faster.
+  if (is_fixed_point(c.activations)) c.activations = DType::f32;
   c.batch = batch;
   c.training = false;
   c.blocked_params = false;

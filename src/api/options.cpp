@@ -72,12 +72,12 @@ Optimizer parse_optimizer(const std::string& name) { return api::from_internal(o
 Schedule parse_schedule(const std::string& name) { return api::from_internal(optim::parse_schedule(name)); }
 namespace {
 constexpr std::array<std::pair<Precision, std::string_view>, 7> kPrecisionNames = {{{Precision::f32, "f32"},
-                                                                                   {Precision::bf16, "bf16"},
-                                                                                   {Precision::fx8, "fx8"},
-                                                                                   {Precision::fx12, "fx12"},
-                                                                                   {Precision::fx14, "fx14"},
-                                                                                   {Precision::fx16, "fx16"},
-                                                                                   {Precision::muppet, "muppet"}}};
+                                                                                    {Precision::bf16, "bf16"},
+                                                                                    {Precision::fx8, "fx8"},
+                                                                                    {Precision::fx12, "fx12"},
+                                                                                    {Precision::fx14, "fx14"},
+                                                                                    {Precision::fx16, "fx16"},
+                                                                                    {Precision::muppet, "muppet"}}};
 }  // namespace
 
 std::string to_string(Precision p) {

@@ -12,15 +12,17 @@ std::string sum_name(std::size_t l) { return "#muppet_sum" + std::to_string(l); 
 }  // namespace
 
 Precision precision_of(DType t) {
-  for (Precision p : {Precision::f32, Precision::bf16, Precision::fx8, Precision::fx12, Precision::fx14, Precision::fx16})
+  for (Precision p :
+       {Precision::f32, Precision::bf16, Precision::fx8, Precision::fx12, Precision::fx14, Precision::fx16})
     if (activation_type(p) == t) return p;
   ET_ASSERT(!"an activation type without a public precision");
   return Precision::f32;
 }
 
 PrecisionDecision to_public(const PolicyDecision& d) {
-  return PrecisionDecision{d.epoch,         precision_of(d.trained_in), d.estimated,  d.diversity,
-                           d.max_diversity, d.threshold,                d.violations, precision_of(d.next)};
+  return PrecisionDecision{
+      d.epoch,      precision_of(d.trained_in), d.estimated, d.diversity, d.max_diversity, d.threshold,
+      d.violations, precision_of(d.next)};
 }
 
 PrecisionPolicyOptions to_internal(const PrecisionScheduleOptions& o) {

@@ -26,7 +26,7 @@ struct TrainingSession::Impl {
   int epochs_done = 0;
   std::atomic<bool> stop{false};
   std::map<std::string, std::string> metadata;
-  std::unique_ptr<Evaluator> evaluator;  // the last evaluation's plan, kept for the next
+  std::unique_ptr<Evaluator> evaluator;   // the last evaluation's plan, kept for the next
   std::optional<PrecisionPolicy> policy;  // with Precision::muppet: the regime the trainer runs in
 
   Impl(std::shared_ptr<detail::ModelState> s, const TrainingOptions& o,
@@ -298,7 +298,8 @@ FitResult TrainingSession::fit(const Dataset& train, const FitOptions& fo) {
     s.epochs_done = epoch + 1;
     result.train_seconds += r.seconds;
     result.samples += r.samples;
-    EpochReport report{epoch + 1, fo.epochs, r.loss, r.accuracy, r.samples, r.seconds, std::nullopt, Precision::f32, std::nullopt};
+    EpochReport report{epoch + 1, fo.epochs,    r.loss,         r.accuracy,  r.samples,
+                       r.seconds, std::nullopt, Precision::f32, std::nullopt};
     s.end_epoch_precision(report);
     if (fo.test) report.test = s.evaluate(fo.test->handle().set, fo.eval_batch, fo.on_eval_progress);
     if (!fo.checkpoint.empty()) save_checkpoint(fo.checkpoint, fo.checkpoint_metadata);

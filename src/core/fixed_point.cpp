@@ -26,18 +26,19 @@ std::pair<float, float> range_of(std::size_t n, const F& value) {
   float lo[kChunks], hi[kChunks];
   const auto count = static_cast<int64_t>(n);
   const int64_t chunks = std::clamp<int64_t>(count / kParallelMin, 1, kChunks);
-  parallel_for_blocks(chunks, chunks > 1, [&](int64_t c) __attribute__((always_inline)) {
-    float l = std::numeric_limits<float>::infinity(), h = -l;
-    const int64_t end = count * (c + 1) / chunks;
+  parallel_for_blocks(
+      chunks, chunks > 1, [&](int64_t c) __attribute__((always_inline)) {
+        float l = std::numeric_limits<float>::infinity(), h = -l;
+        const int64_t end = count * (c + 1) / chunks;
 #pragma omp simd reduction(min : l) reduction(max : h)
-    for (int64_t i = count * c / chunks; i < end; ++i) {
-      const float v = value(i);
-      l = v < l ? v : l;
-      h = v > h ? v : h;
-    }
-    lo[c] = l;
-    hi[c] = h;
-  });
+        for (int64_t i = count * c / chunks; i < end; ++i) {
+          const float v = value(i);
+          l = v < l ? v : l;
+          h = v > h ? v : h;
+        }
+        lo[c] = l;
+        hi[c] = h;
+      });
   return {*std::min_element(lo, lo + chunks), *std::max_element(hi, hi + chunks)};
 }
 
@@ -63,12 +64,13 @@ void quantize_as(std::size_t n, const F& value, DType t, void* dst, uint64_t see
   const Grid g = grid(s, bits);
   const uint32_t key = seed_key(seed);
   Q* q = static_cast<Q*>(dst);
-  for_each_element(n, [=](int64_t i) __attribute__((always_inline)) {
-    q[i] = static_cast<Q>(fixed_point_code(value(i), g.scale, stochastic_draw(key, static_cast<std::size_t>(i)), g.qmin, g.qmax));
-  });
+  for_each_element(
+      n, [=](int64_t i) __attribute__((always_inline)) {
+        q[i] = static_cast<Q>(
+            fixed_point_code(value(i), g.scale, stochastic_draw(key, static_cast<std::size_t>(i)), g.qmin, g.qmax));
+      });
   const auto exponent = static_cast<int32_t>(s);
-  std::memcpy(static_cast<std::byte*>(dst) + fixed_point_payload(n, t), &exponent,
-              sizeof exponent);
+  std::memcpy(static_cast<std::byte*>(dst) + fixed_point_payload(n, t), &exponent, sizeof exponent);
 }
 
 // f(as<Q>) with Q the storage type of fixed-point type t.
@@ -86,8 +88,8 @@ int scale_exponent(float lo, float hi, int bits) {
   double bound = std::numeric_limits<double>::infinity();
   if (hi > 0) bound = std::min(bound, (top - 0.5) / static_cast<double>(hi));
   if (lo < 0) bound = std::min(bound, (top + 0.5) / -static_cast<double>(lo));
-  if (std::isinf(bound)) return 0;              // no nonzero number
-  if (bound == 0.0) return -kMaxExponent;       // an infinite element
+  if (std::isinf(bound)) return 0;                                    // no nonzero number
+  if (bound == 0.0) return -kMaxExponent;                             // an infinite element
   return std::clamp(std::ilogb(bound), -kMaxExponent, kMaxExponent);  // floor(log2(bound))
 }
 
@@ -106,17 +108,21 @@ void dequantize(const void* src, std::size_t n, DType t, float* dst) {
   const float step = std::ldexp(1.0f, -fixed_point_exponent(src, n, t));
   with_storage(t, [&]<class Q>() {
     const Q* q = static_cast<const Q*>(src);
-    for_each_element(n, [=](int64_t i) __attribute__((always_inline)) { dst[i] = static_cast<float>(q[i]) * step; });
+    for_each_element(
+        n, [=](int64_t i) __attribute__((always_inline)) { dst[i] = static_cast<float>(q[i]) * step; });
   });
 }
 
 void round_to_fixed_point(const float* x, std::size_t n, int bits, float* dst, uint64_t seed) {
-  const auto [lo, hi] = range_of(n, [=](int64_t i) __attribute__((always_inline)) { return x[i]; });
+  const auto [lo, hi] = range_of(
+      n, [=](int64_t i) __attribute__((always_inline)) { return x[i]; });
   const Grid g = grid(scale_exponent(lo, hi, bits), bits);
   const uint32_t key = seed_key(seed);
-  for_each_element(n, [=](int64_t i) __attribute__((always_inline)) {
-    dst[i] = fixed_point_code(x[i], g.scale, stochastic_draw(key, static_cast<std::size_t>(i)), g.qmin, g.qmax) * g.step;
-  });
+  for_each_element(
+      n, [=](int64_t i) __attribute__((always_inline)) {
+        dst[i] =
+            fixed_point_code(x[i], g.scale, stochastic_draw(key, static_cast<std::size_t>(i)), g.qmin, g.qmax) * g.step;
+      });
 }
 
 void add_into(void* dst, const void* src, std::size_t n, DType t, uint64_t seed) {

@@ -7,8 +7,8 @@
 // [-kMaxExponent, kMaxExponent]. Conversion rounds stochastically: q = floor(x * 2^s + v), v uniform in
 // [0, 1) — unbiased, E[q * 2^-s] = x — then saturates (the bound above leaves at most a half step of
 // headroom, which a draw can cross). NaN converts to 0. The sum x * 2^s + v is an f32 sum (the product
-// is exact): for 16-bit words its rounding moves the threshold by at most 2^-9 of a step. The uniform draws come from a counter-based
-// hash of (seed, element index): the same seed gives the same result however the loop is split across
+// is exact): for 16-bit words its rounding moves the threshold by at most 2^-9 of a step. The uniform draws come from a
+// counter-based hash of (seed, element index): the same seed gives the same result however the loop is split across
 // threads or vector lanes.
 //
 // A fixed-point tensor's buffer is its elements then the exponent (core/dtype.hpp: storage_bytes).

@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 
 #include "core/bf16.hpp"
-#include "core/fixed_point.hpp"
 #include "core/check.hpp"
+#include "core/fixed_point.hpp"
 
 namespace edgetrain {
 namespace {
@@ -79,7 +79,8 @@ void ConvertingKernel::plan_rounding(const KernelProblem& p) {
   if ((fwd || p.pass == Pass::bwd_weights) && p.src_dtype_of(0) == DType::f32)
     book(Role::src, 0, p.src[0], true, false, true);
   if (!fwd && p.dtype == DType::f32) book(Role::diff_dst, 0, p.dst, true, false, true);
-  const bool writes_weight_grads = p.pass == Pass::bwd_weights || (p.pass == Pass::bwd_data && p.weight_grads_in_bwd_data);
+  const bool writes_weight_grads =
+      p.pass == Pass::bwd_weights || (p.pass == Pass::bwd_data && p.weight_grads_in_bwd_data);
   if (is_fixed_point(low_dtype_) && writes_weight_grads)
     for (std::size_t i = 0; i < param_specs(p.attrs).size(); ++i)
       conversions_list_.push_back({Role::diff_weights, i, false, true, true, 0});

@@ -25,20 +25,20 @@ const std::vector<DType>& muppet_ladder();
 
 // What the policy decided at one epoch's end.
 struct PolicyDecision {
-  int epoch = 0;                   // the epoch that ended (1-based)
-  DType trained_in = DType::fx8;   // its regime
-  bool estimated = false;          // a diversity estimate was made at its end
-  double diversity = 0;            // S (when estimated)
-  double max_diversity = 0;        // max S since the last switch
-  double threshold = 0;            // T(epoch)
-  int violations = 0;              // since the last switch, after this epoch
-  DType next = DType::fx8;         // the regime of the next epoch
+  int epoch = 0;                  // the epoch that ended (1-based)
+  DType trained_in = DType::fx8;  // its regime
+  bool estimated = false;         // a diversity estimate was made at its end
+  double diversity = 0;           // S (when estimated)
+  double max_diversity = 0;       // max S since the last switch
+  double threshold = 0;           // T(epoch)
+  int violations = 0;             // since the last switch, after this epoch
+  DType next = DType::fx8;        // the regime of the next epoch
 };
 
 // Everything the policy carries between epochs (a checkpoint stores it: a resumed run decides alike).
 struct PrecisionPolicyState {
-  int rung = 0;                          // index into muppet_ladder()
-  int epochs_pooled = 0;                 // since the last estimate
+  int rung = 0;           // index into muppet_ladder()
+  int epochs_pooled = 0;  // since the last estimate
   double max_diversity = 0;
   int violations = 0;
   std::vector<double> sum_squares;       // per parameter

@@ -32,13 +32,13 @@ double code_of(float x, int s, int bits, uint64_t seed, std::size_t i) {
 }
 
 TEST(FixedPoint, ScaleExponentIsTheLargestThatFitsTheRange) {
-  EXPECT_EQ(scale_exponent(0.0f, 1.0f, 8), 6);    // 127.5 / 1 -> 2^6: 1.0 becomes 64
-  EXPECT_EQ(scale_exponent(0.0f, 1.99f, 8), 6);   // 64.07
-  EXPECT_EQ(scale_exponent(0.0f, 2.0f, 8), 5);    // 63.75
-  EXPECT_EQ(scale_exponent(-1.0f, 0.0f, 8), 7);   // 128.5: -1.0 becomes -128, which fits
-  EXPECT_EQ(scale_exponent(-1.0f, 1.0f, 8), 6);   // the tighter of the two
+  EXPECT_EQ(scale_exponent(0.0f, 1.0f, 8), 6);       // 127.5 / 1 -> 2^6: 1.0 becomes 64
+  EXPECT_EQ(scale_exponent(0.0f, 1.99f, 8), 6);      // 64.07
+  EXPECT_EQ(scale_exponent(0.0f, 2.0f, 8), 5);       // 63.75
+  EXPECT_EQ(scale_exponent(-1.0f, 0.0f, 8), 7);      // 128.5: -1.0 becomes -128, which fits
+  EXPECT_EQ(scale_exponent(-1.0f, 1.0f, 8), 6);      // the tighter of the two
   EXPECT_EQ(scale_exponent(-3e-3f, 1e-3f, 16), 23);  // 32768.5 / 3e-3 = 1.09e7 -> 2^23
-  EXPECT_EQ(scale_exponent(0.0f, 0.0f, 8), 0);    // all zero
+  EXPECT_EQ(scale_exponent(0.0f, 0.0f, 8), 0);       // all zero
   EXPECT_EQ(scale_exponent(0.0f, INFINITY, 8), -kMaxExponent);
   EXPECT_EQ(scale_exponent(0.0f, 1e-38f, 8), kMaxExponent);  // clamped
   for (int bits : {8, 12, 14, 16})

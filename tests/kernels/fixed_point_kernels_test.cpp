@@ -119,7 +119,8 @@ TEST(FixedPointKernels, LinearBackwardIsWithinTheRoundingBoundAndOnTheGrid) {
     const std::vector<float> x = values(h.src[0]), dy = values(h.diff_dst), dx = values(h.diff_src[0]),
                              dw = values(h.diff_weights[0]);
     const double w_step = step_of(L.w, bits), dx_step = step_of(dx, bits), dw_step = step_of(dw, bits);
-    std::vector<double> dx_exact(dx.size()), dx_bound(dx.size(), dx_step), dw_exact(dw.size()), dw_bound(dw.size(), dw_step);
+    std::vector<double> dx_exact(dx.size()), dx_bound(dx.size(), dx_step), dw_exact(dw.size()),
+        dw_bound(dw.size(), dw_step);
     for (int64_t n = 0; n < kBatch; ++n)
       for (int64_t o = 0; o < kOut; ++o)
         for (int64_t k = 0; k < kIn; ++k) {
@@ -127,7 +128,8 @@ TEST(FixedPointKernels, LinearBackwardIsWithinTheRoundingBoundAndOnTheGrid) {
           dx_exact[static_cast<std::size_t>(n * kIn + k)] += g * L.w[static_cast<std::size_t>(o * kIn + k)];
           dx_bound[static_cast<std::size_t>(n * kIn + k)] += std::abs(g) * w_step * (1 + 1e-6);
           dw_exact[static_cast<std::size_t>(o * kIn + k)] += g * x[static_cast<std::size_t>(n * kIn + k)];
-          dw_bound[static_cast<std::size_t>(o * kIn + k)] += 1e-6 * std::abs(g * x[static_cast<std::size_t>(n * kIn + k)]);
+          dw_bound[static_cast<std::size_t>(o * kIn + k)] +=
+              1e-6 * std::abs(g * x[static_cast<std::size_t>(n * kIn + k)]);
         }
     expect_within(dx, dx_exact, dx_bound, "diff_src");
     expect_within(dw, dw_exact, dw_bound, "diff_weights");

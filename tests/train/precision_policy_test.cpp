@@ -51,7 +51,7 @@ TEST(PrecisionPolicy, TwoViolationsMoveUpTheLadderAndTheCountRestarts) {
   int epoch = 0;
   pool(p, epoch, false);  // S = 1: the maximum
   EXPECT_EQ(p.state().decisions.back().violations, 0);
-  pool(p, epoch, true);   // S = 1/3: max / S = 3 > T(6) = 1.82
+  pool(p, epoch, true);  // S = 1/3: max / S = 3 > T(6) = 1.82
   EXPECT_EQ(p.state().decisions.back().violations, 1);
   EXPECT_EQ(p.regime(), DType::fx8);
   pool(p, epoch, true);
@@ -76,7 +76,8 @@ TEST(PrecisionPolicy, SteadyDiversityNeverSwitchesAndF32Rests) {
   // (S = 1/2: max / S = 2 > T(j) from j = 5 on) climb the ladder, one rung per 4 epochs from epoch 6.
   PrecisionPolicy p(1, PrecisionPolicyOptions{2, 1});
   epoch = 0;
-  for (int k = 0; k < 22; ++k) p.end_epoch(++epoch, Grads{unit(2, (k / 2) % 2 == 0 ? static_cast<std::size_t>(k % 2) : 0)});
+  for (int k = 0; k < 22; ++k)
+    p.end_epoch(++epoch, Grads{unit(2, (k / 2) % 2 == 0 ? static_cast<std::size_t>(k % 2) : 0)});
   EXPECT_EQ(p.regime(), DType::f32);
   EXPECT_FALSE(p.state().decisions.back().estimated) << "at f32 the policy rests";
   int switches = 0;

@@ -25,9 +25,10 @@ void add_data_options(CLI::App& app, DataSpec& spec) {
 }
 
 void add_precision_option(CLI::App& app, std::string& precision) {
-  app.add_option("--precision", precision,
-                 "activations and gradients: f32, bf16, fx8, fx12, fx14, fx16 (dynamic fixed point), or muppet (fx8 up to "
-                 "f32 by MuPPET's policy; train only). Weights, optimizer state and loss stay f32")
+  app.add_option(
+         "--precision", precision,
+         "activations and gradients: f32, bf16, fx8, fx12, fx14, fx16 (dynamic fixed point), or muppet (fx8 up to "
+         "f32 by MuPPET's policy; train only). Weights, optimizer state and loss stay f32")
       ->capture_default_str();
 }
 

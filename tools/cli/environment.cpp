@@ -33,7 +33,8 @@ EngineOptions engine_options(const std::string& backend, const std::string& prec
 }
 
 CompileOptions& with_environment(CompileOptions& o) {
-  api::apply_engine(o, engine_options(std::string(backend_choice_name(o.backend)), std::string(dtype_info(o.activations).name)));
+  api::apply_engine(
+      o, engine_options(std::string(backend_choice_name(o.backend)), std::string(dtype_info(o.activations).name)));
   return o;
 }
 

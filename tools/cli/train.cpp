@@ -156,13 +156,14 @@ struct FitReporter {
 
   // The muppet schedule's decision, printed when it estimated or switched, and into the epoch's JSON.
   static void report_decision(const PrecisionDecision& d, nlohmann::json& ej) {
-    ej["precision_decision"] = {{"estimated", d.estimated},     {"diversity", d.diversity},
+    ej["precision_decision"] = {{"estimated", d.estimated},         {"diversity", d.diversity},
                                 {"max_diversity", d.max_diversity}, {"threshold", d.threshold},
-                                {"violations", d.violations},   {"next", to_string(d.next)}};
+                                {"violations", d.violations},       {"next", to_string(d.next)}};
     if (d.estimated)
-      fmt::print("  precision: gradient diversity {:.4g} (max {:.4g}, ratio {:.3f} vs threshold {:.3f}), {} violation(s)\n",
-                 d.diversity, d.max_diversity, d.diversity > 0 ? d.max_diversity / d.diversity : 0.0, d.threshold,
-                 d.violations);
+      fmt::print(
+          "  precision: gradient diversity {:.4g} (max {:.4g}, ratio {:.3f} vs threshold {:.3f}), {} violation(s)\n",
+          d.diversity, d.max_diversity, d.diversity > 0 ? d.max_diversity / d.diversity : 0.0, d.threshold,
+          d.violations);
     if (d.next != d.trained_in)
       fmt::print("  precision: {} -> {} from epoch {}\n", to_string(d.trained_in), to_string(d.next), d.epoch + 1);
   }
@@ -170,12 +171,8 @@ struct FitReporter {
   bool epoch_done(const EpochReport& r) {
     if (eval_bar) eval_bar->finish();
     const double rate = static_cast<double>(r.samples) / r.seconds;
-    nlohmann::json ej = {{"epoch", r.epoch},
-                         {"train_loss", r.train_loss},
-                         {"train_accuracy", r.train_accuracy},
-                         {"seconds", r.seconds},
-                         {"images_per_second", rate},
-                         {"precision", to_string(r.precision)}};
+    nlohmann::json ej = {{"epoch", r.epoch},     {"train_loss", r.train_loss}, {"train_accuracy", r.train_accuracy},
+                         {"seconds", r.seconds}, {"images_per_second", rate},  {"precision", to_string(r.precision)}};
     std::string line = fmt::format("epoch {}/{}: train loss {:.4f} acc {:.4f}, {:.1f} s ({:.0f} img/s)", r.epoch,
                                    o.epochs, r.train_loss, r.train_accuracy, r.seconds, rate);
     if (o.precision != "f32") line += fmt::format(" [{}]", to_string(r.precision));
