@@ -25,19 +25,9 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-root=$(cd "$(dirname "$0")/.." && pwd)
-build=${EDGETRAIN_BENCH_BUILD:-$root/build}
-if [ ! -x "$build/tools/cli/edgetrain" ]; then
-  "$root/scripts/setup.sh"
-  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-fi
-cmake --build "$build" --target edgetrain_cli >/dev/null
-et="$build/tools/cli/edgetrain"
-export OMP_NUM_THREADS=$threads
-mkdir -p "$root/bench/results"
-out="$root/bench/results/muppet-$(date +%Y-%m-%d-%H%M%S).md"
-work=$(mktemp -d /tmp/edgetrain-muppet.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+# shellcheck source=bench/bench_env.sh
+source "$(dirname "$0")/bench_env.sh"
+bench_env muppet "$threads"
 
 {
   echo "| model | precision | test accuracy | training s | f32 time / this | precision per epoch |"

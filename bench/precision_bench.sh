@@ -26,21 +26,11 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/bench_env.sh
+source "$(dirname "$0")/bench_env.sh"
+bench_env precision "$threads"
 peers=${EDGETRAIN_PEERS:-$root/../shared/peers}
-build=${EDGETRAIN_BENCH_BUILD:-$root/build}
 [ -f "$peers/torch_train_step_best.py" ] || { echo "precision_bench.sh: peers not found in $peers" >&2; exit 2; }
-if [ ! -x "$build/tools/cli/edgetrain" ]; then
-  "$root/scripts/setup.sh"
-  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-fi
-cmake --build "$build" --target edgetrain_cli >/dev/null
-et="$build/tools/cli/edgetrain"
-export OMP_NUM_THREADS=$threads
-mkdir -p "$root/bench/results"
-out="$root/bench/results/precision-$(date +%Y-%m-%d-%H%M%S).md"
-work=$(mktemp -d /tmp/edgetrain-precision.XXXXXX)
-trap 'rm -rf "$work"' EXIT
 
 # model input batch torchvision-name (empty: no PyTorch peer)
 cases=("resnet18 3x224x224 8 resnet18" "resnet18 3x224x224 32 resnet18" "mobilenet_v2 3x224x224 8 mobilenet_v2"
