@@ -51,19 +51,7 @@ struct OpDesc {
   bool operator==(const OpDesc&) const = default;
 
   DType src_dtype_of(size_t i) const { return i < src_dtype.size() ? src_dtype[i] : dtype; }
-  // Whether the output or any input has type t.
-  bool has_operand(DType t) const {
-    bool any = dtype == t;
-    for (DType s : src_dtype) any = any || s == t;
-    return any;
-  }
-  // Whether any operand is stored below f32 (bf16, fixed point).
-  bool has_low_precision_operand() const {
-    bool any = is_low_precision(dtype);
-    for (DType s : src_dtype) any = any || is_low_precision(s);
-    return any;
-  }
-  // The low-precision type of its operands (f32 when none is): fixed point before bf16.
+  // The low-precision type of its operands (bf16, fixed point; f32 when none is below f32).
   DType low_precision_type() const {
     DType t = DType::f32;
     for (size_t i = 0; i <= src_dtype.size(); ++i) {

@@ -77,10 +77,11 @@ std::unique_ptr<Kernel> try_select_kernel(const KernelProblem& problem, BackendC
   const bool uniform = problem.uniform_dtype();
   if (uniform)
     if (std::unique_ptr<Kernel> k = first_accepting(problem, backend, reasons)) return k;
-  if (!problem.has_low_precision_operand()) return nullptr;
+  const DType low = problem.low_precision_type();
+  if (low == DType::f32) return nullptr;
   // Converted at the boundaries: a mixed bf16 problem's kernel in bf16, else (as any low-precision
   // problem no row takes: every fixed-point problem) in f32.
-  const bool bf16_inner = !uniform && problem.low_precision_type() == DType::bf16;
+  const bool bf16_inner = !uniform && low == DType::bf16;
   for (DType inner : {DType::bf16, DType::f32}) {
     if (inner == DType::bf16 && !bf16_inner) continue;
     const KernelProblem p = with_uniform_dtype(problem, inner);

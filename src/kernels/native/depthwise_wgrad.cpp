@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/layout.hpp"
+#include "core/vector_isa.hpp"
 
 namespace edgetrain::native::depthwise_wgrad {
 namespace {
@@ -40,21 +41,23 @@ Span valid_outputs(int64_t off, int64_t stride, int64_t in, int64_t out) {
 
 }  // namespace
 
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void weight_grad_blocked(
-    const float* x, const float* dy, const Geometry& g, float* dw) {
+// Parallel over (channel block, tap) tasks; each compiled for the widest ISA (core/vector_isa.hpp:
+// target_clones would leave the OpenMP-outlined loop at SSE2).
+void weight_grad_blocked(const float* x, const float* dy, const Geometry& g, float* dw) {
   const int64_t blocks = g.C / B, taps = g.KH * g.KW;
   const int64_t x_block = g.IH * g.IW * B, dy_block = g.OH * g.OW * B;
-#pragma omp parallel for schedule(dynamic) if (g.N * g.C * g.OH * g.OW * taps > (1 << 16))
-  for (int64_t task = 0; task < blocks * taps; ++task) {
-    const int64_t cb = task / taps, kh = task % taps / g.KW, kw = task % g.KW;
-    double total[B] = {};
-    for (int64_t n = 0; n < g.N; ++n) {
-      float acc[B] = {};
-      tap_sum_blocked(x + (n * blocks + cb) * x_block, dy + (n * blocks + cb) * dy_block, g, kh, kw, acc);
-      for (int64_t j = 0; j < B; ++j) total[j] += acc[j];
-    }
-    for (int64_t j = 0; j < B; ++j) dw[(cb * B + j) * taps + kh * g.KW + kw] = static_cast<float>(total[j]);
-  }
+  const bool parallel = g.N * g.C * g.OH * g.OW * taps > (1 << 16);
+  parallel_for_blocks(
+      blocks * taps, parallel, [&](int64_t task) __attribute__((always_inline)) {
+        const int64_t cb = task / taps, kh = task % taps / g.KW, kw = task % g.KW;
+        double total[B] = {};
+        for (int64_t n = 0; n < g.N; ++n) {
+          float acc[B] = {};
+          tap_sum_blocked(x + (n * blocks + cb) * x_block, dy + (n * blocks + cb) * dy_block, g, kh, kw, acc);
+          for (int64_t j = 0; j < B; ++j) total[j] += acc[j];
+        }
+        for (int64_t j = 0; j < B; ++j) dw[(cb * B + j) * taps + kh * g.KW + kw] = static_cast<float>(total[j]);
+      });
 }
 
 }  // namespace edgetrain::native::depthwise_wgrad
