@@ -3,6 +3,7 @@
 #   et     the edgetrain binary (of EDGETRAIN_BENCH_BUILD, default <root>/build)
 #   out    bench/results/NAME-<date>.md, the report
 #   work   a temporary directory, removed when the script exits
+#   cpu    the CPU's model name (reports name the machine: timings compare only on one)
 # and OMP_NUM_THREADS=THREADS.
 bench_env() {
   root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -17,5 +18,6 @@ bench_env() {
   mkdir -p "$root/bench/results"
   out="$root/bench/results/$1-$(date +%Y-%m-%d-%H%M%S).md"
   work=$(mktemp -d "/tmp/edgetrain-$1.XXXXXX")
+  cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
   trap 'rm -rf "$work"' EXIT
 }

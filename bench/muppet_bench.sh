@@ -52,7 +52,7 @@ PY
   echo "$model done" >&2
 done
 {
-  echo "# MuPPET schedule against f32, Fashion-MNIST, $epochs epochs, $(date -u '+%Y-%m-%d %H:%M UTC'), $threads threads"
+  echo "# MuPPET schedule against f32, Fashion-MNIST, $epochs epochs, $(date -u '+%Y-%m-%d %H:%M UTC'), ${cpu:-unknown CPU}, $threads threads"
   echo
   cat "$work/table"
   echo

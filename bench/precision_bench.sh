@@ -76,7 +76,7 @@ for c in "${cases[@]}"; do
   rm -f "$work"/*.json
 done
 {
-  echo "# Low-precision training, $(date -u '+%Y-%m-%d %H:%M UTC'), $threads threads, $runs timed steps"
+  echo "# Low-precision training, $(date -u '+%Y-%m-%d %H:%M UTC'), ${cpu:-unknown CPU}, $threads threads, $runs timed steps"
   echo
   cat "$work/table"
   echo
