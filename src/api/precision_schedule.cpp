@@ -56,9 +56,8 @@ std::vector<io::NamedTensor> policy_tensors(const PrecisionPolicyState& s) {
 }
 
 PrecisionPolicyState policy_state(const nlohmann::json& j, const io::CheckpointData& raw, const std::string& path) {
-  const auto type = [&](const nlohmann::json& name) {
-    const DType t = activation_type(parse_precision(name.get<std::string>()));
-    return t;
+  const auto type = [](const nlohmann::json& name) {
+    return activation_type(parse_precision(name.get<std::string>()));
   };
   PrecisionPolicyState s;
   try {

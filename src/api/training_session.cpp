@@ -74,14 +74,17 @@ struct TrainingSession::Impl {
     if (d.next != d.trained_in) recompile();
   }
 
-  // The step compiled again (for a new precision), carrying over the optimizer state, the counters
-  // and the learning-rate override.
-  void recompile() {
-    std::unique_ptr<Trainer> next = make_trainer(state->net);
-    copy_optimizer_state(trainer->optimizer_state(), next->optimizer_state());
+  // The step of `net` compiled to follow the current one: `optimizer` (the current state, or one
+  // sliced for a pruned net), the counters and the learning-rate override carried over.
+  std::unique_ptr<Trainer> successor(Network& net, const OptimizerState& optimizer) const {
+    std::unique_ptr<Trainer> next = make_trainer(net);
+    copy_optimizer_state(optimizer, next->optimizer_state());
     next->set_learning_rate_override(trainer->learning_rate_override());
-    trainer = std::move(next);
+    return next;
   }
+
+  // The step compiled again (for a new precision).
+  void recompile() { trainer = successor(state->net, trainer->optimizer_state()); }
 
   // Swaps in the pruned network with its sliced optimizer state; the session is unchanged when
   // anything throws (the new step is compiled before the swap).
@@ -92,10 +95,8 @@ struct TrainingSession::Impl {
         detail::ModelState{prune::apply_pruning(net, ranking.groups, choice.keep)});
     const OptimizerState sliced =
         prune::prune_optimizer_state(net.graph, trainer->optimizer_state(), pruned->net, ranking.groups, choice.keep);
-    std::unique_ptr<Trainer> next = make_trainer(pruned->net);
-    copy_optimizer_state(sliced, next->optimizer_state());
+    std::unique_ptr<Trainer> next = successor(pruned->net, sliced);
     if (policy) policy->restart_pool();  // pooled gradients of the old shapes
-    next->set_learning_rate_override(trainer->learning_rate_override());
     evaluator.reset();
     trainer = std::move(next);
     model = detail::ModelState::wrap(pruned);
