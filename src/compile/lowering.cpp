@@ -51,7 +51,11 @@ class Lowering {
   int request(const std::string& label, int value, BufferKind kind) {
     const DType t =
         kind == BufferKind::activation_grad ? c_.precisions.gradients[at(value)] : c_.precisions.values[at(value)];
-    return request(label, storage_bytes(static_cast<size_t>(c_.facts.shapes[at(value)].numel()), t), kind);
+    return request(label, storage_bytes(static_cast<size_t>(storage_numel_of(value)), t), kind);
+  }
+  // Elements the value (and its gradient) stores in its layout, padding lanes included.
+  int64_t storage_numel_of(int value) const {
+    return storage_numel(c_.facts.shapes[at(value)], l_.values[at(value)]);
   }
   void touch(int buffer, int step) {
     BufferRequest& r = plan_.buffers[at(buffer)];
@@ -225,8 +229,11 @@ class Lowering {
     s.name = g_.values[at(value)].name;
     s.op = "Accumulate";
     s.problem = c_.facts.shapes[at(value)].str();
-    s.refs.dst = diff_ref(value, diff_buffer_[at(value)]);
-    s.refs.src.push_back(diff_ref(value, from_buffer));
+    // Element-wise over the stored elements (a padded blocked gradient's padding lanes too): flat refs.
+    const Shape flat{storage_numel_of(value)};
+    const DType t = c_.precisions.gradients[at(value)];
+    s.refs.dst = arena_ref(diff_buffer_[at(value)], flat, t);
+    s.refs.src.push_back(arena_ref(from_buffer, flat, t));
     plan_.steps.push_back(std::move(s));
   }
 

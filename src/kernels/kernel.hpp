@@ -99,6 +99,16 @@ struct ExecutionSpec {
 // The problem a kernel is created for: the operation and how it may run it.
 struct KernelProblem : OpDesc, ExecutionSpec {
   bool operator==(const KernelProblem&) const = default;
+
+  // Whether an input or the output is blocked16 with padding lanes (core/layout.hpp): a kernel that
+  // treats its tensors as flat arrays counts storage elements, one that walks channel blocks masks the
+  // last one.
+  bool has_padding_lanes() const {
+    for (size_t i = 0; i < src.size(); ++i)
+      if (padded(src[i], src_layout_of(i))) return true;
+    return padded(dst, dst_layout);
+  }
+  int64_t dst_storage_numel() const { return storage_numel(dst, dst_layout); }
 };
 
 // How a kernel computes its problem: a typed fact for the latency predictor (its values are stable

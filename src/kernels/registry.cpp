@@ -79,6 +79,10 @@ std::unique_ptr<Kernel> try_select_kernel(const KernelProblem& problem, BackendC
     if (std::unique_ptr<Kernel> k = first_accepting(problem, backend, reasons)) return k;
   const DType low = problem.low_precision_type();
   if (low == DType::f32) return nullptr;
+  if (problem.has_padding_lanes()) {  // the converting kernel counts dense elements
+    reasons += " converting kernels run unpadded layouts (a blocked tensor here has padding lanes);";
+    return nullptr;
+  }
   // Converted at the boundaries: a mixed bf16 problem's kernel in bf16, else (as any low-precision
   // problem no row takes: every fixed-point problem) in f32.
   const bool bf16_inner = !uniform && low == DType::bf16;

@@ -27,9 +27,19 @@ TEST(LayoutAssignment, BlockableActivationsStayBlockedTheInputAndAViewsInputPlai
   EXPECT_GT(a.rounds, 1);
 }
 
-TEST(LayoutAssignment, OddChannelCountsAndTheReferenceBackendArePlain) {
-  const Graph odd = plain_stack(10);
-  const CompileContext c = context(odd, options());
+// 10 channels are blocked with 6 padding lanes (core/layout.hpp); 6 channels would need 10, more than
+// the tensor's own: they stay plain, as everything does on the reference backend.
+TEST(LayoutAssignment, PaddedChannelCountsBlockTooNarrowOnesAndTheReferenceBackendArePlain) {
+  const Graph padded_stack = plain_stack(10);
+  const CompileContext cp = context(padded_stack, options());
+  KernelChoice padded_kernels(cp.options.backend);
+  const LayoutAssignment p = assign_layouts(cp, padded_kernels);
+  EXPECT_EQ(layout_of(padded_stack, p, "conv1"), Layout::blocked16);
+  EXPECT_EQ(layout_of(padded_stack, p, "relu2"), Layout::blocked16);
+  EXPECT_EQ(layout_of(padded_stack, p, "gap"), Layout::plain) << "read by Flatten, a view of row-major bytes";
+
+  const Graph narrow = plain_stack(6);
+  const CompileContext c = context(narrow, options());
   KernelChoice kernels(c.options.backend);
   const LayoutAssignment a = assign_layouts(c, kernels);
   for (Layout l : a.layouts.values) EXPECT_EQ(l, Layout::plain);

@@ -110,6 +110,20 @@ TEST(BlockedLayouts, SqueezeNetTrainsAsOnPlainLayouts) {
   expect_same_training("squeezenet1_1", Shape{3, 64, 64}, 1e-3);
 }
 
+// Channel counts that are not multiples of 16 (MobileNetV3's 24, 40, 72, 88, 120; its SE gates) stay
+// blocked with padding lanes: the blocked step still matches the reference.
+TEST(BlockedLayouts, PaddedChannelsTrainAsOnPlainLayouts) {
+  expect_same_training("mobilenet_v3_small", Shape{3, 32, 32}, 2e-2);
+  Network m = io::make_zoo_model("mobilenet_v3_small", 10, Shape{3, 32, 32}, 1.0, 11);
+  CompileOptions o;
+  o.batch = 8;
+  const Plan plan = compile(m.graph, o);
+  int padded_values = 0;
+  for (size_t v = 0; v < plan.value_layouts.size(); ++v)
+    padded_values += padded(plan.value_shapes[v], plan.value_layouts[v]) ? 1 : 0;
+  EXPECT_GT(padded_values, 10);
+}
+
 TEST(BlockedLayouts, WhichValuesAreBlocked) {
   Network m = io::make_zoo_model("squeezenet1_1", 10, Shape{3, 64, 64}, 1.0, 11);
   CompileOptions o;

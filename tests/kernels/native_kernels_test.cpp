@@ -39,7 +39,9 @@ TEST(NativeVsRef, Linear) {
 TEST(NativeBlocked, MulGate) {
   const std::vector<std::vector<Shape>> cases = {{Shape{2, 32, 5, 7}, Shape{2, 32, 1, 1}},
                                                  {Shape{3, 16, 40, 40}, Shape{3, 16, 1, 1}},
-                                                 {Shape{2, 32, 3, 3}, Shape{2, 32, 3, 3}}};
+                                                 {Shape{2, 32, 3, 3}, Shape{2, 32, 3, 3}},
+                                                 {Shape{2, 40, 5, 7}, Shape{2, 40, 1, 1}},  // padding lanes
+                                                 {Shape{2, 24, 3, 3}, Shape{2, 24, 3, 3}}};
   for (const auto& shapes : cases) {
     compare_blocked(MulAttrs{}, shapes, true, Fill::uniform, {1e-5, 1e-5, 1e-5}, {}, kNative);
     KernelProblem p;

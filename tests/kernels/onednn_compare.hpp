@@ -49,10 +49,18 @@ inline Layout layout_for(const Shape& s, Mode mode) {
   return mode != Mode::plain && blockable(s) ? Layout::blocked16 : Layout::plain;
 }
 
+// Converts t between layouts. A padded blocked16 tensor (C not a multiple of 16) gets a buffer of its
+// stored size with kGarbage in its padding lanes: kernels must ignore them (and write their own).
 inline void relayout_in_place(Tensor& t, Layout from, Layout to) {
   if (from == to || t.view.dtype != DType::f32) return;
   const Shape& s = t.view.shape;
-  std::vector<float> copy(t.view.as<float>(), t.view.as<float>() + t.numel());
+  std::vector<float> copy(t.view.as<float>(), t.view.as<float>() + storage_numel(s, from));
+  const auto stored = static_cast<std::size_t>(storage_numel(s, to));
+  if (t.buffer.size() < stored * sizeof(float)) {
+    t.buffer.resize(stored * sizeof(float));
+    t.view.data = t.buffer.data();
+  }
+  std::fill_n(t.view.as<float>(), stored, static_cast<float>(kGarbage));
   relayout(copy.data(), from, t.view.as<float>(), to, s[0], s[1], s.numel_from(2));
 }
 
@@ -84,6 +92,8 @@ inline Chain run_chain(const Attrs& attrs, const std::vector<Shape>& shapes, boo
   }
   const Layout dst_layout = layout_for(h.dst.view.shape, mode);
   relayout_in_place(h.diff_dst, Layout::plain, dst_layout);
+  relayout_in_place(h.dst, Layout::plain, dst_layout);  // outputs: garbage, at their stored size
+  for (size_t i = 0; i < h.diff_src.size(); ++i) relayout_in_place(h.diff_src[i], Layout::plain, src_layout[i]);
   auto problem = [&](Pass pass) {
     KernelProblem p = h.problem(pass);
     p.src_layout = src_layout;
@@ -233,6 +243,8 @@ inline void compare_fused(const Attrs& attrs, const Shape& x, Activation act, Mo
   const Layout src_layout = layout_for(x, mode), dst_layout = layout_for(d.dst.view.shape, mode);
   relayout_in_place(d.src[0], Layout::plain, src_layout);
   relayout_in_place(d.diff_dst, Layout::plain, dst_layout);
+  relayout_in_place(d.dst, Layout::plain, dst_layout);  // outputs: garbage, at their stored size
+  relayout_in_place(d.diff_src[0], Layout::plain, src_layout);
   for (Pass pass : {Pass::fwd, Pass::bwd_data, Pass::bwd_weights}) {
     KernelProblem p = d.problem(pass);
     p.src_layout = {src_layout};

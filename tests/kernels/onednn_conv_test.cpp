@@ -130,6 +130,30 @@ TEST(OnednnVsRef, OddInputChannelsArePaddedIntoJitKernels) {
   compare_fused(conv_attrs(cases[0]), cases[0].x, Activation::relu, Mode::blocked);
 }
 
+// Activations blocked with padding lanes (core/layout.hpp: MobileNetV3's 24 and 40 channels, a pruned
+// network's 26): every pass runs a JIT kernel on the blocked tensors as they are (the input channels'
+// tail through the zero-padded filter) and matches the reference, whatever the padding lanes hold.
+TEST(OnednnVsRef, PaddedBlockedChannelsRunJitKernels) {
+  const ConvCase cases[] = {
+      {{2, 24, 14, 14}, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, false},   // 24 -> 40
+      {{2, 40, 9, 9}, 24, 1, 1, 1, 1, 0, 0, 1, 1, 1, true},      // 40 -> 24 pointwise, bias
+      {{2, 26, 10, 10}, 26, 3, 3, 2, 2, 1, 1, 1, 1, 1, false},   // pruned 26 -> 26, stride 2
+      {{2, 72, 9, 9}, 72, 3, 3, 1, 1, 1, 1, 1, 1, 72, false},    // depthwise 72
+      {{2, 40, 9, 9}, 40, 5, 5, 2, 2, 2, 2, 1, 1, 40, true},     // depthwise 5x5, stride 2, bias
+  };
+  for (const ConvCase& c : cases) {
+    ASSERT_TRUE(padded(c.x, layout_for(c.x, Mode::blocked)));
+    for (Pass pass : {Pass::fwd, Pass::bwd_data, Pass::bwd_weights}) {
+      const std::string detail = conv_detail(c, pass, Mode::blocked);
+      EXPECT_TRUE(!detail.starts_with("declined") && detail.find("gemm") == std::string::npos &&
+                  detail.find("ref") == std::string::npos)
+          << c.x.str() << " -> " << c.oc << " groups " << c.groups << " " << pass_name(pass) << ": " << detail;
+    }
+    compare(conv_attrs(c), {c.x}, true, Fill::uniform, {1e-4, 1e-4, 1e-4}, {}, Mode::blocked);
+    compare_fused(conv_attrs(c), c.x, Activation::relu6, Mode::blocked);
+  }
+}
+
 // oneDNN 2.6's Winograd kernel needs AVX-512 (avx512_core: F, BW, DQ, VL); elsewhere it falls back to direct.
 bool winograd_cpu() {
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&

@@ -156,11 +156,12 @@ KernelProblem problem_of_shapes(const Attrs& attrs, std::vector<Shape> src) {
   return p;
 }
 
-// BatchNorm on blocked16 is the native backend's (oneDNN declines it).
+// BatchNorm on blocked16 is the native backend's (oneDNN declines it), with padding lanes too (24, 40,
+// 72 channels: the harness fills the padding lanes with garbage the kernel must ignore).
 TEST(NativeBlocked, BatchNorm) {
   const Factory native = &make_native_kernel;
-  for (const Shape& x :
-       {Shape{1, 16, 4, 4}, Shape{8, 32, 9, 9}, Shape{4, 64, 2, 2}, Shape{4, 48, 4, 4}, Shape{2, 16, 1, 1}}) {
+  for (const Shape& x : {Shape{1, 16, 4, 4}, Shape{8, 32, 9, 9}, Shape{4, 64, 2, 2}, Shape{4, 48, 4, 4},
+                         Shape{2, 16, 1, 1}, Shape{2, 24, 5, 5}, Shape{4, 40, 3, 3}, Shape{2, 72, 1, 1}}) {
     BatchNormAttrs a;
     a.channels = x[1], a.momentum = 0.1, a.eps = x[2] < 4 ? 1e-3 : 1e-5;
     compare_blocked(a, {x}, true, Fill::uniform, {1e-4, 1e-4, 1e-4}, {}, native);
@@ -172,15 +173,18 @@ TEST(NativeBlocked, BatchNorm) {
 }
 
 TEST(OnednnBlocked, EltwisePoolingAddConcat) {
-  compare_blocked(ReluAttrs{}, {Shape{2, 32, 5, 7}}, true, Fill::relu_safe);
-  compare_blocked(Relu6Attrs{}, {Shape{2, 32, 5, 7}}, true, Fill::relu6_safe);
+  for (int64_t c : {32, 24}) {  // 24: padding lanes
+    compare_blocked(ReluAttrs{}, {Shape{2, c, 5, 7}}, true, Fill::relu_safe);
+    compare_blocked(Relu6Attrs{}, {Shape{2, c, 5, 7}}, true, Fill::relu6_safe);
+  }
   struct C {
     Shape x;
     int k, s, p;
     bool ceil;
   };
   for (const C& c :
-       {C{{2, 16, 112, 112}, 3, 2, 1, false}, C{{4, 16, 4, 4}, 2, 2, 0, true}, C{{1, 32, 9, 9}, 3, 2, 1, true}}) {
+       {C{{2, 16, 112, 112}, 3, 2, 1, false}, C{{4, 16, 4, 4}, 2, 2, 0, true}, C{{1, 32, 9, 9}, 3, 2, 1, true},
+        C{{2, 40, 9, 9}, 3, 2, 1, false}}) {
     MaxPoolAttrs m;
     m.kernel_h = m.kernel_w = c.k, m.stride_h = m.stride_w = c.s, m.pad_h = m.pad_w = c.p, m.ceil_mode = c.ceil;
     compare_blocked(m, {c.x}, true, Fill::distinct);
@@ -191,8 +195,49 @@ TEST(OnednnBlocked, EltwisePoolingAddConcat) {
     compare_blocked(a, {c.x});
   }
   compare_blocked(GlobalAvgPoolAttrs{}, {Shape{2, 32, 7, 7}});  // blocked in, [2, 32, 1, 1] out
+  compare_blocked(GlobalAvgPoolAttrs{}, {Shape{2, 24, 7, 7}});
   compare_blocked(AddAttrs{}, {Shape{2, 16, 5, 5}, Shape{2, 16, 5, 5}});
+  compare_blocked(AddAttrs{}, {Shape{2, 40, 5, 5}, Shape{2, 40, 5, 5}});
   compare_blocked(ConcatAttrs{}, {Shape{2, 16, 4, 4}, Shape{2, 32, 4, 4}, Shape{2, 16, 4, 4}});
+}
+
+// Global pooling between layouts: a padded blocked feature map into a plain [N, C, 1, 1] (before a
+// Flatten) and a plain one into a padded blocked [N, C, 1, 1] (an SE gate's input) are not the same
+// bytes; the kernel reorders, both passes match the reference.
+TEST(OnednnBlocked, GlobalPoolingIntoTheOtherLayoutWithPaddingLanes) {
+  const Shape x{2, 24, 5, 5};
+  for (const auto& [in, out] : {std::pair{Layout::blocked16, Layout::plain}, std::pair{Layout::plain, Layout::blocked16}}) {
+    SCOPED_TRACE(fmt::format("{} -> {}", layout_name(in), layout_name(out)));
+    OpHarness ref(GlobalAvgPoolAttrs{}, {x}, DType::f32, true), d(GlobalAvgPoolAttrs{}, {x}, DType::f32, true);
+    for (OpHarness* h : {&ref, &d}) {
+      h->fill(42);
+      for (int64_t i = 0; i < h->diff_dst.numel(); ++i) h->diff_dst.set(i, 0.1 * static_cast<double>(i % 7) - 0.3);
+    }
+    ref.fwd();
+    ref.bwd_data();
+    fill_garbage(d.dst);
+    fill_garbage(d.diff_src[0]);
+    relayout_in_place(d.src[0], Layout::plain, in);
+    relayout_in_place(d.diff_src[0], Layout::plain, in);
+    relayout_in_place(d.dst, Layout::plain, out);
+    relayout_in_place(d.diff_dst, Layout::plain, out);
+    for (Pass pass : {Pass::fwd, Pass::bwd_data}) {
+      KernelProblem p = d.problem(pass);
+      p.src_layout = {in};
+      p.dst_layout = out;
+      std::string why;
+      std::unique_ptr<Kernel> k = make_onednn_kernel(p, why);
+      ASSERT_NE(k, nullptr) << why;
+      AlignedBuffer scratch(k->scratch_bytes());
+      KernelArgs a = d.args();
+      a.scratch = TensorView(scratch.data(), Shape{static_cast<int64_t>(scratch.size())}, DType::u8);
+      k->execute(a);
+    }
+    relayout_in_place(d.dst, out, Layout::plain);
+    relayout_in_place(d.diff_src[0], in, Layout::plain);
+    expect_close(d.dst, ref.dst, 1e-5, "dst");
+    expect_close(d.diff_src[0], ref.diff_src[0], 1e-5, "diff_src");
+  }
 }
 
 TEST(OnednnFused, ConvolutionAndBatchNormWithReluOrRelu6) {
@@ -202,7 +247,7 @@ TEST(OnednnFused, ConvolutionAndBatchNormWithReluOrRelu6) {
       compare_fused(conv_attrs(kConvCases[5]), kConvCases[5].x, act, mode);  // depthwise
       compare_fused(conv_attrs(kConvCases[8]), kConvCases[8].x, act, mode);  // 7x7, odd channels (plain)
     }
-    for (const Shape& x : {Shape{2, 32, 7, 7}, Shape{8, 16, 1, 1}}) {
+    for (const Shape& x : {Shape{2, 32, 7, 7}, Shape{8, 16, 1, 1}, Shape{2, 24, 7, 7}}) {
       BatchNormAttrs bn;
       bn.channels = x[1];
       compare_fused(bn, x, act, Mode::blocked, &make_native_kernel);  // BatchNorm fuses on blocked16 only (native)

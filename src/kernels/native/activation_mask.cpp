@@ -28,10 +28,10 @@ void mask_gradient(bf16* dy, const bf16* y, int64_t n, Activation act) {
       });
 }
 
-void mask_gradient(const TensorView& dy, const TensorView& y, Activation act) {
-  ET_ASSERT(dy.dtype == y.dtype && dy.numel() == y.numel());
-  if (dy.dtype == DType::bf16) return mask_gradient(dy.as<bf16>(), y.as<bf16>(), dy.numel(), act);
-  mask_gradient(dy.as<float>(), y.as<float>(), dy.numel(), act);
+void mask_gradient(const TensorView& dy, const TensorView& y, int64_t n, Activation act) {
+  ET_ASSERT(dy.dtype == y.dtype && dy.numel() == y.numel() && n >= dy.numel());
+  if (dy.dtype == DType::bf16) return mask_gradient(dy.as<bf16>(), y.as<bf16>(), n, act);
+  mask_gradient(dy.as<float>(), y.as<float>(), n, act);
 }
 
 }  // namespace edgetrain::native

@@ -25,7 +25,8 @@ inline ActivationRange range_of(Activation act) {
 // dy[i] = 0 where y[i] is outside the open range, for n elements (any layout: element-wise).
 void mask_gradient(float* dy, const float* y, int64_t n, Activation act);
 void mask_gradient(bf16* dy, const bf16* y, int64_t n, Activation act);
-// The same over views of one type (f32 or bf16).
-void mask_gradient(const TensorView& dy, const TensorView& y, Activation act);
+// The same over views of one type (f32 or bf16) storing n elements (a padded blocked tensor stores
+// more than its shape's count).
+void mask_gradient(const TensorView& dy, const TensorView& y, int64_t n, Activation act);
 
 }  // namespace edgetrain::native

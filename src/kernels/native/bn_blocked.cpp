@@ -16,6 +16,16 @@ constexpr int64_t kChunk = 512;  // positions summed in float before the double 
 
 using Range = ActivationRange;
 
+// Channel blocks of an extent (the last one partial when C is not a multiple of 16: its padding lanes
+// are computed with zero statistics and parameters, and never stored per channel).
+inline int64_t blocks_of(const Extent& e) { return blocked_channels(e.C) / B; }
+// Real channels of block cb.
+[[gnu::always_inline]] inline int64_t lanes(const Extent& e, int64_t cb) { return std::min(B, e.C - cb * B); }
+// v[c0 + j] for the block's real lanes, 0 for its padding lanes.
+[[gnu::always_inline]] inline void load_channels(const float* v, int64_t c0, int64_t valid, float* out) {
+  for (int64_t j = 0; j < B; ++j) out[j] = j < valid ? v[c0 + j] : 0.f;
+}
+
 // Element loads and stores: f32 computation over f32 or bf16 storage (bf16 as its raw bits, which
 // vectorise).
 [[gnu::always_inline]] inline float ld(float v) { return v; }
@@ -34,12 +44,12 @@ template <bool Mask>
 template <bool Mask, class T>
 [[gnu::always_inline]] inline void sums_body(const T* x, const T* dy, const T* y, Range r, const float* mean,
                                              const Extent& e, double* s1, double* s2) {
-  const int64_t blocks = e.C / B;
+  const int64_t blocks = blocks_of(e);
   parallel_for_blocks(
       blocks, e.N * e.C * e.S > (1 << 15), [&](int64_t cb) __attribute__((always_inline)) {
         double a1[B] = {}, a2[B] = {};
         float m[B];
-        for (int64_t j = 0; j < B; ++j) m[j] = mean[cb * B + j];
+        load_channels(mean, cb * B, lanes(e, cb), m);
         for (int64_t n = 0; n < e.N; ++n) {
           const int64_t base = (n * blocks + cb) * e.S * B;
           for (int64_t start = 0; start < e.S; start += kChunk) {
@@ -56,19 +66,22 @@ template <bool Mask, class T>
             for (int64_t j = 0; j < B; ++j) a1[j] += r1[j], a2[j] += r2[j];
           }
         }
-        for (int64_t j = 0; j < B; ++j) s1[cb * B + j] = a1[j], s2[cb * B + j] = a2[j];
+        for (int64_t j = 0; j < lanes(e, cb); ++j) s1[cb * B + j] = a1[j], s2[cb * B + j] = a2[j];
       });
 }
 
 template <bool Mask, class T>
 [[gnu::always_inline]] inline void grad_body(const T* x, const T* dy, const T* y, Range r, const float* mean,
                                              const float* a, const float* b, const float* c, const Extent& e, T* dx) {
-  const int64_t blocks = e.C / B;
+  const int64_t blocks = blocks_of(e);
   parallel_for_blocks(
       e.N * blocks, e.N * e.C * e.S > (1 << 15), [&](int64_t nb) __attribute__((always_inline)) {
-        const int64_t c0 = (nb % blocks) * B;
+        const int64_t c0 = (nb % blocks) * B, valid = lanes(e, nb % blocks);
         float ka[B], kb[B], kc[B], m[B];
-        for (int64_t j = 0; j < B; ++j) ka[j] = a[c0 + j], kb[j] = b[c0 + j], kc[j] = c[c0 + j], m[j] = mean[c0 + j];
+        load_channels(a, c0, valid, ka);
+        load_channels(b, c0, valid, kb);
+        load_channels(c, c0, valid, kc);
+        load_channels(mean, c0, valid, m);
         const int64_t base = nb * e.S * B;
         for (int64_t i = 0; i < e.S; ++i)
 #pragma omp simd
@@ -82,7 +95,7 @@ template <bool Mask, class T>
 
 template <class T>
 [[gnu::always_inline]] inline void statistics_body(const T* x, const Extent& e, float* mean, float* var) {
-  const int64_t blocks = e.C / B;
+  const int64_t blocks = blocks_of(e);
   parallel_for_blocks(
       blocks, e.N * e.C * e.S > (int64_t{1} << 15), [&](int64_t cb) __attribute__((always_inline)) {
         float k[B];  // one value of each channel: the shifted sums do not cancel
@@ -104,7 +117,7 @@ template <class T>
           }
         }
         const double M = static_cast<double>(e.N * e.S);
-        for (int64_t j = 0; j < B; ++j) {
+        for (int64_t j = 0; j < lanes(e, cb); ++j) {
           const double m1 = s1[j] / M;
           mean[cb * B + j] = static_cast<float>(k[j] + m1);
           var[cb * B + j] = static_cast<float>(std::max(0.0, s2[j] / M - m1 * m1));
@@ -115,12 +128,14 @@ template <class T>
 template <class T>
 [[gnu::always_inline]] inline void normalize_body(const T* x, const float* mean, const float* scale, const float* shift,
                                                   Range r, const Extent& e, T* y) {
-  const int64_t blocks = e.C / B;
+  const int64_t blocks = blocks_of(e);
   parallel_for_blocks(
       e.N * blocks, e.N * e.C * e.S > (1 << 15), [&](int64_t nb) __attribute__((always_inline)) {
-        const int64_t c0 = (nb % blocks) * B;
+        const int64_t c0 = (nb % blocks) * B, valid = lanes(e, nb % blocks);
         float m[B], a[B], b[B];
-        for (int64_t j = 0; j < B; ++j) m[j] = mean[c0 + j], a[j] = scale[c0 + j], b[j] = shift[c0 + j];
+        load_channels(mean, c0, valid, m);
+        load_channels(scale, c0, valid, a);
+        load_channels(shift, c0, valid, b);
         const int64_t base = nb * e.S * B;
         for (int64_t i = 0; i < e.S; ++i)
 #pragma omp simd

@@ -1,4 +1,5 @@
-// BatchNorm loops over nChw16c tensors [N, C/16, S, 16] (S = H*W), with an optional ReLU / ReLU6 fused
+// BatchNorm loops over nChw16c tensors [N, ceil(C/16), S, 16] (S = H*W; a partial last block's padding
+// lanes come out 0 for finite inputs and are left out of every per-channel result), with an optional ReLU / ReLU6 fused
 // after the normalisation: the native backend's BatchNorm (batch_norm.cpp), where oneDNN 2.6 has no
 // equivalent (its statistics are ~1e-4 accurate, its BN has no ReLU6 and no fused weight gradients). Compiled for
 // AVX-512 and AVX2 as well (one 16-channel block is one AVX-512 register); the project itself builds for the x86-64
@@ -11,7 +12,7 @@
 namespace edgetrain::native::bn_blocked {
 
 struct Extent {
-  int64_t N, C, S;
+  int64_t N, C, S;  // C: the real channels
 };
 
 // Each loop reads and writes activations stored as f32 or bf16 (computing in f32); statistics, scales

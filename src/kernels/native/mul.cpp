@@ -2,7 +2,10 @@
 // shape) where its tensors are blocked: the native backend's loops over nChw16c (oneDNN 2.6's binary
 // primitive is not used), so the network around the gate keeps its blocked layouts (the reference runs on plain only,
 // and a plain gate demoted the whole block around it: EfficientNet's depthwise convolutions then lost their blocked
-// kernels). A [N, C, 1, 1] tensor has the same bytes in both layouts. Plain problems are left to the reference.
+// kernels). A broadcast gate b may be plain or blocked: its images are C or ceil(C/16)*16 floats apart. With
+// padding lanes (C not a multiple of 16) the same-shape product runs over the stored elements, the
+// broadcast one reads the gate's real channels only and writes zeros to a blocked db's padding lanes.
+// Plain problems are left to the reference.
 // bwd_data: da = dy * b; db = dy * a summed over the positions (float runs of 512, then double), db
 // first: da may overwrite dy.
 #include <algorithm>
@@ -16,13 +19,25 @@ constexpr int64_t B = kChannelBlock;
 constexpr int64_t kChunk = 512;
 
 struct GateDims {
-  int64_t N = 0, blocks = 0, S = 0;  // images, channel blocks, positions
+  int64_t N = 0, blocks = 0, S = 0;  // images, channel blocks (the last one may be partial), positions
+  int64_t C = 0;                     // real channels
   bool broadcast = false;            // b is [N, C, 1, 1]
+  int64_t gate_stride = 0;           // broadcast: floats between two images of b (its layout's)
+  bool gate_blocked = false;         // broadcast: b (and db) stored blocked, padding lanes included
+  int64_t lanes(int64_t cb) const { return std::min(B, C - cb * B); }
+  // Block k (image k / blocks) of the gate or its gradient.
+  template <class T>
+  T* gate(T* b, int64_t k) const {
+    return b + (k / blocks) * gate_stride + (k % blocks) * B;
+  }
 };
 
 GateDims gate_dims(const KernelProblem& p) {
   const Shape& a = p.src[0];
-  return {a[0], a[1] / B, a.numel_from(2), p.src[1].numel() != a.numel()};
+  GateDims d{a[0], blocked_channels(a[1]) / B, a.numel_from(2), a[1], p.src[1].numel() != a.numel()};
+  d.gate_blocked = d.broadcast && p.src_layout_of(1) == Layout::blocked16;
+  d.gate_stride = d.gate_blocked ? blocked_channels(a[1]) : a[1];
+  return d;
 }
 
 void forward(const GateDims& d, const KernelArgs& args) {
@@ -38,7 +53,8 @@ void forward(const GateDims& d, const KernelArgs& args) {
   }
 #pragma omp parallel for if (d.N * d.blocks * plane > (1 << 15)) schedule(static)
   for (int64_t k = 0; k < d.N * d.blocks; ++k) {
-    const float* g = b + k * B;
+    float g[B] = {};
+    for (int64_t j = 0; j < d.lanes(k % d.blocks); ++j) g[j] = d.gate(b, k)[j];
     for (int64_t s = 0; s < d.S; ++s)
 #pragma omp simd
       for (int64_t j = 0; j < B; ++j) y[k * plane + s * B + j] = a[k * plane + s * B + j] * g[j];
@@ -78,10 +94,15 @@ void backward(const GateDims& d, const KernelArgs& args) {
           for (int64_t j = 0; j < B; ++j) run[j] += dyk[s * B + j] * ak[s * B + j];
         for (int64_t j = 0; j < B; ++j) acc[j] += run[j];
       }
-      for (int64_t j = 0; j < B; ++j) db[k * B + j] = static_cast<float>(acc[j]);
+      float* dbk = d.gate(db, k);
+      const int64_t valid = d.lanes(k % d.blocks);
+      for (int64_t j = 0; j < valid; ++j) dbk[j] = static_cast<float>(acc[j]);
+      if (d.gate_blocked)
+        for (int64_t j = valid; j < B; ++j) dbk[j] = 0.f;
     }
     if (da) {
-      const float* g = b + k * B;
+      float g[B] = {};
+      for (int64_t j = 0; j < d.lanes(k % d.blocks); ++j) g[j] = d.gate(b, k)[j];
       for (int64_t s = 0; s < d.S; ++s)
 #pragma omp simd
         for (int64_t j = 0; j < B; ++j) da[k * plane + s * B + j] = dyk[s * B + j] * g[j];

@@ -11,7 +11,7 @@ namespace {
 class AddFwd final : public ProgramKernel {
  public:
   explicit AddFwd(const KernelProblem& p) {
-    const memory::desc md = flat_md(p.dst.numel(), p.dtype);
+    const memory::desc md = flat_md(p.dst_storage_numel(), p.dtype);  // padding lanes too
     dnnl::binary::desc d(dnnl::algorithm::binary_add, md, md, md);
     dnnl::binary::primitive_desc pd(d, user_scratchpad(), cpu_engine());
     prog_.add(dnnl::binary(pd), pd,
@@ -24,11 +24,16 @@ class AddFwd final : public ProgramKernel {
 
 class AddBwd final : public ProgramKernel {
  public:
+  explicit AddBwd(const KernelProblem& p)
+      : bytes_(static_cast<std::size_t>(p.dst_storage_numel()) * dtype_size(p.dtype)) {}
   void execute(const KernelArgs& args) const override {
     for (size_t i = 0; i < args.diff_src.size(); ++i)
       if (args.diff_src[i] && args.diff_src[i].data != args.diff_dst.data)
-        std::memcpy(args.diff_src[i].data, args.diff_dst.data, args.diff_dst.bytes());
+        std::memcpy(args.diff_src[i].data, args.diff_dst.data, bytes_);
   }
+
+ private:
+  std::size_t bytes_;  // stored bytes (padding lanes too)
 };
 
 class ConcatFwd final : public ProgramKernel {
@@ -91,7 +96,7 @@ std::unique_ptr<ProgramKernel> make_add(const KernelProblem& p, std::string& why
     return nullptr;
   }
   if (p.pass == Pass::fwd) return std::make_unique<AddFwd>(p);
-  return std::make_unique<AddBwd>();
+  return std::make_unique<AddBwd>(p);
 }
 
 std::unique_ptr<ProgramKernel> make_concat(const KernelProblem& p, std::string& why_not) {
@@ -103,6 +108,10 @@ std::unique_ptr<ProgramKernel> make_concat(const KernelProblem& p, std::string& 
   // multiple of 16 channels), as in the plain layout: the backward's copies hold for one shared layout.
   if (!same_layouts(p)) {
     why_not = "Concat inputs and output in different layouts";
+    return nullptr;
+  }
+  if (p.has_padding_lanes()) {
+    why_not = "Concat of blocked tensors with padding lanes (the backward copies whole channel runs)";
     return nullptr;
   }
   if (p.pass == Pass::fwd) return std::make_unique<ConcatFwd>(p);

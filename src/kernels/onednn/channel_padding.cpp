@@ -10,7 +10,7 @@ namespace edgetrain::onednn::channel_padding {
 constexpr int64_t B = kChannelBlock;
 
 void to_padded_blocked(const float* in, int64_t N, int64_t C, int64_t S, float* out) {
-  const int64_t blocks = padded(C) / B;
+  const int64_t blocks = blocked_channels(C) / B;
 #pragma omp parallel for if (N * C * S > (1 << 15)) schedule(static)
   for (int64_t k = 0; k < N * blocks; ++k) {
     const int64_t n = k / blocks, c0 = k % blocks * B, width = std::min(B, C - c0);
@@ -23,7 +23,7 @@ void to_padded_blocked(const float* in, int64_t N, int64_t C, int64_t S, float* 
 }
 
 void from_padded_blocked(const float* in, int64_t N, int64_t C, int64_t S, float* out) {
-  const int64_t blocks = padded(C) / B;
+  const int64_t blocks = blocked_channels(C) / B;
 #pragma omp parallel for if (N * C * S > (1 << 15)) schedule(static)
   for (int64_t k = 0; k < N * blocks; ++k) {
     const int64_t n = k / blocks, c0 = k % blocks * B, width = std::min(B, C - c0);
@@ -36,7 +36,7 @@ void from_padded_blocked(const float* in, int64_t N, int64_t C, int64_t S, float
 }
 
 void pad_filter_inputs(const float* w, const int64_t* offsets, int64_t OC, int64_t IC, int64_t taps, float* out) {
-  const int64_t ICp = padded(IC), row = IC * taps;
+  const int64_t ICp = blocked_channels(IC), row = IC * taps;
   for (int64_t o = 0; o < OC; ++o) {
     float* dst = out + o * ICp * taps;
     if (offsets)
@@ -49,7 +49,7 @@ void pad_filter_inputs(const float* w, const int64_t* offsets, int64_t OC, int64
 
 void unpad_filter_inputs(const float* padded_w, const int64_t* offsets, int64_t OC, int64_t IC, int64_t taps,
                          float* out) {
-  const int64_t ICp = padded(IC), row = IC * taps;
+  const int64_t ICp = blocked_channels(IC), row = IC * taps;
   for (int64_t o = 0; o < OC; ++o) {
     const float* src = padded_w + o * ICp * taps;
     if (offsets)

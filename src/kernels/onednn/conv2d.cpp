@@ -18,6 +18,7 @@
 // (JIT kernels) are taken: the packed, padded and edgetrain depthwise variants are f32.
 #include <omp.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
@@ -53,8 +54,10 @@ struct Geometry {
   bool winograd = true;  // the problem allows Winograd
   bool plain_compute = false;
   group_packing::Packing packing{};  // k > 1: `weights` are the packed filter's dims, kept in scratch
-  // > 0: the user's input channels; `src` and `weights` have them padded, src in scratch as nChw16c
+  // > 0: the user's input channels; `src` and `weights` have them padded, src as nChw16c: the user's own
+  // tensor where it is blocked (its padding lanes), else a copy in scratch (src_copied)
   int64_t real_ic = 0;
+  bool src_copied = false;
   std::vector<int64_t> user_filter_offsets;  // padded inputs, blocked user weights: each element's offset
   memory::desc user_src() const { return data_md(Shape(src), src_layout, dtype); }
   memory::desc user_dst() const { return data_md(Shape(dst), dst_layout, dtype); }
@@ -90,7 +93,8 @@ Geometry geometry(const Conv2dAttrs& a, const KernelProblem& p, Compute compute)
   }
   if (compute == Compute::padded_inputs) {
     g.real_ic = C;
-    g.src[1] = channel_padding::padded(C);
+    g.src_copied = g.src_layout == Layout::plain;
+    g.src[1] = blocked_channels(C);
     g.src_layout = Layout::blocked16;
     g.weights = {OC, g.src[1], a.kernel_h, a.kernel_w};
     if (!g.weight_layout.plain()) g.user_filter_offsets = g.weight_layout.offsets();
@@ -177,8 +181,9 @@ dnnl::convolution_forward::primitive_desc fwd_pd(const Conv2dAttrs& a, const Geo
 // With a fused activation the backward passes first turn diff_dst (the gradient of the activation's
 // output, dst) into the convolution output's gradient, in place. Both passes do it: whichever runs
 // first changes it, the second finds nothing left to mask (the mask is idempotent).
-void mask_diff_dst(const KernelArgs& args, Activation act) {
-  if (act != Activation::none && args.diff_dst) mask_gradient(args.diff_dst, args.dst, act);
+// `stored`: the elements diff_dst stores (padding lanes included).
+void mask_diff_dst(const KernelArgs& args, Activation act, int64_t stored) {
+  if (act != Activation::none && args.diff_dst) mask_gradient(args.diff_dst, args.dst, stored, act);
 }
 
 // The filter the primitive reads or writes: the user's weights (or their gradient), or the packed or
@@ -191,7 +196,7 @@ memory filter_memory(Program& prog, const Geometry& g, Slot slot, memory& filter
 
 // The input (or its gradient): the user's, or its channel-padded copy in scratch (`copy` is set to it).
 memory input_memory(Program& prog, const Geometry& g, Slot slot, memory& copy) {
-  if (!g.padded_inputs()) return prog.user(g.user_src(), slot, 0);
+  if (!g.src_copied) return prog.user(g.user_src(), slot, 0);
   copy = prog.scratch(g.user_src());
   return copy;
 }
@@ -208,7 +213,7 @@ void fill_filter(const Program& prog, const Geometry& g, const memory& filter, c
 
 // Before fwd / bwd_weights: the input copied with its channels padded (no-op without).
 void fill_input(const Program& prog, const Geometry& g, const memory& copy, const KernelArgs& args) {
-  if (g.padded_inputs())
+  if (g.src_copied)
     channel_padding::to_padded_blocked(args.src[0].as<float>(), g.src[0], g.real_ic, g.src_positions(),
                                        static_cast<float*>(prog.scratch_ptr(args, copy)));
 }
@@ -242,7 +247,7 @@ class ConvFwd final : public ProgramKernel {
 class ConvBwdData final : public ProgramKernel {
  public:
   ConvBwdData(const Conv2dAttrs& a, const KernelProblem& p, bool any, Compute compute)
-      : g_(geometry(a, p, compute)), act_(p.fused_activation) {
+      : g_(geometry(a, p, compute)), act_(p.fused_activation), dst_stored_(p.dst_storage_numel()) {
     const Geometry& g = g_;
     auto hint = fwd_pd(a, g, any);
     const auto pd = with_algorithm(wants_winograd(a, g, any), [&](alg al) {
@@ -257,11 +262,11 @@ class ConvBwdData final : public ProgramKernel {
          {DNNL_ARG_DIFF_SRC, prog_.reorder_out(input_memory(prog_, g, Slot::diff_src, input_), pd.diff_src_desc())}});
   }
   void execute(const KernelArgs& args) const override {
-    mask_diff_dst(args, act_);
+    mask_diff_dst(args, act_, dst_stored_);
     if (args.diff_src.empty() || !args.diff_src[0]) return;
     fill_filter(prog_, g_, filter_, args);
     prog_.bind_and_run(args);
-    if (g_.padded_inputs())  // the real channels of the padded input gradient
+    if (g_.src_copied)  // the real channels of the padded input gradient
       channel_padding::from_padded_blocked(static_cast<const float*>(prog_.scratch_ptr(args, input_)), g_.src[0],
                                            g_.real_ic, g_.src_positions(), args.diff_src[0].as<float>());
   }
@@ -270,6 +275,7 @@ class ConvBwdData final : public ProgramKernel {
   Geometry g_;
   memory filter_, input_;
   Activation act_;
+  int64_t dst_stored_;
 };
 
 inline float value_of(float v) { return v; }
@@ -293,11 +299,12 @@ void bias_grad_plain(const T* dy, int64_t N, int64_t OC, int64_t P, float* db) {
   }
 }
 
-// The same on nChw16c: 16 channels summed side by side.
+// The same on nChw16c: 16 channels summed side by side (the padding lanes of a last, partial block
+// are summed and dropped).
 template <class T>
 void bias_grad_blocked(const T* dy, int64_t N, int64_t OC, int64_t P, float* db) {
   constexpr int64_t B = kChannelBlock;
-  const int64_t blocks = OC / B;
+  const int64_t blocks = blocked_channels(OC) / B;
 #pragma omp parallel for if (N * OC * P > (1 << 15)) schedule(static)
   for (int64_t cb = 0; cb < blocks; ++cb) {
     double acc[B] = {};
@@ -309,7 +316,7 @@ void bias_grad_blocked(const T* dy, int64_t N, int64_t OC, int64_t P, float* db)
         for (int64_t j = 0; j < B; ++j) s[j] += value_of(r[i * B + j]);
       for (int64_t j = 0; j < B; ++j) acc[j] += s[j];
     }
-    for (int64_t j = 0; j < B; ++j) db[cb * B + j] = static_cast<float>(acc[j]);
+    for (int64_t j = 0; j < std::min(B, OC - cb * B); ++j) db[cb * B + j] = static_cast<float>(acc[j]);
   }
 }
 
@@ -326,7 +333,11 @@ void bias_grad(const TensorView& dy, Layout layout, int64_t N, int64_t OC, int64
 class ConvBwdWeights final : public ProgramKernel {
  public:
   ConvBwdWeights(const Conv2dAttrs& a, const KernelProblem& p, bool any, Compute compute)
-      : g_(geometry(a, p, compute)), bias_(a.bias), dy_layout_(p.dst_layout), act_(p.fused_activation) {
+      : g_(geometry(a, p, compute)),
+        bias_(a.bias),
+        dy_layout_(p.dst_layout),
+        act_(p.fused_activation),
+        dst_stored_(p.dst_storage_numel()) {
     const Geometry& g = g_;
     auto hint = fwd_pd(a, g, any);
     const auto pd = with_algorithm(wants_winograd(a, g, any), [&](alg al) {
@@ -351,7 +362,7 @@ class ConvBwdWeights final : public ProgramKernel {
   void execute(const KernelArgs& args) const override {
     const bool want_w = !args.diff_weights.empty() && args.diff_weights[0];
     const bool want_b = bias_ && args.diff_weights.size() > 1 && args.diff_weights[1];
-    if (want_w || want_b) mask_diff_dst(args, act_);
+    if (want_w || want_b) mask_diff_dst(args, act_, dst_stored_);
     if (want_w) {
       fill_input(prog_, g_, input_, args);
       prog_.bind_and_run(args);
@@ -376,6 +387,7 @@ class ConvBwdWeights final : public ProgramKernel {
   bool bias_;
   Layout dy_layout_;
   Activation act_;
+  int64_t dst_stored_;
 };
 
 // A depthwise convolution's weight (and bias) gradient, computed by edgetrain on nChw16c
@@ -385,7 +397,11 @@ class ConvBwdWeights final : public ProgramKernel {
 class ConvDwBwdWeights final : public ProgramKernel {
  public:
   ConvDwBwdWeights(const Conv2dAttrs& a, const KernelProblem& p)
-      : bias_(a.bias), act_(p.fused_activation), data_layout_(p.dst_layout), layout_(p.weight_layout_of(0)) {
+      : bias_(a.bias),
+        act_(p.fused_activation),
+        data_layout_(p.dst_layout),
+        layout_(p.weight_layout_of(0)),
+        dst_stored_(p.dst_storage_numel()) {
     const Shape& x = p.src[0];
     C_ = x[1];
     const int64_t padded = (C_ + kChannelBlock - 1) / kChannelBlock * kChannelBlock;
@@ -406,7 +422,7 @@ class ConvDwBwdWeights final : public ProgramKernel {
   void execute(const KernelArgs& args) const override {
     const bool want_w = !args.diff_weights.empty() && args.diff_weights[0];
     const bool want_b = bias_ && args.diff_weights.size() > 1 && args.diff_weights[1];
-    if (want_w || want_b) mask_diff_dst(args, act_);
+    if (want_w || want_b) mask_diff_dst(args, act_, dst_stored_);
     const float* x = args.src[0].as<float>();
     const float* dy = args.diff_dst.as<float>();
     if (want_b) bias_grad(dy, data_layout_, g_.N, C_, g_.OH * g_.OW, args.diff_weights[1].as<float>());
@@ -436,6 +452,7 @@ class ConvDwBwdWeights final : public ProgramKernel {
   ParamLayout layout_;            // of dw
   std::vector<int64_t> offsets_;  // of each row-major filter element in layout_ (blocked layouts)
   int64_t C_ = 0;                 // channels (g_.C: rounded up to 16)
+  int64_t dst_stored_;            // elements dy stores
   depthwise_wgrad::Geometry g_{};
   memory x_blocked_, dy_blocked_, rowmajor_;
 };
@@ -512,7 +529,7 @@ std::unique_ptr<ProgramKernel> make_conv2d(const Conv2dAttrs& a, const KernelPro
     std::unique_ptr<ProgramKernel> packed = build(Compute::packed_groups);
     if (packed && !slow(*packed)) return packed;
   }
-  if (a.groups == 1 && p.src[0][1] % kChannelBlock != 0 && p.src_layout_of(0) == Layout::plain) {
+  if (a.groups == 1 && p.src[0][1] % kChannelBlock != 0) {
     std::unique_ptr<ProgramKernel> padded = build(Compute::padded_inputs);
     if (padded && !slow(*padded)) return padded;
   }

@@ -87,7 +87,7 @@ std::unique_ptr<ProgramKernel> make_eltwise(const Alg& e, const KernelProblem& p
     why_not = "eltwise input and output in different layouts";
     return nullptr;
   }
-  const memory::desc md = flat_md(p.dst.numel(), p.dtype);
+  const memory::desc md = flat_md(p.dst_storage_numel(), p.dtype);  // padding lanes too
   if (p.pass == Pass::fwd) return std::make_unique<EltwiseFwd>(e, md);
   return std::make_unique<EltwiseBwd>(e, md);
 }

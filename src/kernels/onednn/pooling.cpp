@@ -34,9 +34,16 @@ Pool pool_of(dnnl::algorithm alg, int kh, int kw, int sh, int sw, int ph, int pw
 }
 
 memory::desc src_md(const KernelProblem& p) { return data_md(p.src[0], p.src_layout_of(0), p.dtype); }
-// A 1x1 output (global pooling) is byte for byte the same in both layouts: it takes the input's.
+// A 1x1 output (global pooling) may be given in either layout: oneDNN computes it in the input's, and
+// it is the same bytes unless blocked16 pads its channels; then it is reordered through scratch (a
+// padded blocked feature map into a plain [N, C, 1, 1] before a Flatten).
+bool one_by_one_output(const KernelProblem& p) { return p.dst.numel_from(2) == 1; }
 memory::desc dst_md(const KernelProblem& p) {
-  return data_md(p.dst, p.dst.numel_from(2) == 1 ? p.src_layout_of(0) : p.dst_layout, p.dtype);
+  return data_md(p.dst, one_by_one_output(p) ? p.src_layout_of(0) : p.dst_layout, p.dtype);
+}
+memory::desc user_dst_md(const KernelProblem& p) {
+  const bool same_bytes = one_by_one_output(p) && !padded(p.dst, Layout::blocked16);
+  return data_md(p.dst, same_bytes ? p.src_layout_of(0) : p.dst_layout, p.dtype);
 }
 
 dnnl::pooling_forward::primitive_desc fwd_pd(const Pool& pl, const KernelProblem& p, bool training) {
@@ -59,7 +66,7 @@ class PoolFwd final : public ProgramKernel {
     const bool ws = is_max(pl) && p.training;
     auto pd = fwd_pd(pl, p, ws);
     std::vector<std::pair<int, memory>> args{{DNNL_ARG_SRC, prog_.user(src_md(p), Slot::src, 0)},
-                                             {DNNL_ARG_DST, prog_.user(dst_md(p), Slot::dst)}};
+                                             {DNNL_ARG_DST, prog_.reorder_out(prog_.user(user_dst_md(p), Slot::dst), dst_md(p))}};
     if (ws) args.emplace_back(DNNL_ARG_WORKSPACE, prog_.user(pd.workspace_desc(), Slot::aux, 0));
     prog_.add(dnnl::pooling_forward(pd), pd, std::move(args));
   }
@@ -71,7 +78,7 @@ class PoolBwd final : public ProgramKernel {
   PoolBwd(const Pool& pl, const KernelProblem& p) {
     auto hint = fwd_pd(pl, p, true);
     auto pd = bwd_pd(pl, p, hint);
-    std::vector<std::pair<int, memory>> args{{DNNL_ARG_DIFF_DST, prog_.user(dst_md(p), Slot::diff_dst)},
+    std::vector<std::pair<int, memory>> args{{DNNL_ARG_DIFF_DST, prog_.reorder_in(prog_.user(user_dst_md(p), Slot::diff_dst), dst_md(p))},
                                              {DNNL_ARG_DIFF_SRC, prog_.user(src_md(p), Slot::diff_src, 0)}};
     if (is_max(pl)) args.emplace_back(DNNL_ARG_WORKSPACE, prog_.user(hint.workspace_desc(), Slot::aux, 0));
     prog_.add(dnnl::pooling_backward(pd), pd, std::move(args));
@@ -87,7 +94,7 @@ bool check_input(const KernelProblem& p, std::string& why_not) {
     why_not = "pooling expects one 4-D input";
     return false;
   }
-  if (p.src_layout_of(0) != p.dst_layout && p.dst.numel_from(2) != 1) {
+  if (p.src_layout_of(0) != p.dst_layout && !one_by_one_output(p)) {
     why_not = "pooling input and output in different layouts";
     return false;
   }
