@@ -64,6 +64,17 @@ inline void relayout_in_place(Tensor& t, Layout from, Layout to) {
   relayout(copy.data(), from, t.view.as<float>(), to, s[0], s[1], s.numel_from(2));
 }
 
+// Runs problem p once on the harness's tensors with the kernel `make` gives (a failure if it declines).
+inline void execute_pass(Factory make, const KernelProblem& p, const OpHarness& h) {
+  std::string why;
+  std::unique_ptr<Kernel> k = make(p, why);
+  ASSERT_NE(k, nullptr) << pass_name(p.pass) << ": " << why;
+  AlignedBuffer scratch(k->scratch_bytes());
+  KernelArgs a = h.args();
+  a.scratch = TensorView(scratch.data(), Shape{static_cast<int64_t>(scratch.size())}, DType::u8);
+  k->execute(a);
+}
+
 // Builds a harness with deterministic inputs and runs the passes with `make`.
 inline Chain run_chain(const Attrs& attrs, const std::vector<Shape>& shapes, bool training, Factory make, Fill how,
                        const std::vector<bool>& frozen, Mode mode = Mode::plain) {
@@ -250,13 +261,7 @@ inline void compare_fused(const Attrs& attrs, const Shape& x, Activation act, Mo
     p.src_layout = {src_layout};
     p.dst_layout = dst_layout;
     p.fused_activation = act;
-    std::string why;
-    std::unique_ptr<Kernel> k = fast(p, why);
-    ASSERT_NE(k, nullptr) << pass_name(pass) << ": " << why;
-    AlignedBuffer scratch(k->scratch_bytes());
-    KernelArgs a = d.args();
-    a.scratch = TensorView(scratch.data(), Shape{static_cast<int64_t>(scratch.size())}, DType::u8);
-    k->execute(a);
+    execute_pass(fast, p, d);
   }
   relayout_in_place(d.dst, dst_layout, Layout::plain);
   relayout_in_place(d.diff_src[0], src_layout, Layout::plain);

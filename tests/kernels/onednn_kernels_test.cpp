@@ -225,13 +225,7 @@ TEST(OnednnBlocked, GlobalPoolingIntoTheOtherLayoutWithPaddingLanes) {
       KernelProblem p = d.problem(pass);
       p.src_layout = {in};
       p.dst_layout = out;
-      std::string why;
-      std::unique_ptr<Kernel> k = make_onednn_kernel(p, why);
-      ASSERT_NE(k, nullptr) << why;
-      AlignedBuffer scratch(k->scratch_bytes());
-      KernelArgs a = d.args();
-      a.scratch = TensorView(scratch.data(), Shape{static_cast<int64_t>(scratch.size())}, DType::u8);
-      k->execute(a);
+      execute_pass(&make_onednn_kernel, p, d);
     }
     relayout_in_place(d.dst, out, Layout::plain);
     relayout_in_place(d.diff_src[0], in, Layout::plain);
